@@ -1,0 +1,33 @@
+"""Data sets (simulated and real) and their registry.
+
+Built-in data sets are listed in :data:`BUILTIN_DATASETS`; third-party data
+sets register through the ``crbench.datasets`` entry-point group.
+"""
+
+from ..registry import Registry
+from .base import IGNORE_POLICIES, Dataset, DatasetCard, Sample, SampleMeta, manifest_hash, sample_sha256
+
+__all__ = [
+    "Dataset",
+    "DatasetCard",
+    "Sample",
+    "SampleMeta",
+    "DATASETS",
+    "BUILTIN_DATASETS",
+    "IGNORE_POLICIES",
+    "get_dataset_class",
+    "manifest_hash",
+    "sample_sha256",
+]
+
+BUILTIN_DATASETS = {
+    # a few seeded toy frames for harness tests and mock runs
+    "tiny": "crbench.datasets.tiny:TinyDataset",
+}
+
+DATASETS = Registry("dataset", "crbench.datasets", BUILTIN_DATASETS)
+
+
+def get_dataset_class(name):
+    """Return the data set class registered as ``name`` (or an import path)."""
+    return DATASETS.get(name)

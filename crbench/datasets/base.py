@@ -1,0 +1,324 @@
+"""The data set interface: samples, cards and splits.
+
+A :class:`Dataset` yields :class:`Sample` objects (image, truth mask, ignore
+mask, metadata) for named splits. Its :class:`DatasetCard` is the versioned
+statement of the scoring protocol: how the truth is dilated, how ignored
+pixels count, and which parameters the classical detectors get.
+
+Conventions
+-----------
+- ``ignore`` is True for pixels excluded from scoring (the astropy "True =
+  bad" convention).
+- ``truth`` is stored as the data set provides it; the scorer dilates it by
+  ``card.truth_dilation`` (a square of that side; 1 = no dilation).
+- Images are float32 in ``meta.units`` (electrons or ADU).
+"""
+
+import abc
+import dataclasses
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataNotAvailableError, InputError, NonFinitePixelsWarning, ShapeMismatchError
+
+__all__ = [
+    "SampleMeta",
+    "Sample",
+    "DatasetCard",
+    "Dataset",
+    "sample_sha256",
+    "manifest_hash",
+    "IGNORE_POLICIES",
+]
+
+IGNORE_POLICIES = ("exclude", "negative")
+
+
+@dataclass(frozen=True)
+class SampleMeta:
+    """Instrument metadata of one image.
+
+    Attributes
+    ----------
+    instrument : str
+        Instrument or profile name (``"decam"``, ``"lco_1m"``).
+    units : {"electron", "adu"}
+        Units of the image pixels.
+    gain : float
+        Electrons per ADU.
+    read_noise : float
+        Read noise in electrons.
+    saturation : float
+        Saturation level in ``units``.
+    band : str or None
+        Filter band.
+    exposure_time : float or None
+        Seconds.
+    sky_level : float or None
+        Typical sky level in ``units`` (already subtracted if the data are
+        sky-subtracted; see ``sky_subtracted``).
+    sky_subtracted : bool
+        Whether the sky has been subtracted from the image.
+    telescope_class : str or None
+        E.g. ``"0m4"``, ``"1m0"``, ``"2m0"`` for LCO.
+    extra : dict
+        Anything else (JSON-serialisable).
+    """
+
+    instrument: str
+    units: str
+    gain: float
+    read_noise: float
+    saturation: float
+    band: str | None = None
+    exposure_time: float | None = None
+    sky_level: float | None = None
+    sky_subtracted: bool = False
+    telescope_class: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self):
+        """Return a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def in_units(self, units):
+        """Return a copy with ``saturation`` and ``sky_level`` expressed in ``units``."""
+        if units == self.units:
+            return self
+        factor = self.gain if self.units == "adu" else 1.0 / self.gain
+        return dataclasses.replace(
+            self,
+            units=units,
+            saturation=self.saturation * factor,
+            sky_level=None if self.sky_level is None else self.sky_level * factor,
+        )
+
+
+@dataclass
+class Sample:
+    """One scored image.
+
+    Attributes
+    ----------
+    sample_id : str
+        Unique id within its split (used for caching and per-image counts).
+    image : ndarray of float32, shape (ny, nx)
+    truth : ndarray of bool, shape (ny, nx)
+        Cosmic-ray pixels as stored by the data set (undilated unless the
+        card says the data set ships dilated masks).
+    ignore : ndarray of bool, shape (ny, nx)
+        True = excluded from scoring.
+    meta : SampleMeta
+    extras : dict
+        Optional analysis products (e.g. defect class map); not scored.
+    """
+
+    sample_id: str
+    image: np.ndarray
+    truth: np.ndarray
+    ignore: np.ndarray
+    meta: SampleMeta
+    extras: dict = field(default_factory=dict)
+
+    def validated(self):
+        """Check shapes and dtypes; move non-finite pixels into the ignore mask.
+
+        Returns
+        -------
+        Sample
+            ``self`` with ``image`` as float32, masks as bool, NaN/inf pixels
+            set to 0 in the image and True in ``ignore``; the number of such
+            pixels is stored in ``extras["n_nonfinite"]``.
+
+        Raises
+        ------
+        InputError, ShapeMismatchError
+            Non-2-D arrays or arrays whose shapes differ.
+        """
+        image = np.asarray(self.image)
+        if image.ndim != 2:
+            raise InputError(
+                f"sample {self.sample_id!r}: image must be 2-D, got shape {image.shape}; "
+                "split data cubes into one sample per plane"
+            )
+        for label in ("truth", "ignore"):
+            array = np.asarray(getattr(self, label))
+            if array.shape != image.shape:
+                raise ShapeMismatchError(
+                    f"sample {self.sample_id!r}: {label} mask shape {array.shape} differs from "
+                    f"image shape {image.shape}"
+                )
+        image = image.astype(np.float32, copy=False)
+        truth = np.asarray(self.truth).astype(bool, copy=False)
+        ignore = np.asarray(self.ignore).astype(bool, copy=False)
+        nonfinite = ~np.isfinite(image)
+        n_nonfinite = int(nonfinite.sum())
+        if n_nonfinite:
+            warnings.warn(
+                f"sample {self.sample_id!r}: {n_nonfinite} NaN/inf pixels moved to the ignore mask "
+                "(set to 0 in the image passed to detectors)",
+                NonFinitePixelsWarning,
+                stacklevel=2,
+            )
+            image = np.where(nonfinite, np.float32(0), image)
+            ignore = ignore | nonfinite
+        self.image, self.truth, self.ignore = image, truth, ignore
+        self.extras["n_nonfinite"] = n_nonfinite
+        return self
+
+
+def sample_sha256(sample):
+    """Return the sha256 of a sample's image, truth and ignore bytes and shape."""
+    digest = hashlib.sha256()
+    digest.update(repr(tuple(sample.image.shape)).encode())
+    for array, dtype in ((sample.image, np.float32), (sample.truth, np.uint8), (sample.ignore, np.uint8)):
+        digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
+    return digest.hexdigest()
+
+
+def manifest_hash(manifest):
+    """Return the sha256 of a split manifest (``{sample_id: sha256}``)."""
+    canonical = json.dumps(dict(sorted(manifest.items())), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DatasetCard:
+    """Versioned statement of a data set and its scoring protocol.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``"sim_lco_1m"``).
+    version : str
+        Bumped whenever the samples or the protocol change.
+    family : str
+        Name matched against detectors' ``training_datasets``.
+    description : str
+    instrument : str
+    truth_dilation : int
+        Side of the square structuring element applied to ``truth`` before
+        scoring (3 for the DECam and LCO protocols; 1 = none, e.g. when the
+        data set ships already-dilated masks).
+    ignore_policy : {"exclude", "negative"}
+        Default handling of ignored pixels: excluded from all counts, or
+        counted as true negatives (cosmic-conn / deepCR convention).
+    detector_params : dict of str to dict
+        Protocol parameters per detector name (``{"astroscrappy": {"objlim": 2.0}}``).
+    splits : tuple of str
+    source, citation, license, size_note : str
+        Provenance shown by ``crbench list datasets`` and the README.
+    """
+
+    name: str
+    version: str
+    family: str
+    description: str
+    instrument: str
+    truth_dilation: int = 3
+    ignore_policy: str = "exclude"
+    detector_params: dict = field(default_factory=dict)
+    splits: tuple = ("train", "val", "test")
+    source: str = ""
+    citation: str = ""
+    license: str = ""
+    size_note: str = ""
+
+    def __post_init__(self):
+        if self.truth_dilation < 1 or self.truth_dilation % 2 == 0:
+            raise ValueError(f"card {self.name!r}: truth_dilation must be an odd size >= 1")
+        if self.ignore_policy not in IGNORE_POLICIES:
+            raise ValueError(f"card {self.name!r}: ignore_policy must be one of {IGNORE_POLICIES}")
+
+    def to_dict(self):
+        """Return a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def protocol_for(self, detector_name):
+        """Return this card's protocol parameters for one detector (may be empty)."""
+        return dict(self.detector_params.get(detector_name, {}))
+
+
+class Dataset(abc.ABC):
+    """Base class of data sets.
+
+    Subclasses set :attr:`card` and implement :meth:`sample_ids` and
+    :meth:`load_sample`. Constructor options are keyword-only.
+
+    Parameters
+    ----------
+    size : str, optional
+        Size profile for data sets that have several (``"small"``, ``"full"``).
+    data_dir : path-like, optional
+        Where a real data set lives (overrides ``$CRBENCH_DATA``).
+    """
+
+    card: DatasetCard
+    sizes: tuple = ("default",)
+
+    def __init__(self, *, size=None, data_dir=None):
+        self.size = size or self.sizes[0]
+        if self.size not in self.sizes:
+            raise InputError(f"data set {self.card.name!r} has sizes {self.sizes}, not {self.size!r}")
+        self.data_dir = data_dir
+
+    @property
+    def name(self):
+        """Registry name (from the card)."""
+        return self.card.name
+
+    def check_available(self):
+        """Raise :class:`DataNotAvailableError` naming the fix if data are missing."""
+
+    def is_available(self):
+        """Return True when :meth:`check_available` would not raise."""
+        try:
+            self.check_available()
+        except DataNotAvailableError:
+            return False
+        return True
+
+    @abc.abstractmethod
+    def sample_ids(self, split):
+        """Return the sample ids of ``split`` in a fixed order."""
+
+    @abc.abstractmethod
+    def load_sample(self, split, sample_id):
+        """Return the :class:`Sample` with ``sample_id`` from ``split``."""
+
+    def check_split(self, split):
+        """Raise a clear error for a split the card does not list."""
+        if split not in self.card.splits:
+            raise InputError(f"data set {self.name!r} has splits {self.card.splits}, not {split!r}")
+
+    def iter_samples(self, split, *, limit=None):
+        """Yield validated samples of ``split``, at most ``limit`` of them."""
+        ids = self.sample_ids(split)
+        if limit is not None:
+            ids = ids[:limit]
+        for sample_id in ids:
+            yield self.load_sample(split, sample_id).validated()
+
+    def manifest(self, split):
+        """Return ``{sample_id: sha256}`` for ``split``.
+
+        The default loads every sample; data sets that store a manifest
+        override this.
+        """
+        return {sample_id: sample_sha256(self.load_sample(split, sample_id)) for sample_id in self.sample_ids(split)}
+
+    def info(self, split):
+        """Return the JSON-ready description stored in run records (without counts)."""
+        return {
+            "name": self.name,
+            "version": self.card.version,
+            "family": self.card.family,
+            "size": self.size,
+            "split": split,
+            "card": self.card.to_dict(),
+        }

@@ -1,0 +1,25 @@
+"""Cosmic-ray detector adapters and their registry.
+
+Built-in detectors are listed in :data:`BUILTIN_DETECTORS` as lazy
+``"module:Class"`` strings; third-party detectors register through the
+``crbench.detectors`` entry-point group.
+"""
+
+from ..registry import Registry
+from .base import Detector, convert_units, params_hash
+
+__all__ = ["Detector", "DETECTORS", "BUILTIN_DETECTORS", "convert_units", "params_hash", "get_detector_class"]
+
+BUILTIN_DETECTORS = {
+    # test doubles: prove the harness end to end
+    "oracle": "crbench.detectors.doubles:OracleDetector",
+    "constant": "crbench.detectors.doubles:ConstantDetector",
+    "random": "crbench.detectors.doubles:RandomDetector",
+}
+
+DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS)
+
+
+def get_detector_class(name):
+    """Return the detector class registered as ``name`` (or an import path)."""
+    return DETECTORS.get(name)
