@@ -313,7 +313,8 @@ class DECamDataset(Dataset):
         entries = self._split_table()[split]
         if not entries:
             raise DataNotAvailableError(
-                f"data set 'decam' has no {split!r} patches in {self.folder()}: the {split} files are missing"
+                f"data set 'decam' has no {split!r} patches in {self.folder()} (split layout: the "
+                f"{split}/ files are missing; flat layout: too few patches for a hold-out)"
             )
         return [f"{band}-{index:05d}" for _, band, index in entries]
 

@@ -175,12 +175,16 @@ def _open_checked(path):
     from astropy.io import fits
     from astropy.utils.exceptions import AstropyUserWarning
 
+    hdul = None
     try:
         with warnings.catch_warnings():
             # astropy reports truncation as a warning; here it is an error
             warnings.simplefilter("error", AstropyUserWarning)
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+            hdul = fits.open(path, memmap=False)
+            hdul.readall()
     except (*_READ_ERRORS, AstropyUserWarning) as err:
+        if hdul is not None:
+            hdul.close()
         raise CorruptFileError(
             f"{path}: cannot read as FITS ({err.__class__.__name__}: {err}); expected an LCO CR "
             "'_3frms_masks.fits' file. Re-download it with 'crbench datasets download lco'"

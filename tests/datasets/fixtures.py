@@ -123,7 +123,8 @@ def write_lco_sequence(
         ignores.append(bits)
         header = fits.Header()
         parts = frame_name.split("-")  # consecutive frames have consecutive numbers
-        parts[3] = f"{int(parts[3]) + frame:04d}"
+        if len(parts) == 5 and parts[3].isdigit():
+            parts[3] = f"{int(parts[3]) + frame:04d}"
         header["FILENAME"] = "-".join(parts)
         header["INSTRUME"] = LCO_NAMES[telescope_class][1]
         header["SITEID"] = LCO_NAMES[telescope_class][0][:3]
