@@ -121,7 +121,7 @@ class ResumableHTTPDownloader:
         Bytes per write.
     """
 
-    def __init__(self, *, partial_path, progress=True, timeout=60.0, chunk_size=1 << 20):
+    def __init__(self, *, partial_path, progress=True, timeout=60.0, chunk_size=1 << 16):
         self.partial_path = Path(partial_path)
         self.progress = progress
         self.timeout = timeout
