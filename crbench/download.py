@@ -135,7 +135,10 @@ class ResumableHTTPDownloader:
             return response.status_code == 200
         self.partial_path.parent.mkdir(parents=True, exist_ok=True)
         offset = self.partial_path.stat().st_size if self.partial_path.exists() else 0
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        # identity encoding: Content-Length must count the bytes we write
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
         try:
             with requests.get(url, stream=True, headers=headers, timeout=self.timeout) as response:
                 if offset and response.status_code == 416:
@@ -298,9 +301,10 @@ def safe_extract(archive, dest):
     """Extract a zip or tar archive into ``dest`` without letting it escape.
 
     All members are checked before anything is written. The archive is
-    unpacked into a staging folder beside ``dest`` and its top-level entries
-    are then moved into ``dest`` (an existing entry of the same name is
-    replaced), so an interrupted extraction leaves ``dest`` unchanged.
+    unpacked into a staging folder beside ``dest`` and then moved into
+    ``dest`` file by file: folders merge with existing ones (several
+    archives of one record may share a root folder), files replace existing
+    files of the same name. A failed extraction leaves ``dest`` unchanged.
 
     Parameters
     ----------
@@ -336,16 +340,27 @@ def safe_extract(archive, dest):
         dest.mkdir(parents=True, exist_ok=True)
         created = []
         for entry in sorted(staging.iterdir()):
-            target = dest / entry.name
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            elif target.exists() or target.is_symlink():
-                target.unlink()
-            os.replace(entry, target)
-            created.append(target)
+            _merge_move(entry, dest / entry.name)
+            created.append(dest / entry.name)
         return created
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _merge_move(source, target):
+    """Move ``source`` to ``target``, merging folders and replacing files."""
+    if source.is_dir() and not source.is_symlink():
+        if target.is_dir() and not target.is_symlink():
+            for child in sorted(source.iterdir()):
+                _merge_move(child, target / child.name)
+            return
+        if target.exists() or target.is_symlink():
+            target.unlink()
+        os.replace(source, target)
+        return
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    os.replace(source, target)
 
 
 def _extract_zip(archive, staging):
@@ -483,16 +498,13 @@ def download_files(files, *, dest, archive_dir, progress=True, keep_archives=Fal
         if is_archive(local):
             created = safe_extract(local, dest)
             echo(f"{remote.name}: extracted {len(created)} top-level entr{'y' if len(created) == 1 else 'ies'} into {dest}")
-            if not keep_archives:
-                local.unlink()
         else:
             dest.mkdir(parents=True, exist_ok=True)
-            if keep_archives:
-                shutil.copy2(local, dest / remote.name)
-            else:
-                os.replace(local, dest / remote.name)
+            shutil.copy2(local, dest / remote.name)
         receipt["files"][remote.name] = asdict(remote)
         write_json_atomic(receipt_path, receipt)
+        if not keep_archives:
+            local.unlink()
     return dest
 
 

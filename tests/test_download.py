@@ -171,6 +171,18 @@ def test_safe_extract_unpacks_tar_and_zip(tmp_path):
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # staging removed
 
 
+def test_archives_sharing_a_root_folder_merge(tmp_path):
+    first = _tar(tmp_path / "train.tar.gz", {"LCO_CR_dataset/train_set/a.txt": b"a", "LCO_CR_dataset/x.txt": b"old"})
+    second = _tar(tmp_path / "test.tar.gz", {"LCO_CR_dataset/test_set/b.txt": b"b", "LCO_CR_dataset/x.txt": b"new"})
+    dest = tmp_path / "out"
+    safe_extract(first, dest)
+    safe_extract(second, dest)
+    root = dest / "LCO_CR_dataset"
+    assert (root / "train_set" / "a.txt").read_bytes() == b"a"
+    assert (root / "test_set" / "b.txt").read_bytes() == b"b"
+    assert (root / "x.txt").read_bytes() == b"new"
+
+
 @pytest.mark.parametrize(
     "name", ["../evil.txt", "set/../../evil.txt", "/tmp/evil.txt"], ids=["parent", "nested-parent", "absolute"]
 )
