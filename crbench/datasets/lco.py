@@ -120,6 +120,7 @@ EXPECTED_TEST_SEQUENCES = {"0m4": 55, "1m0": 51, "2m0": 13}
 FALLBACK_READ_NOISE = {"0m4": 14.5, "1m0": 7.5, "2m0": 9.0}
 
 _CLASS_PATTERN = re.compile(r"^[a-z]{3}(\d)m(\d)")
+_FOLDER_PATTERN = re.compile(r"^(\d)m(\d)_")  # training-set folders: 0m4_2019, 1m0_2019_2018
 _FITS_SUFFIXES = (".fits.fz", ".fits", ".fz", ".fit")
 _READ_ERRORS = (OSError, ValueError, TypeError, IndexError, KeyError, EOFError, AttributeError)
 
@@ -132,6 +133,11 @@ def telescope_class_of(filename):
     ``ogg2m001-fs02-...`` (2 m).
     """
     match = _CLASS_PATTERN.match(Path(filename).name)
+    return f"{match.group(1)}m{match.group(2)}" if match else None
+
+
+def _folder_class(folder_name):
+    match = _FOLDER_PATTERN.match(folder_name)
     return f"{match.group(1)}m{match.group(2)}" if match else None
 
 
@@ -399,7 +405,7 @@ class LCODataset(Dataset):
                 if filename.startswith(".") or not filename.lower().endswith(_FITS_SUFFIXES):
                     continue
                 path = Path(folder) / filename
-                telescope_class = telescope_class_of(filename) or telescope_class_of(path.parent.parent.name)
+                telescope_class = telescope_class_of(filename) or _folder_class(path.parent.parent.name)
                 if telescope_class is None:
                     raise CorruptFileError(
                         f"{path}: cannot tell the telescope class from the file name; expected an LCO frame "

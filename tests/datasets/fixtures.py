@@ -107,7 +107,7 @@ def write_lco_sequence(
     source = ndimage.binary_dilation(source, iterations=1).astype(np.uint8)
     frame_name = Path(path).name.split("_3frms")[0]
     hdul = fits.HDUList([fits.PrimaryHDU()])
-    hdul[0].header["ALIGNED"] = True
+    hdul[0].header["ALIGNED"] = False  # as written by the upstream pipeline (never updated)
     hdul[0].header["FRMTOTAL"] = n_frames
     images, crs, ignores = [], [], []
     for frame in range(n_frames):

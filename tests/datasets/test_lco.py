@@ -315,3 +315,11 @@ def test_unrecognised_file_name_is_refused(tmp_path):
     write_lco_sequence(path, seed=1)
     with pytest.raises(CorruptFileError, match="telescope class"):
         LCO1mDataset(data_dir=tmp_path).sample_ids("test")
+
+
+def test_training_folders_name_the_class_when_the_file_name_does_not(tmp_path):
+    folder = tmp_path / "LCO_CR_dataset" / "train_set" / "1m0_2019_2018" / "masked_fits"
+    write_lco_sequence(folder / "renamed_3frms_masks.fits", seed=2)
+    assert LCO1mDataset(data_dir=tmp_path).sample_ids("train") == [f"renamed_3frms_masks#{f}" for f in range(3)]
+    with pytest.raises(DataNotAvailableError, match="no 0m4 files"):
+        LCO0m4Dataset(data_dir=tmp_path).sample_ids("train")
