@@ -438,6 +438,8 @@ def list_doi_files(doi, *, timeout=60.0):
         registry = pooch.create(path=tempfile.gettempdir(), base_url=f"doi:{doi}/")
         repository.populate_registry(registry)
         sizes = _record_sizes(repository)
+        for name in registry.registry:
+            _check_member_name(f"doi:{doi}", name)  # names become local file names
         return [
             RemoteFile(name=name, url=repository.download_url(name), known_hash=_normalise_hash(checksum), size=sizes.get(name))
             for name, checksum in sorted(registry.registry.items())
