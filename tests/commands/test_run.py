@@ -128,3 +128,12 @@ def test_list_shows_detectors_and_datasets():
     result = CliRunner().invoke(main, ["list", "datasets", "--json"])
     assert result.exit_code == 0
     assert any(row["name"] == "tiny" and row["status"] == "available" for row in json.loads(result.output))
+
+
+def test_list_shows_real_data_sets_as_not_downloaded_with_the_command(monkeypatch, tmp_path):
+    monkeypatch.delenv("CRBENCH_DATA", raising=False)
+    result = CliRunner().invoke(main, ["list", "datasets", "--json"])
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["lco_1m"]["status"] == "not downloaded"
+    assert rows["lco_1m"]["fix"] == "crbench datasets download lco"
+    assert "--data-dir" in rows["decam"]["fix"]
