@@ -46,6 +46,9 @@ __all__ = ["ImageCounts", "ThresholdCounts"]
 #: Pixels per block in pass 2: large enough to amortise numpy call overhead,
 #: small enough for the block and its cell indices to stay in cache.
 BLOCK_PIXELS = 1 << 17
+#: Blocks hold at least this many pixels per grid cell, so that zeroing the
+#: per-block ``bincount`` output does not dominate when the grid is large.
+CELLS_PER_BLOCK_FACTOR = 4
 
 
 @dataclasses.dataclass
@@ -105,9 +108,7 @@ def _histogram_all(scores, binner, n_cells, *, dilate):
     counts = np.zeros(n_cells, np.int64)
     if ny == 0 or nx == 0:
         return counts
-    # larger blocks when the grid is large, so zeroing the per-block bincount
-    # does not dominate
-    rows = max(1, max(BLOCK_PIXELS, 4 * n_cells) // nx)
+    rows = max(1, max(BLOCK_PIXELS, CELLS_PER_BLOCK_FACTOR * n_cells) // nx)
     as_keys = scores.dtype == np.float32
     for r0 in range(0, ny, rows):
         r1 = min(ny, r0 + rows)
