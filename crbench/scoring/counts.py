@@ -34,10 +34,11 @@ from ..errors import InputError
 from .grid import ThresholdGrid
 from .pixels import (
     _check_options,
+    _sparse_dilated_index,
     check_shapes,
     dilate_scores,
     dilated_values_at,
-    scored_positive_mask,
+    scored_positive_index,
     validate_scores,
 )
 
@@ -49,6 +50,9 @@ BLOCK_PIXELS = 1 << 17
 #: Blocks hold at least this many pixels per grid cell, so that zeroing the
 #: per-block ``bincount`` output does not dominate when the grid is large.
 CELLS_PER_BLOCK_FACTOR = 4
+#: Use the lower-tail shortcut of ``_histogram_all`` when at most this fraction
+#: of pixels (times 9 with output dilation) needs a lookup; both paths are exact.
+LOWER_TAIL_MAX_FRACTION = 0.25
 
 
 @dataclasses.dataclass
@@ -102,19 +106,71 @@ def _histogram(binner, values, n_cells):
     return np.bincount(binner.cells(values), minlength=n_cells)
 
 
-def _histogram_all(scores, binner, n_cells, *, dilate):
-    """Histogram of the (dilated) scores of every pixel, block by block."""
+def _dilate_rows_into(scores, r0, r1, row_buffer, out):
+    """3x3 maximum of ``scores[r0:r1]`` (window clipped at the image border) into ``out``.
+
+    Same result as ``dilate_scores(scores)[r0:r1]``, using a one-row halo and
+    preallocated buffers so that a block is filtered while it is in cache.
+    """
+    ny = scores.shape[0]
+    a0, a1 = max(0, r0 - 1), min(ny, r1 + 1)
+    source = scores[a0:a1]
+    rows = row_buffer[: a1 - a0]
+    np.copyto(rows, source)  # horizontal maximum over (x-1, x, x+1)
+    np.maximum(rows[:, 1:], source[:, :-1], out=rows[:, 1:])
+    np.maximum(rows[:, :-1], source[:, 1:], out=rows[:, :-1])
+    n = r1 - r0
+    lo = r0 - a0  # index of row r0 inside ``rows``
+    np.copyto(out, rows[lo : lo + n])  # vertical maximum over (y-1, y, y+1)
+    if r0 > 0:
+        np.maximum(out, rows[lo - 1 : lo - 1 + n], out=out)
+    else:
+        np.maximum(out[1:], rows[lo : lo + n - 1], out=out[1:])
+    if r1 < ny:
+        np.maximum(out, rows[lo + 1 : lo + 1 + n], out=out)
+    else:
+        np.maximum(out[:-1], rows[lo + 1 : lo + n], out=out[:-1])
+    return out
+
+
+def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
+    """Histogram of the (dilated) scores of every pixel.
+
+    Shortcut first: every pixel whose (dilated) score is below the lowest
+    grid value ``lowest`` is in cell 0. A pixel's 3x3 maximum is ``>=
+    lowest`` iff one of its neighbours' raw scores is, so the pixels that
+    need a lookup are the (dilated) set ``scores >= lowest``. When that set is
+    small (typical for ``dilate_output`` detectors, whose positives all carry
+    a cosmic ray's high score), only those pixels are looked up; otherwise
+    every pixel goes through the block-wise lookup.
+    """
     ny, nx = scores.shape
     counts = np.zeros(n_cells, np.int64)
     if ny == 0 or nx == 0:
         return counts
+    if lowest is not None:
+        above = _at_least(scores, lowest)
+        n_above = int(np.count_nonzero(above))
+        spread = 9 if dilate else 1
+        if n_above * spread <= LOWER_TAIL_MAX_FRACTION * scores.size:
+            if dilate:
+                index = _sparse_dilated_index(above, 3) if n_above else np.empty(0, np.intp)
+                values = dilated_values_at(scores, index, size=3)
+            else:
+                index = np.flatnonzero(above)
+                values = scores.reshape(-1)[index]
+            counts += _histogram(binner, values, n_cells)
+            counts[0] += scores.size - index.size
+            return counts
     rows = max(1, max(BLOCK_PIXELS, CELLS_PER_BLOCK_FACTOR * n_cells) // nx)
     as_keys = scores.dtype == np.float32
+    if dilate:
+        row_buffer = np.empty((min(ny, rows + 2), nx), scores.dtype)
+        block_buffer = np.empty((min(ny, rows), nx), scores.dtype)
     for r0 in range(0, ny, rows):
         r1 = min(ny, r0 + rows)
         if dilate:
-            a0, a1 = max(0, r0 - 1), min(ny, r1 + 1)
-            block = dilate_scores(scores[a0:a1], size=3)[r0 - a0 : r1 - a0]
+            block = _dilate_rows_into(scores, r0, r1, row_buffer, block_buffer[: r1 - r0])
         else:
             block = scores[r0:r1]
         flat = np.ascontiguousarray(block).reshape(-1)
@@ -122,6 +178,20 @@ def _histogram_all(scores, binner, n_cells, *, dilate):
             flat = flat.view(np.uint32)
         counts += np.bincount(binner.cells(flat), minlength=n_cells)
     return counts
+
+
+def _at_least(scores, threshold):
+    """Exact ``scores >= threshold`` for a float64 ``threshold``.
+
+    For float32 maps NumPy would compare in float32 (rounding the threshold);
+    comparing bit patterns with the threshold rounded *up* to float32 is exact.
+    """
+    if scores.dtype == np.float32:
+        ceil = np.float32(threshold)
+        if float(ceil) < threshold:
+            ceil = np.nextafter(ceil, np.float32(np.inf))
+        return scores.view(np.uint32) >= ceil.view(np.uint32)
+    return scores >= np.float64(threshold)
 
 
 class ThresholdCounts:
@@ -192,7 +262,7 @@ class ThresholdCounts:
         n_cells = grid.n_cells
         binner = grid.binner(scores.dtype)
 
-        positive_index = np.flatnonzero(scored_positive_mask(truth, ignore, truth_dilation=truth_dilation))
+        positive_index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
         ignored_index = np.flatnonzero(ignore) if ignore is not None else np.empty(0, np.intp)
         dense = positive_index.size + ignored_index.size > scores.size // 8
         dilated = dilate_scores(scores, size=3) if (dilate_output and dense) else None
@@ -204,10 +274,11 @@ class ThresholdCounts:
                 return dilated.reshape(-1)[index]
             return dilated_values_at(scores, index, size=3)
 
+        lowest = float(grid.values[0]) if grid.values.size else None
         if dilated is not None:
-            all_counts = _histogram_all(dilated, binner, n_cells, dilate=False)
+            all_counts = _histogram_all(dilated, binner, n_cells, dilate=False, lowest=lowest)
         else:
-            all_counts = _histogram_all(scores, binner, n_cells, dilate=dilate_output)
+            all_counts = _histogram_all(scores, binner, n_cells, dilate=dilate_output, lowest=lowest)
         pos_counts = _histogram(binner, values_at(positive_index), n_cells)
         neg_counts = all_counts - pos_counts
         if ignore is not None and ignore_policy == "exclude" and ignored_index.size:

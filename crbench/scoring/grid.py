@@ -19,7 +19,7 @@ from .pixels import (
     _check_options,
     check_shapes,
     dilated_values_at,
-    scored_positive_mask,
+    scored_positive_index,
     validate_scores,
 )
 
@@ -99,7 +99,7 @@ class PositiveScores:
         _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
         truth, ignore, scores = check_shapes(truth, ignore, scores, sample_id=sample_id)
         scores = validate_scores(scores, sample_id=sample_id)
-        index = np.flatnonzero(scored_positive_mask(truth, ignore, truth_dilation=truth_dilation))
+        index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
         if dilate_output:
             values = dilated_values_at(scores, index, size=3)
         else:
@@ -294,12 +294,19 @@ class _Float32Binner:
         self.cuts = cuts
         self.n_cells = cuts.size + 1
         self.sentinel = self.n_cells  # marks buckets that need a binary search
+        # Build the table from counts of cuts per bucket (O(number of buckets)):
+        # lut[b] = number of cuts <= the first key of bucket b; a bucket is
+        # ambiguous when a reachable cut (<= KEY_ONE) lies strictly inside it.
         n_buckets = (KEY_ONE >> self.SHIFT) + 1
-        start = np.arange(n_buckets, dtype=np.uint32) << np.uint32(self.SHIFT)
-        last = np.minimum(start + np.uint32((1 << self.SHIFT) - 1), np.uint32(KEY_ONE))
-        lut = np.searchsorted(cuts, start, side="right").astype(np.intp)
-        ambiguous = np.searchsorted(cuts, last, side="right") != lut
-        lut[ambiguous] = self.sentinel
+        bucket = cuts >> np.uint32(self.SHIFT)
+        at_start = (cuts & np.uint32((1 << self.SHIFT) - 1)) == 0
+        in_range = bucket < n_buckets
+        per_bucket = np.bincount(bucket[in_range], minlength=n_buckets)
+        lut = np.zeros(n_buckets, np.intp)
+        np.cumsum(per_bucket[:-1], out=lut[1:])
+        lut += np.bincount(bucket[in_range & at_start], minlength=n_buckets)
+        ambiguous = np.bincount(bucket[~at_start & (cuts <= KEY_ONE)], minlength=n_buckets) > 0
+        lut[ambiguous[:n_buckets]] = self.sentinel
         self.lut = lut
 
     def cells(self, keys):

@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from crbench.scoring import counts as counts_module
+from crbench.scoring.pixels import KEY_ONE
 from crbench.scoring import (
     Curve,
     PositiveScores,
@@ -38,6 +40,9 @@ def make_images(seed, n_images, max_side, score_kind, truth_fraction, ignore_fra
         ignore = rng.random(shape) < ignore_fraction if ignore_fraction else None
         if score_kind == "ties":
             scores = rng.choice(TIE_VALUES[: rng.integers(1, TIE_VALUES.size + 1)], size=shape)
+        elif score_kind == "separated":  # cosmic rays score high, background low
+            scores = np.where(truth, 0.6 + 0.4 * rng.random(shape), 0.05 * rng.random(shape))
+            scores.ravel()[rng.integers(0, scores.size, 2)] = rng.random(2)
         elif score_kind == "informative":
             scores = np.clip(rng.normal(0.3, 0.2, shape) + 0.4 * truth, 0, 1)
         else:
@@ -51,8 +56,8 @@ scenarios = st.fixed_dictionaries(
         "seed": st.integers(0, 2**32 - 1),
         "n_images": st.integers(1, 3),
         "max_side": st.sampled_from([1, 3, 12, 20]),
-        "score_kind": st.sampled_from(["ties", "uniform", "informative"]),
-        "truth_fraction": st.sampled_from([0.0, 0.02, 0.1, 0.5, 1.0]),
+        "score_kind": st.sampled_from(["ties", "uniform", "informative", "separated"]),
+        "truth_fraction": st.sampled_from([0.0, 0.002, 0.02, 0.1, 0.5, 1.0]),
         "ignore_fraction": st.sampled_from([0.0, 0.05, 0.3]),
         "dtype": st.sampled_from([np.float32, np.float64]),
     }
@@ -64,6 +69,8 @@ options_strategy = st.fixed_dictionaries(
         "ignore_policy": st.sampled_from(["exclude", "negative"]),
     }
 )
+# 0 forces the block-wise lookup of every pixel, inf the lower-tail shortcut
+lookup_paths = st.sampled_from([0.0, 0.25, float("inf")])
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -77,8 +84,17 @@ def crbench_counts(items, options, operating_threshold=0.5):
 
 
 @SETTINGS
-@given(scenario=scenarios, options=options_strategy)
-def test_curve_and_metrics_equal_sklearn(scenario, options):
+@given(scenario=scenarios, options=options_strategy, lookup_path=lookup_paths)
+def test_curve_and_metrics_equal_sklearn(scenario, options, lookup_path):
+    saved = counts_module.LOWER_TAIL_MAX_FRACTION
+    counts_module.LOWER_TAIL_MAX_FRACTION = lookup_path
+    try:
+        check_against_sklearn(scenario, options)
+    finally:
+        counts_module.LOWER_TAIL_MAX_FRACTION = saved
+
+
+def check_against_sklearn(scenario, options):
     items = make_images(**scenario)
     labels, scores = flattened(items, **options)
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
@@ -225,12 +241,11 @@ def test_float32_fast_path_equals_float64_path_on_a_larger_map():
 
 
 def test_small_blocks_give_the_same_counts(monkeypatch):
-    from crbench.scoring import counts as counts_module
-
     rng = np.random.default_rng(5)
     truth = rng.random((40, 33)) < 0.05
     scores = rng.choice(TIE_VALUES, size=(40, 33)).astype(np.float32)
     expected = score_images([(truth, None, scores, "a")], dilate_output=True).counts
+    monkeypatch.setattr(counts_module, "LOWER_TAIL_MAX_FRACTION", 0.0)
     monkeypatch.setattr(counts_module, "BLOCK_PIXELS", 1)
     monkeypatch.setattr(counts_module, "CELLS_PER_BLOCK_FACTOR", 0)
     assert score_images([(truth, None, scores, "a")], dilate_output=True).counts == expected
@@ -249,3 +264,20 @@ def test_grid_without_an_image_is_rejected():
     grid = PositiveScores.from_image(truth, None, np.full((2, 2), 0.3, np.float32)).grid()
     with pytest.raises(Exception, match="not on the threshold grid"):
         ThresholdCounts.from_image(truth, None, np.full((2, 2), 0.4, np.float32), grid=grid, sample_id="late")
+
+
+def test_float32_lookup_table_equals_binary_search():
+    from crbench.scoring.grid import ThresholdGrid
+
+    rng = np.random.default_rng(21)
+    special = np.array([0.0, 1.0, 0.5, 0.1, 0.43, float(np.nextafter(np.float32(0.25), np.float32(1)))])
+    grid = ThresholdGrid(np.r_[special, rng.random(300), 10 ** rng.uniform(-8, 0, 300)])
+    binner, reference = grid.binner(np.float32), grid.binner(np.float64)
+    keys = np.r_[
+        rng.integers(0, KEY_ONE + 1, 200_000, dtype=np.uint32),
+        np.float32(grid.values).view(np.uint32),
+        np.float32(grid.values).view(np.uint32) + 1,
+        np.float32(grid.values).view(np.uint32) - 1,
+    ]
+    keys = np.clip(keys, 0, KEY_ONE).astype(np.uint32)
+    assert np.array_equal(binner.cells(keys), reference.cells(keys.view(np.float32).astype(np.float64)))
