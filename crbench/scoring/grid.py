@@ -272,15 +272,25 @@ class _Float32Binner:
     For non-negative float32 the uint32 view ("key") is monotone, so cells are
     defined by sorted integer cut keys: ``s >= G[k]`` iff ``key(s) >=
     key(ceil32(G[k]))`` where ``ceil32`` rounds up to float32, and ``s > G[k]``
-    iff ``key(s) >=`` the key of the smallest float32 above ``G[k]``.
+    iff ``key(s) >=`` the key of the smallest float32 above ``G[k]``. The
+    cell of a key is the number of cuts ``<= key``.
 
-    A lookup table on the top bits of the key (``key >> SHIFT``) gives the cell
-    of every bucket that contains no cut strictly inside it; the few pixels in
-    the other buckets are resolved with ``np.searchsorted``. Pixels therefore
-    cost one shift, one gather and one ``bincount`` each.
+    A lookup table maps a key to the cell of its *bucket* when no cut lies
+    strictly inside the bucket; in the other buckets the cell at the bucket
+    start is corrected by comparing the key with the bucket's few inner cuts
+    (``np.searchsorted`` when there are more than ``MAX_SCAN``). Bucket widths adapt to where the cuts are: each
+    binade (float32 exponent) is split into a power-of-two number of equal
+    buckets, about ``BUCKETS_PER_CUT`` per cut in that binade, so that
+    binades crowded with grid values (positives whose scores look like the
+    background) are finely resolved and empty ones cost one entry. The index
+    of a key is ``(key >> shift[e]) + offset[e]`` with ``e = key >> 23``.
+    Most pixels thus cost a few integer operations, one gather and one
+    ``bincount``.
     """
 
-    SHIFT = 9  # 2**9 float32 values per bucket; table of ~2M entries for [0, 1]
+    BUCKETS_PER_CUT = 8
+    MAX_SCAN = 4
+    MAX_TABLE = 1 << 22  # entries (36 MB with n_inner); fewer buckets per cut beyond that
 
     def __init__(self, grid_values):
         ceil = grid_values.astype(np.float32)
@@ -293,26 +303,61 @@ class _Float32Binner:
         cuts[1::2] = key + exact.astype(np.uint32)  # smallest float32 above G
         self.cuts = cuts
         self.n_cells = cuts.size + 1
-        self.sentinel = self.n_cells  # marks buckets that need a binary search
-        # Build the table from counts of cuts per bucket (O(number of buckets)):
-        # lut[b] = number of cuts <= the first key of bucket b; a bucket is
-        # ambiguous when a reachable cut (<= KEY_ONE) lies strictly inside it.
-        n_buckets = (KEY_ONE >> self.SHIFT) + 1
-        bucket = cuts >> np.uint32(self.SHIFT)
-        at_start = (cuts & np.uint32((1 << self.SHIFT) - 1)) == 0
-        in_range = bucket < n_buckets
-        per_bucket = np.bincount(bucket[in_range], minlength=n_buckets)
-        lut = np.zeros(n_buckets, np.intp)
-        np.cumsum(per_bucket[:-1], out=lut[1:])
-        lut += np.bincount(bucket[in_range & at_start], minlength=n_buckets)
-        ambiguous = np.bincount(bucket[~at_start & (cuts <= KEY_ONE)], minlength=n_buckets) > 0
-        lut[ambiguous[:n_buckets]] = self.sentinel
+
+        reachable = cuts[cuts <= KEY_ONE]  # larger cuts are above every score
+        n_binades = (KEY_ONE >> 23) + 1
+        per_binade = np.bincount(reachable >> np.uint32(23), minlength=n_binades)
+        factor = self.BUCKETS_PER_CUT
+        while True:
+            wanted = np.maximum(per_binade * factor, 1)
+            bits = np.minimum(np.ceil(np.log2(wanted)).astype(np.int64), 23)
+            bits[KEY_ONE >> 23] = 0  # the top binade holds the single key of 1.0
+            size = int(np.sum(np.int64(1) << bits))
+            if size <= self.MAX_TABLE or factor == 1:
+                break
+            factor //= 2
+        shift = (23 - bits).astype(np.uint32)
+        first = np.r_[0, np.cumsum(np.int64(1) << bits)[:-1]]
+        # index = (key >> shift[e]) + offset[e]; (e << 23) >> shift[e] is the
+        # shifted start of binade e
+        offset = first - (np.arange(n_binades, dtype=np.int64) << bits)
+        self.shift, self.offset = shift, offset.astype(np.intp)
+
+        index = self._index(reachable)
+        at_start = (reachable & ((np.uint32(1) << shift[reachable >> np.uint32(23)]) - np.uint32(1))) == 0
+        lut = np.zeros(size, np.intp)
+        np.cumsum(np.bincount(index, minlength=size)[:-1], out=lut[1:])
+        lut += np.bincount(index[at_start], minlength=size)
+        # Buckets with cuts strictly inside: store -1 - (cell at the bucket
+        # start); a key's cell there is that plus the number of the bucket's
+        # inner cuts <= key, counted by a short scan (at most MAX_SCAN cuts;
+        # buckets with more are resolved by binary search).
+        inner = np.bincount(index[~at_start], minlength=size)
+        ambiguous = inner > 0
+        lut[ambiguous] = -1 - lut[ambiguous]
         self.lut = lut
+        self.crowded = inner > self.MAX_SCAN  # these buckets need a binary search
+        self._padded_cuts = np.r_[cuts, np.full(self.MAX_SCAN, np.iinfo(np.uint32).max, np.uint32)]
+
+    def _index(self, keys):
+        binade = keys >> np.uint32(23)
+        return (keys >> self.shift[binade]).astype(np.intp) + self.offset[binade]
 
     def cells(self, keys):
         """Cells of 1-D uint32 keys (all ``<= KEY_ONE``)."""
-        cells = self.lut[keys >> np.uint32(self.SHIFT)]
-        hard = np.flatnonzero(cells == self.sentinel)
+        index = self._index(keys)
+        cells = self.lut[index]
+        hard = np.flatnonzero(cells < 0)
         if hard.size:
-            cells[hard] = np.searchsorted(self.cuts, keys[hard], side="right")
+            hard_keys = keys[hard]
+            start = -1 - cells[hard]
+            resolved = start.copy()
+            for j in range(self.MAX_SCAN):
+                # Cuts after a bucket's inner cuts (and the padding) are above
+                # every key of the bucket, so scanning past them adds nothing.
+                resolved += self._padded_cuts[start + j] <= hard_keys
+            crowded = np.flatnonzero(self.crowded[index[hard]])
+            if crowded.size:
+                resolved[crowded] = np.searchsorted(self.cuts, hard_keys[crowded], side="right")
+            cells[hard] = resolved
         return cells

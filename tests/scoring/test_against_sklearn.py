@@ -266,15 +266,25 @@ def test_grid_without_an_image_is_rejected():
         ThresholdCounts.from_image(truth, None, np.full((2, 2), 0.4, np.float32), grid=grid, sample_id="late")
 
 
-def test_float32_lookup_table_equals_binary_search():
-    from crbench.scoring.grid import ThresholdGrid
+@pytest.mark.parametrize(
+    "buckets_per_cut, max_scan, max_table",
+    [(8, 4, 1 << 22), (1, 1, 1 << 22), (64, 2, 1 << 22), (8, 4, 1 << 10)],
+    ids=["default", "coarse", "fine", "capped"],
+)
+def test_float32_lookup_table_equals_binary_search(monkeypatch, buckets_per_cut, max_scan, max_table):
+    from crbench.scoring.grid import ThresholdGrid, _Float32Binner
 
+    monkeypatch.setattr(_Float32Binner, "BUCKETS_PER_CUT", buckets_per_cut)
+    monkeypatch.setattr(_Float32Binner, "MAX_SCAN", max_scan)
+    monkeypatch.setattr(_Float32Binner, "MAX_TABLE", max_table)
     rng = np.random.default_rng(21)
     special = np.array([0.0, 1.0, 0.5, 0.1, 0.43, float(np.nextafter(np.float32(0.25), np.float32(1)))])
-    grid = ThresholdGrid(np.r_[special, rng.random(300), 10 ** rng.uniform(-8, 0, 300)])
+    crowded = 0.3 + np.arange(50) * 2.0**-24  # 50 consecutive float32 values
+    grid = ThresholdGrid(np.r_[special, crowded, rng.random(300), 10 ** rng.uniform(-8, 0, 300)])
     binner, reference = grid.binner(np.float32), grid.binner(np.float64)
     keys = np.r_[
         rng.integers(0, KEY_ONE + 1, 200_000, dtype=np.uint32),
+        rng.integers(*np.float32([0.29, 0.31]).view(np.uint32), 20_000, dtype=np.uint32),
         np.float32(grid.values).view(np.uint32),
         np.float32(grid.values).view(np.uint32) + 1,
         np.float32(grid.values).view(np.uint32) - 1,
