@@ -100,10 +100,24 @@ class ImageCounts:
                    int(data["n_ignored"]), at)
 
 
+def _count_cells(cells, n_cells):
+    """``np.bincount(cells, minlength=n_cells)``, sparse when cells are few.
+
+    With a large grid (millions of thresholds) and a small image, zeroing and
+    scanning ``n_cells`` bins per call would cost more than the image itself.
+    """
+    if cells.size * 16 < n_cells:
+        counts = np.zeros(n_cells, np.int64)
+        present, multiplicity = np.unique(cells, return_counts=True)
+        counts[present] = multiplicity
+        return counts
+    return np.bincount(cells, minlength=n_cells)
+
+
 def _histogram(binner, values, n_cells):
     if np.dtype(values.dtype) == np.float32:
         values = values.view(np.uint32)
-    return np.bincount(binner.cells(values), minlength=n_cells)
+    return _count_cells(binner.cells(values), n_cells)
 
 
 def _dilate_rows_into(scores, r0, r1, row_buffer, out):
@@ -176,7 +190,7 @@ def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
         flat = np.ascontiguousarray(block).reshape(-1)
         if as_keys:
             flat = flat.view(np.uint32)
-        counts += np.bincount(binner.cells(flat), minlength=n_cells)
+        counts += _count_cells(binner.cells(flat), n_cells)
     return counts
 
 
@@ -321,6 +335,19 @@ class ThresholdCounts:
         if other == 0:  # lets the built-in sum() work
             return self
         return NotImplemented
+
+    def __iadd__(self, other):
+        """Add ``other`` in place (``total += state`` avoids reallocating big grids)."""
+        if not isinstance(other, ThresholdCounts):
+            return NotImplemented
+        if other.grid is not self.grid and other.grid != self.grid:
+            raise InputError("cannot sum ThresholdCounts made on different threshold grids")
+        self.n_pos_equal += other.n_pos_equal
+        self.n_neg_equal += other.n_neg_equal
+        self.n_neg_between += other.n_neg_between
+        self.n_ignored += other.n_ignored
+        self.images.extend(other.images)
+        return self
 
     @property
     def n_pos(self):

@@ -50,17 +50,40 @@ class PositiveScores:
         Sorted unique scores of scored positive pixels (after output dilation).
     counts : ndarray of int64
         How many positive pixels have each score.
+    n_pos : int
+        Total number of positive pixels.
     """
+
+    #: Merged states are kept as a list of parts and consolidated (one sort)
+    #: once this many have accumulated or when the values are read, so that
+    #: merging image after image costs O(total log total), not O(images x total).
+    MAX_PARTS = 64
 
     def __init__(self, values=(), counts=()):
         values = np.asarray(values, dtype=np.float64)
         counts = np.asarray(counts, dtype=np.int64)
         if values.shape != counts.shape or values.ndim != 1:
             raise InputError("PositiveScores needs 1-D values and counts of equal length")
-        if values.size and (np.any(np.diff(values) <= 0) or np.any(counts <= 0)):
+        if values.size and (np.any(np.diff(values) <= 0) or np.any(counts <= 0) or np.signbit(values[0])):
             values, counts = _unique_with_counts(values, counts)
-        self.values = values
-        self.counts = counts
+        self._parts = [(values, counts)]
+
+    def _consolidate(self):
+        if len(self._parts) > 1:
+            values = np.concatenate([part[0] for part in self._parts])
+            counts = np.concatenate([part[1] for part in self._parts])
+            self._parts = [_unique_with_counts(values, counts)]
+        return self._parts[0]
+
+    @property
+    def values(self):
+        """Sorted unique scores of scored positive pixels (float64)."""
+        return self._consolidate()[0]
+
+    @property
+    def counts(self):
+        """How many positive pixels have each score (int64)."""
+        return self._consolidate()[1]
 
     @classmethod
     def empty(cls):
@@ -107,8 +130,14 @@ class PositiveScores:
         return cls(*_unique_with_counts(values))
 
     def merge(self, other):
-        """Return the union of two states (multiplicities add)."""
-        return PositiveScores.sum([self, other])
+        """Return the union of two states (multiplicities add); neither is modified."""
+        merged = PositiveScores()
+        merged._parts = [part for part in self._parts + other._parts if part[0].size]
+        if len(merged._parts) > self.MAX_PARTS:
+            merged._consolidate()
+        if not merged._parts:
+            merged._parts = [(np.empty(0, np.float64), np.empty(0, np.int64))]
+        return merged
 
     __add__ = merge
 

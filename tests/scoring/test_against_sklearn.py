@@ -154,6 +154,18 @@ def test_merging_images_equals_one_concatenated_state(scenario, options):
     # summation order does not matter and per-image counts add up
     reversed_total = sum(reversed(states))
     assert reversed_total == total
+    in_place = ThresholdCounts(total.grid, *(np.zeros_like(v) for v in (total.n_pos_equal, total.n_neg_equal,
+                                                                          total.n_neg_between)))
+    for state in states:
+        in_place += state
+    assert in_place == total and len(in_place.images) == len(states)
+    # pass-1 states merged one by one equal one merge of all
+    options_items = [PositiveScores.from_image(t, i, s, sample_id=sid, **options) for t, i, s, sid in items]
+    one_by_one = PositiveScores.empty()
+    for positives in options_items:
+        one_by_one = one_by_one.merge(positives)
+    assert one_by_one == PositiveScores.sum(options_items)
+    assert one_by_one.n_pos == total.n_pos
     assert sum(image.n_pos for image in total.images) == total.n_pos
     assert sum(image.n_neg for image in total.images) == total.n_neg
     for threshold in total.grid.operating_thresholds:
