@@ -16,14 +16,22 @@ They live on one grid, so the states of many images are simply **summed**
 
 How the counts are made fast without losing exactness
 -----------------------------------------------------
-The image is processed in blocks of rows. For ``dilate_output`` the 3x3
-maximum is computed per block with a one-row halo (two ``np.maximum`` passes
-on shifted views). The block's scores are mapped to cells with the grid's
-lookup table (float32 maps: one shift, one gather; see
-``_Float32Binner``) and counted with ``np.bincount``. Only the histogram of
-*all* pixels is computed this way; the positive and ignored pixels are few,
-so their histograms come from gathered values and are subtracted. Nothing of
-the size of the image is copied except the dilated truth mask.
+- Only the histogram of *all* pixels touches every pixel; the positive and
+  ignored pixels are few, so their histograms come from gathered values
+  (their 3x3 maxima are gathered from the nine neighbours) and are
+  subtracted.
+- Lower-tail shortcut: every pixel whose (dilated) score is below the lowest
+  grid value is in cell 0, and a pixel's 3x3 maximum reaches that value iff
+  one of its neighbours' raw scores does. When few pixels reach it (typical
+  for ``dilate_output`` detectors, whose positives all carry a cosmic ray's
+  high score) only those are looked up.
+- Otherwise the image is processed in blocks of rows that stay in cache: the
+  3x3 maximum is computed per block with a one-row halo (``np.maximum`` on
+  shifted views), scores are mapped to cells with the grid's lookup table
+  (for float32: integer bit patterns, an adaptive table and a short scan,
+  see ``_Float32Binner``) and counted with ``np.bincount``.
+- Nothing of the size of the image is copied except boolean masks (and a
+  dilated copy when more than 1/8 of the pixels are positive or ignored).
 """
 
 import dataclasses

@@ -9,12 +9,12 @@ from crbench.scoring import (
     METRIC_SPEC_VERSION,
     METRIC_SPECS,
     PositiveScores,
+    SweepCounts,
     ThresholdCounts,
     compute_metrics,
     score_images,
     summarize_scores,
     summarize_sweep,
-    SweepCounts,
 )
 
 
