@@ -71,7 +71,8 @@ options_strategy = st.fixed_dictionaries(
 )
 # 0 forces the block-wise lookup of every pixel, inf the lower-tail shortcut
 lookup_paths = st.sampled_from([0.0, 0.25, float("inf")])
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# database=None: tests must not write outside temporary directories
+SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def crbench_counts(items, options, operating_threshold=0.5):

@@ -43,7 +43,7 @@ maps = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(case=maps)
 def test_dilations_equal_brute_force_and_scipy(case):
     rng = np.random.default_rng(case["seed"])

@@ -27,7 +27,7 @@ cases = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(case=cases)
 def test_sweep_of_thresholded_maps_equals_the_score_curve(case):
     """Masks "score >= t" for every distinct score reproduce the exact score curve."""
