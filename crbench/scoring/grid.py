@@ -317,8 +317,9 @@ class _Float32Binner:
     ``bincount``.
     """
 
-    BUCKETS_PER_CUT = 8
+    BUCKETS_PER_CUT = 4
     MAX_SCAN = 4
+    LUT_DTYPE = np.intp
     MAX_TABLE = 1 << 22  # entries (36 MB with n_inner); fewer buckets per cut beyond that
 
     def __init__(self, grid_values):
@@ -364,18 +365,21 @@ class _Float32Binner:
         inner = np.bincount(index[~at_start], minlength=size)
         ambiguous = inner > 0
         lut[ambiguous] = -1 - lut[ambiguous]
-        self.lut = lut
+        self.lut = lut.astype(self.LUT_DTYPE)
         self.crowded = inner > self.MAX_SCAN  # these buckets need a binary search
         self._padded_cuts = np.r_[cuts, np.full(self.MAX_SCAN, np.iinfo(np.uint32).max, np.uint32)]
 
     def _index(self, keys):
+        # mode="clip" skips NumPy's bounds-error path (indices are in range anyway)
         binade = keys >> np.uint32(23)
-        return (keys >> self.shift[binade]).astype(np.intp) + self.offset[binade]
+        return (keys >> np.take(self.shift, binade, mode="clip")).astype(np.intp) + np.take(
+            self.offset, binade, mode="clip"
+        )
 
     def cells(self, keys):
         """Cells of 1-D uint32 keys (all ``<= KEY_ONE``)."""
         index = self._index(keys)
-        cells = self.lut[index]
+        cells = np.take(self.lut, index, mode="clip").astype(np.intp, copy=False)
         hard = np.flatnonzero(cells < 0)
         if hard.size:
             hard_keys = keys[hard]

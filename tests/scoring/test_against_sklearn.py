@@ -281,7 +281,7 @@ def test_grid_without_an_image_is_rejected():
 
 @pytest.mark.parametrize(
     "buckets_per_cut, max_scan, max_table",
-    [(8, 4, 1 << 22), (1, 1, 1 << 22), (64, 2, 1 << 22), (8, 4, 1 << 10)],
+    [(4, 4, 1 << 22), (1, 1, 1 << 22), (64, 2, 1 << 22), (4, 4, 1 << 10)],
     ids=["default", "coarse", "fine", "capped"],
 )
 def test_float32_lookup_table_equals_binary_search(monkeypatch, buckets_per_cut, max_scan, max_table):
