@@ -18,6 +18,7 @@ from .pixels import (
     KEY_ONE,
     _check_options,
     check_shapes,
+    dilate_scores,
     dilated_values_at,
     scored_positive_index,
     validate_scores,
@@ -123,7 +124,9 @@ class PositiveScores:
         truth, ignore, scores = check_shapes(truth, ignore, scores, sample_id=sample_id)
         scores = validate_scores(scores, sample_id=sample_id)
         index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
-        if dilate_output:
+        if dilate_output and index.size > scores.size // 8:
+            values = dilate_scores(scores, size=3).reshape(-1)[index]  # dense truth: filter once
+        elif dilate_output:
             values = dilated_values_at(scores, index, size=3)
         else:
             values = scores.reshape(-1)[index]
