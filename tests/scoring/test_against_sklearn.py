@@ -304,3 +304,26 @@ def test_float32_lookup_table_equals_binary_search(monkeypatch, buckets_per_cut,
     ]
     keys = np.clip(keys, 0, KEY_ONE).astype(np.uint32)
     assert np.array_equal(binner.cells(keys), reference.cells(keys.view(np.float32).astype(np.float64)))
+
+
+def test_per_image_counts_match_each_image():
+    items = make_images(3, 3, 20, "informative", 0.1, 0.05, np.float32)
+    options = {"truth_dilation": 3, "dilate_output": True, "ignore_policy": "exclude"}
+    _, total = crbench_counts(items, options)
+    for image, item in zip(total.images, items):
+        labels, scores = flattened([item], **options)
+        tp, fp = brute_counts(labels, scores, 0.5)
+        assert image.sample_id == item[3]
+        assert (image.n_pos, image.n_neg) == (int(labels.sum()), int((~labels).sum()))
+        assert image.at_threshold[0.5] == {"tp": tp, "fp": fp, "fn": int(labels.sum()) - tp,
+                                           "tn": int((~labels).sum()) - fp}
+
+
+def test_empty_grid_counts_every_pixel_as_negative():
+    truth = np.zeros((3, 4), bool)
+    grid = PositiveScores.empty().grid(extra_thresholds=())
+    for dtype in (np.float32, np.float64):
+        state = ThresholdCounts.from_image(truth, None, np.full((3, 4), 0.2, dtype), grid=grid)
+        curve = state.curve()
+        assert (curve.n_pos, curve.n_neg) == (0, 12)
+        assert curve.auroc() is None and curve.tp.tolist() == [0, 0] and curve.fp.tolist() == [0, 12]
