@@ -234,7 +234,10 @@ class ThresholdGrid:
         self.values = values
         self.operating_thresholds = tuple(float(t) for t in _check_thresholds(operating_thresholds)) \
             if np.size(operating_thresholds) else ()
-        missing = [t for t in self.operating_thresholds if t not in set(values.tolist())]
+        position = np.searchsorted(values, self.operating_thresholds)
+        missing = [
+            t for t, i in zip(self.operating_thresholds, position) if i >= values.size or values[i] != t
+        ]
         if missing:
             raise InputError(f"operating thresholds {missing} are not on the grid")
         self._binners = {}
