@@ -61,6 +61,8 @@ CELLS_PER_BLOCK_FACTOR = 4
 #: Use the lower-tail shortcut of ``_histogram_all`` when at most this fraction
 #: of pixels (times 9 with output dilation) needs a lookup; both paths are exact.
 LOWER_TAIL_MAX_FRACTION = 0.25
+#: Images with fewer than ``n_cells / SPARSE_FACTOR`` pixels get sparse states.
+SPARSE_FACTOR = 16
 
 
 @dataclasses.dataclass
@@ -397,7 +399,7 @@ class ThresholdCounts:
 
         excluded_index = ignored_index if (ignore is not None and ignore_policy == "exclude") else None
         n_ignored = int(ignored_index.size)
-        if scores.size * 16 < n_cells:
+        if scores.size * SPARSE_FACTOR < n_cells:
             # An image much smaller than the grid: sparse histograms, so the
             # cost follows the image, not the grid.
             flat = (dilate_scores(scores, size=3) if dilate_output else scores).reshape(-1)

@@ -71,6 +71,8 @@ options_strategy = st.fixed_dictionaries(
 )
 # 0 forces the block-wise lookup of every pixel, inf the lower-tail shortcut
 lookup_paths = st.sampled_from([0.0, 0.25, float("inf")])
+# 0: dense per-image states; inf: sparse ones
+sparse_factors = st.sampled_from([0, 16, float("inf")])
 # database=None: tests must not write outside temporary directories
 SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -85,14 +87,17 @@ def crbench_counts(items, options, operating_threshold=0.5):
 
 
 @SETTINGS
-@given(scenario=scenarios, options=options_strategy, lookup_path=lookup_paths)
-def test_curve_and_metrics_equal_sklearn(scenario, options, lookup_path):
-    saved = counts_module.LOWER_TAIL_MAX_FRACTION
+@given(scenario=scenarios, options=options_strategy, lookup_path=lookup_paths, sparse_factor=sparse_factors,
+       max_parts=st.sampled_from([1, 64]))
+def test_curve_and_metrics_equal_sklearn(scenario, options, lookup_path, sparse_factor, max_parts):
+    saved = counts_module.LOWER_TAIL_MAX_FRACTION, counts_module.SPARSE_FACTOR, ThresholdCounts.MAX_PARTS
     counts_module.LOWER_TAIL_MAX_FRACTION = lookup_path
+    counts_module.SPARSE_FACTOR = sparse_factor
+    ThresholdCounts.MAX_PARTS = max_parts
     try:
         check_against_sklearn(scenario, options)
     finally:
-        counts_module.LOWER_TAIL_MAX_FRACTION = saved
+        counts_module.LOWER_TAIL_MAX_FRACTION, counts_module.SPARSE_FACTOR, ThresholdCounts.MAX_PARTS = saved
 
 
 def check_against_sklearn(scenario, options):
@@ -148,8 +153,17 @@ def check_against_sklearn(scenario, options):
 
 
 @SETTINGS
-@given(scenario=scenarios, options=options_strategy)
-def test_merging_images_equals_one_concatenated_state(scenario, options):
+@given(scenario=scenarios, options=options_strategy, sparse_factor=sparse_factors)
+def test_merging_images_equals_one_concatenated_state(scenario, options, sparse_factor):
+    saved = counts_module.SPARSE_FACTOR
+    counts_module.SPARSE_FACTOR = sparse_factor
+    try:
+        check_merging(scenario, options)
+    finally:
+        counts_module.SPARSE_FACTOR = saved
+
+
+def check_merging(scenario, options):
     items = make_images(**scenario)
     states, total = crbench_counts(items, options)
     # summation order does not matter and per-image counts add up
