@@ -242,6 +242,10 @@ class ThresholdGrid:
             raise InputError(f"operating thresholds {missing} are not on the grid")
         self._binners = {}
 
+    def __getstate__(self):
+        # lookup tables are a cache (megabytes): rebuild them after unpickling
+        return {"values": self.values, "operating_thresholds": self.operating_thresholds, "_binners": {}}
+
     @property
     def n_cells(self):
         """Number of cells (``2 * len(values) + 1``)."""

@@ -106,3 +106,18 @@ def test_sweep_summary():
     json.dumps(summary, allow_nan=False)
     assert summary["metrics"]["f1"]["threshold"] == 2.0
     assert summary["per_image"]["a"]["operating"][1]["threshold"] == 2.0
+
+
+def test_grid_pickles_without_its_lookup_cache():
+    import pickle
+
+    truth = np.zeros((2, 2), bool)
+    truth[0, 0] = True
+    scores = np.array([[0.2, 0.3], [0.7, 0.1]], np.float32)
+    grid = PositiveScores.from_image(truth, None, scores, truth_dilation=1).grid()
+    grid.binner(np.float32)
+    restored = pickle.loads(pickle.dumps(grid))
+    assert restored == grid and restored._binners == {}
+    # the state counts the same on the restored grid
+    assert ThresholdCounts.from_image(truth, None, scores, grid=restored, truth_dilation=1).counts_at(0.5) == {
+        "tp": 0, "fp": 1, "fn": 1, "tn": 2}
