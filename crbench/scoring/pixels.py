@@ -128,9 +128,10 @@ def validate_scores(scores, *, sample_id):
     """Check a score map and return it as float32 or float64.
 
     float32 maps are returned as they are (the fast path); float16 and
-    integer maps become float32 (exactly); float64 maps stay float64. A
-    ``-0.0`` score is replaced by ``+0.0`` (they are equal numbers, but their
-    bit patterns differ).
+    integer maps become float32 (exactly), and so do float64 maps whose
+    values are all exactly float32 numbers; other float64 maps stay float64
+    (slower, same exactness). A ``-0.0`` score is replaced by ``+0.0`` (they
+    are equal numbers, but their bit patterns differ).
 
     Parameters
     ----------
@@ -164,10 +165,15 @@ def validate_scores(scores, *, sample_id):
         if int(scores.view(np.uint32).max()) <= KEY_ONE:
             return scores
     else:
-        # float64 maps are compared as numbers, where -0.0 == 0.0 is harmless
         low, high = scores.min(), scores.max()
         if low >= 0 and high <= 1:
-            return scores
+            # float64 maps whose values are all float32 numbers (e.g. upcast
+            # float32 output) take the float32 fast path with identical values
+            single = scores.astype(np.float32)
+            if np.array_equal(single, scores):
+                single += np.float32(0.0)  # -0.0 + 0.0 == +0.0 (bit patterns must be monotone)
+                return single
+            return scores  # compared as float64 numbers, where -0.0 == 0.0 is harmless
     n_nan = int(np.count_nonzero(np.isnan(scores)))
     finite = scores[~np.isnan(scores)]
     low = float(finite.min()) if finite.size else float("nan")
