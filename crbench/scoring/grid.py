@@ -329,7 +329,6 @@ class _Float32Binner:
 
     BUCKETS_PER_CUT = 4
     MAX_SCAN = 4
-    LUT_DTYPE = np.intp
     MAX_TABLE = 1 << 22  # entries (36 MB with n_inner); fewer buckets per cut beyond that
 
     def __init__(self, grid_values):
@@ -361,7 +360,7 @@ class _Float32Binner:
         # index = (key >> shift[e]) + offset[e]; (e << 23) >> shift[e] is the
         # shifted start of binade e
         offset = first - (np.arange(n_binades, dtype=np.int64) << bits)
-        self.shift, self.offset = shift, offset.astype(np.intp)
+        self.shift, self.offset = shift.astype(np.intp), offset.astype(np.intp)
 
         index = self._index(reachable)
         at_start = (reachable & ((np.uint32(1) << shift[reachable >> np.uint32(23)]) - np.uint32(1))) == 0
@@ -375,21 +374,25 @@ class _Float32Binner:
         inner = np.bincount(index[~at_start], minlength=size)
         ambiguous = inner > 0
         lut[ambiguous] = -1 - lut[ambiguous]
-        self.lut = lut.astype(self.LUT_DTYPE)
+        self.lut = lut
         self.crowded = inner > self.MAX_SCAN  # these buckets need a binary search
         self._padded_cuts = np.r_[cuts, np.full(self.MAX_SCAN, np.iinfo(np.uint32).max, np.uint32)]
 
     def _index(self, keys):
-        # mode="clip" skips NumPy's bounds-error path (indices are in range anyway)
-        binade = keys >> np.uint32(23)
-        return (keys >> np.take(self.shift, binade, mode="clip")).astype(np.intp) + np.take(
-            self.offset, binade, mode="clip"
-        )
+        # Work in intp from the start: np.take would otherwise convert the
+        # uint32 indices to intp on every call. mode="clip" skips NumPy's
+        # bounds-error path (indices are in range anyway).
+        keys = keys.astype(np.intp)
+        binade = keys >> 23
+        index = np.take(self.shift, binade, mode="clip")
+        np.right_shift(keys, index, out=index)
+        index += np.take(self.offset, binade, mode="clip")
+        return index
 
     def cells(self, keys):
         """Cells of 1-D uint32 keys (all ``<= KEY_ONE``)."""
         index = self._index(keys)
-        cells = np.take(self.lut, index, mode="clip").astype(np.intp, copy=False)
+        cells = np.take(self.lut, index, mode="clip")
         hard = np.flatnonzero(cells < 0)
         if hard.size:
             hard_keys = keys[hard]
