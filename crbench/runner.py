@@ -348,7 +348,8 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
     kind = detector.output_kind
     bar = {"disable": not progress, "unit": "img", "leave": False}
     if kind == "mask":
-        values = detector.sweep_values() or [detector.operating_point]
+        # a mask detector without a sweep is a single ROC point at value 0
+        values = detector.sweep_values() or [0.0]
         total = None
         per_image = []
         for outcome in tqdm(outcomes, desc="scoring", **bar):
@@ -357,9 +358,9 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
                 outcome.unpack("truth"), outcome.unpack("ignore"), masks, values=values,
                 sample_id=outcome.sample_id, **options,
             )
-            per_image.append((outcome, state))
+            per_image.extend(state.images)  # small per-image counts, not the grid-sized vectors
             total = state if total is None else total + state
-        operating = detector.operating_point
+        operating = detector.operating_point if detector.sweep_values() else 0.0
         return scoring.summarize_sweep(total, per_image, operating_value=operating) if total is not None else None
 
     positives = scoring.PositiveScores.empty()
@@ -380,6 +381,6 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
             outcome.unpack("truth"), outcome.unpack("ignore"), scores, grid=grid,
             sample_id=outcome.sample_id, **options,
         )
-        per_image.append((outcome, state))
+        per_image.extend(state.images)  # small per-image counts, not the grid-sized vectors
         total = state if total is None else total + state
     return scoring.summarize_scores(total, per_image, operating_threshold=threshold) if total is not None else None

@@ -40,3 +40,14 @@ class ThresholdMask(Detector):
 
     def detect(self, image, *, meta):
         return image > self.params["factor"] * np.median(image)
+
+
+class PlainMask(Detector):
+    """A mask detector without a sweep parameter: one ROC point."""
+
+    name = "plain_mask"
+    version = "1"
+    output_kind = "mask"
+
+    def detect(self, image, *, meta):
+        return image > 3 * np.median(image)

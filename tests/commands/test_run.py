@@ -137,3 +137,11 @@ def test_list_shows_real_data_sets_as_not_downloaded_with_the_command(monkeypatc
     assert rows["lco_1m"]["status"] == "not downloaded"
     assert rows["lco_1m"]["fix"] == "crbench datasets download lco"
     assert "--data-dir" in rows["decam"]["fix"]
+
+
+def test_mask_detector_without_sweep_is_one_operating_point(tmp_path):
+    result = _run(tmp_path, "--detector", f"{FAULTY}:PlainMask", "--dataset", "tiny")
+    assert result.exit_code == 0, result.output
+    record = _only_record(tmp_path)
+    assert record["metrics"]["precision"]["value"] is not None
+    assert record["runtime"]["n_sweep_values"] == 0
