@@ -42,7 +42,12 @@ def dataset_rows():
             try:
                 dataset_cls().check_available()
             except CRBenchError as error:
-                row.update(status="not downloaded", fix=str(error))
+                command = getattr(dataset_cls, "download_command", None)
+                row.update(
+                    status="not downloaded",
+                    fix=command or "not public: pass --data-dir PATH or set CRBENCH_DATA (crbench list datasets --long)",
+                    details=str(error),
+                )
         except ImportError as error:
             row.update(status=f"cannot import ({error})")
         rows.append(row)
@@ -52,13 +57,17 @@ def dataset_rows():
 @click.command("list")
 @click.argument("what", type=click.Choice(["detectors", "datasets"]))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_command(what, as_json):
+@click.option("--long", "long_format", is_flag=True, help="Add descriptions and the full reason for anything missing.")
+def list_command(what, as_json, long_format):
     """List registered detectors or data sets and how to fix what is missing."""
     rows = detector_rows() if what == "detectors" else dataset_rows()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = ["name", "kind", "status", "fix", "description"] if what == "detectors" else [
-        "name", "version", "status", "fix", "description"]
-    click.echo(tabulate([[row[column] for column in columns] for row in rows], headers=columns, tablefmt="github",
-                        maxcolwidths=[None, None, None, 50, 50]))
+    columns = ["name", "kind" if what == "detectors" else "version", "status", "fix"]
+    click.echo(tabulate([[row[column] for column in columns] for row in rows], headers=columns, tablefmt="github"))
+    if long_format:
+        for row in rows:
+            click.echo(f"\n{row['name']}: {row['description']}")
+            if row.get("details"):
+                click.echo(f"  {row['details']}")
