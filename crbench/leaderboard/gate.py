@@ -93,6 +93,7 @@ class EntryResult:
     baseline_seconds_per_megapixel: float | None = None
     fresh_seconds_per_megapixel: float | None = None
     relative_slowdown: float | None = None
+    detect_seconds: float | None = None
 
 
 def entry_key(detector, dataset, size, split):
@@ -127,6 +128,7 @@ def baseline_entry(record):
             for name, metric in (record.get("metrics") or {}).items()
         },
         "seconds_per_megapixel": runtime.get("seconds_per_megapixel"),
+        "detect_seconds": runtime.get("detect_seconds"),
     }
 
 
@@ -291,7 +293,8 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
             results.append(EntryResult(key, "missing", "in the baseline but no fresh record"))
             continue
         fresh_entry = baseline_entry(record)
-        result = EntryResult(key, "unchanged", fresh_seconds_per_megapixel=fresh_entry["seconds_per_megapixel"])
+        result = EntryResult(key, "unchanged", fresh_seconds_per_megapixel=fresh_entry["seconds_per_megapixel"],
+                             detect_seconds=fresh_entry["detect_seconds"])
         if base is None:
             result.verdict, result.reason = "new", "no baseline entry"
             results.append(result)
@@ -333,12 +336,16 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
 
 def _apply_runtime_rule(results, rules):
     """Slow-down of each entry relative to the other entries timed in the same run."""
-    limit = float((rules.get("runtime") or {}).get("max_relative_slowdown", 2.0))
+    runtime_rules = rules.get("runtime") or {}
+    limit = float(runtime_rules.get("max_relative_slowdown", 2.0))
+    # runs of a fraction of a second are dominated by overhead and timer noise: not gated
+    min_seconds = float(runtime_rules.get("min_detect_seconds", 0.0))
     timed = {
         result.key: result.fresh_seconds_per_megapixel / result.baseline_seconds_per_megapixel
         for result in results
         if result.verdict in ("unchanged", "improved", "worse")
         and result.fresh_seconds_per_megapixel and result.baseline_seconds_per_megapixel
+        and (result.detect_seconds or 0.0) >= min_seconds
     }
     if len(timed) < 2:
         return  # no ratio within one run: report absolute times only

@@ -1,6 +1,7 @@
 """ROC and precision-recall plots per data set (matplotlib, Agg backend, PNG).
 
-The curves come from the run records (``curves.roc`` and ``curves.pr``);
+The curves come from the run records (``curves``: exact TP/FP counts per
+stored threshold);
 a marker shows each detector's reported operating point. The ROC figure
 has two panels: the low-FPR regime the papers report (log FPR from 1e-6 to
 1e-2) and the full curve (log FPR down to the smallest non-zero FPR).
@@ -13,7 +14,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["ZOOM_FPR_RANGE", "plot_slug", "operating_point_roc", "operating_point_pr", "plot_roc", "plot_pr", "plot_group"]
+__all__ = ["ZOOM_FPR_RANGE", "plot_slug", "curve_rates", "operating_point_roc", "operating_point_pr", "plot_roc", "plot_pr", "plot_group"]
 
 ZOOM_FPR_RANGE = (1e-6, 1e-2)
 _PALETTE = [
@@ -34,24 +35,48 @@ def _color(name, names):
     return _PALETTE[sorted(names).index(name) % len(_PALETTE)]
 
 
-def _matching_index(thresholds, value):
-    """Index of the curve point at threshold ``value`` (None if absent)."""
-    if value is None or not thresholds:
+def curve_rates(record):
+    """FPR, TPR (= recall), precision and thresholds of a record's stored curve.
+
+    Run records store the curve as exact counts (``tp``, ``fp`` per
+    threshold, ``n_pos``, ``n_neg``); rates are derived here. Precision is
+    NaN where no pixel is flagged; FPR (TPR) is NaN without negatives
+    (positives).
+
+    Returns
+    -------
+    dict of str to ndarray, or None when the record has no curve
+    """
+    curve = record.get("curves") or {}
+    if not curve.get("tp"):
         return None
-    thresholds = np.asarray([np.nan if t is None else t for t in thresholds], dtype=float)
-    matches = np.flatnonzero(np.isclose(thresholds, float(value), rtol=1e-9, atol=1e-12))
+    tp = np.asarray(curve["tp"], dtype=float)
+    fp = np.asarray(curve["fp"], dtype=float)
+    n_pos, n_neg = float(curve["n_pos"]), float(curve["n_neg"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "fpr": fp / n_neg if n_neg else np.full_like(fp, np.nan),
+            "tpr": tp / n_pos if n_pos else np.full_like(tp, np.nan),
+            "precision": np.where(tp + fp > 0, tp / (tp + fp), np.nan),
+            "thresholds": np.asarray([np.inf if t is None else t for t in curve["thresholds"]], dtype=float),
+        }
+
+
+def _operating_index(rates, record):
+    value = record.get("operating_point")
+    if rates is None or not isinstance(value, (int, float)):
+        return None
+    matches = np.flatnonzero(np.isclose(rates["thresholds"], float(value), rtol=1e-12, atol=0.0))
     return int(matches[0]) if matches.size else None
 
 
 def operating_point_roc(record):
-    """(FPR, TPR) of the record's operating point on its ROC curve, or None."""
-    roc = (record.get("curves") or {}).get("roc") or {}
-    if not isinstance(record.get("operating_point"), (int, float)):
-        return None
-    index = _matching_index(roc.get("thresholds"), record["operating_point"])
+    """(FPR, TPR) of the record's operating point on its stored curve, or None."""
+    rates = curve_rates(record)
+    index = _operating_index(rates, record)
     if index is None:
         return None
-    return float(roc["fpr"][index]), float(roc["tpr"][index])
+    return float(rates["fpr"][index]), float(rates["tpr"][index])
 
 
 def operating_point_pr(record):
@@ -61,13 +86,11 @@ def operating_point_pr(record):
     precision = (metrics.get("precision") or {}).get("value")
     if recall is not None and precision is not None:
         return float(recall), float(precision)
-    pr = (record.get("curves") or {}).get("pr") or {}
-    if not isinstance(record.get("operating_point"), (int, float)):
+    rates = curve_rates(record)
+    index = _operating_index(rates, record)
+    if index is None or np.isnan(rates["precision"][index]):
         return None
-    index = _matching_index(pr.get("thresholds"), record["operating_point"])
-    if index is None:
-        return None
-    return float(pr["recall"][index]), float(pr["precision"][index])
+    return float(rates["tpr"][index]), float(rates["precision"][index])
 
 
 def _style(record):
@@ -105,14 +128,12 @@ def plot_roc(records, labels, *, title):
     names = [record["detector"]["name"] for record in records]
     lowest = []
     for record, label in zip(records, labels):
-        roc = (record.get("curves") or {}).get("roc")
-        if not roc or not roc.get("fpr"):
+        rates = curve_rates(record)
+        if rates is None:
             continue
-        fpr = np.asarray(roc["fpr"], dtype=float)
-        tpr = np.asarray(roc["tpr"], dtype=float)
-        order = np.argsort(fpr, kind="stable")
-        fpr, tpr = fpr[order], tpr[order]
-        positive = fpr > 0  # FPR = 0 has no place on a log axis
+        order = np.lexsort((rates["tpr"], rates["fpr"]))
+        fpr, tpr = rates["fpr"][order], rates["tpr"][order]
+        positive = np.isfinite(tpr) & (fpr > 0)  # FPR = 0 has no place on a log axis
         color = _color(record["detector"]["name"], names)
         for axis in (zoom, full):
             axis.plot(fpr[positive], tpr[positive], color=color, label=label, linewidth=1.4, **_style(record))
@@ -150,12 +171,12 @@ def plot_pr(records, labels, *, title):
     axis = figure.subplots()
     names = [record["detector"]["name"] for record in records]
     for record, label in zip(records, labels):
-        pr = (record.get("curves") or {}).get("pr")
-        if not pr or not pr.get("recall"):
+        rates = curve_rates(record)
+        if rates is None:
             continue
-        recall = np.asarray(pr["recall"], dtype=float)
-        precision = np.asarray(pr["precision"], dtype=float)
-        order = np.argsort(recall, kind="stable")
+        defined = np.isfinite(rates["precision"]) & np.isfinite(rates["tpr"])
+        recall, precision = rates["tpr"][defined], rates["precision"][defined]
+        order = np.lexsort((-precision, recall))
         color = _color(record["detector"]["name"], names)
         axis.plot(recall[order], precision[order], color=color, label=label, linewidth=1.4, **_style(record))
         point = operating_point_pr(record)

@@ -8,17 +8,23 @@ from scipy.stats import norm
 __all__ = ["make_record", "make_bench", "binormal_curves"]
 
 
-def binormal_curves(separation, *, n_points=60, prevalence=0.01):
-    """ROC and PR curves of a binormal detector (scores ~ N(0,1) vs N(separation,1))."""
-    thresholds = np.linspace(-4.0, separation + 4.0, n_points)
-    fpr = norm.sf(thresholds)
-    tpr = norm.sf(thresholds - separation)
-    precision = np.where(tpr + fpr > 0, tpr * prevalence / (tpr * prevalence + fpr * (1 - prevalence)), 1.0)
-    # map thresholds into (0, 1) like probabilities
-    probabilities = norm.cdf(thresholds - separation / 2)
+def binormal_curves(separation, *, n_points=60, n_pos=20_000, n_neg=2_000_000):
+    """Stored curve (exact counts, as run records hold it) of a binormal detector.
+
+    Scores of negatives ~ N(0, 1), of positives ~ N(separation, 1); thresholds
+    are mapped into (0, 1) like probabilities.
+    """
+    cuts = np.linspace(separation + 4.0, -4.0, n_points)
+    fp = np.round(norm.sf(cuts) * n_neg).astype(int)
+    tp = np.round(norm.sf(cuts - separation) * n_pos).astype(int)
+    thresholds = norm.cdf(cuts - separation / 2)
     return {
-        "roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": probabilities.tolist()},
-        "pr": {"precision": precision.tolist(), "recall": tpr.tolist(), "thresholds": probabilities.tolist()},
+        "thresholds": thresholds.tolist(),
+        "tp": tp.tolist(),
+        "fp": fp.tolist(),
+        "n_pos": n_pos,
+        "n_neg": n_neg,
+        "n_points_full": n_points,
     }
 
 
@@ -64,7 +70,7 @@ def make_record(
     values.update(metrics or {})
     curves = binormal_curves(separation)
     if operating_point is None:
-        operating_point = curves["roc"]["thresholds"][30]
+        operating_point = curves["thresholds"][30]
     record = {
         "schema": "crbench.run/1",
         "crbench_version": "0.1.0",
