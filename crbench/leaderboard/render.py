@@ -112,10 +112,18 @@ def _html_table(table, table_id):
     return table.frame.to_html(index=False, escape=True, border=0, table_id=table_id, classes="leaderboard")
 
 
+def _inline_markup(text):
+    """Escape ``text`` for HTML and turn its Markdown **bold**, *italic* and `code` into tags."""
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"\*(.+?)\*", r"<em>\1</em>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
 def _html_notes(notes):
     if not notes:
         return ""
-    return "<ul class='notes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in notes) + "</ul>"
+    return "<ul class='notes'>" + "".join(f"<li>{_inline_markup(note)}</li>" for note in notes) + "</ul>"
 
 
 def render_html(leaderboard, collection, *, plots=None, preamble=""):
@@ -135,11 +143,11 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
         "<title>crbench leaderboard</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(header[0].lstrip('# '))}</h1>",
-        "".join(f"<p>{html.escape(line)}</p>" for line in header[1:] if line),
+        "".join(f"<p>{_inline_markup(line)}</p>" for line in header[1:] if line),
     ]
     if leaderboard.ranking is not None:
         parts += [f"<h2 id='ranking'>{html.escape(leaderboard.ranking.title)}</h2>",
-                  _html_table(leaderboard.ranking, "ranking"), _html_notes(leaderboard.ranking.notes)]
+                  _html_table(leaderboard.ranking, "table-ranking"), _html_notes(leaderboard.ranking.notes)]
     for index, section in enumerate(leaderboard.sections):
         css = " class='not-comparable'" if section.group.not_comparable else ""
         slug = plot_slug(section.group.key)
