@@ -65,11 +65,29 @@ def leaderboard(ctx, results, fmt, out, rank_metric):
 @click.option("--bench-repeats", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Reuse this score cache (default: a fresh one, so that every run is timed).")
+@click.option("--dry-run", is_flag=True, help="Print the runs and an estimate of the wall time; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
-                    cache_dir, quiet):
+                    cache_dir, dry_run, quiet):
     """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
-    from ..leaderboard.rebuild import rebuild
+    from ..leaderboard.rebuild import estimate_seconds, plan_rebuild, rebuild
+
+    if dry_run:
+        rows, _, cols = bench_shape.lower().partition("x")
+        if not (rows.isdigit() and cols.isdigit()):
+            raise click.BadParameter(f"{bench_shape!r}: expected ROWSxCOLS, e.g. 2048x2048", param_hint="--bench-shape")
+        jobs, skipped = plan_rebuild(detectors=detectors or None, datasets=datasets or None, size=size, split=split)
+        try:
+            total, lines = estimate_seconds(jobs, processes=processes, bench=bench, bench_repeats=bench_repeats,
+                                            bench_shape=(int(rows), int(cols)))
+        except CRBenchError as error:
+            raise click.ClickException(str(error)) from error
+        for line in lines:
+            click.echo(line)
+        for line in skipped:
+            click.echo(f"skipped {line}")
+        click.echo(f"{len(jobs)} run(s) on {processes} process(es): estimated {total / 60:.1f} min in total")
+        return
 
     start = time.perf_counter()
     try:

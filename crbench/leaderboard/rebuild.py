@@ -37,6 +37,7 @@ __all__ = [
     "Job",
     "RebuildReport",
     "plan_rebuild",
+    "estimate_seconds",
     "run_job",
     "run_jobs",
     "run_benches",
@@ -118,6 +119,46 @@ def plan_rebuild(*, detectors=None, datasets=None, size="small", split="test"):
     runnable.sort(key=lambda name: (-COST_HINT.get(name, _DEFAULT_COST), name))
     jobs = [Job(detector, dataset, size, split) for detector in runnable for dataset in dataset_names]
     return jobs, skipped
+
+
+def estimate_seconds(jobs, *, processes=2, bench_shape=(2048, 2048), bench_repeats=3, bench=True):
+    """Rough wall time of a rebuild from the measured per-megapixel costs in :data:`COST_HINT`.
+
+    Loads the first image of each data set split to learn its size (this
+    may generate a simulated data set). Mask detectors pay their cost once
+    per sweep value; timing runs pay it ``bench_repeats + 1`` times (warm-up)
+    on one frame and run one at a time.
+
+    Returns
+    -------
+    total : float
+        Seconds.
+    lines : list of str
+        One line per job with its estimate.
+    """
+    from ..commands.options import build_dataset, build_detector
+
+    megapixels, lines, work = {}, [], 0.0
+    for job in jobs:
+        dataset_id = (job.dataset, job.size, job.split)
+        if dataset_id not in megapixels:
+            dataset, _ = build_dataset(job.dataset, size=job.size)
+            ids = dataset.sample_ids(job.split)
+            shape = dataset.load_sample(job.split, ids[0]).image.shape if ids else (0, 0)
+            megapixels[dataset_id] = len(ids) * shape[0] * shape[1] / 1e6
+        detector = build_detector(job.detector, "")
+        n_sweep = max(1, len(detector.sweep_values())) if detector.output_kind == "mask" else 1
+        seconds = COST_HINT.get(job.detector, _DEFAULT_COST) * megapixels[dataset_id] * n_sweep
+        work += seconds
+        lines.append(f"{job.key}: {megapixels[dataset_id]:.1f} MP x {n_sweep} sweep value(s) ~ {seconds / 60:.1f} min")
+    total = work / max(1, processes)
+    if bench:
+        frame = bench_shape[0] * bench_shape[1] / 1e6
+        bench_seconds = sum(COST_HINT.get(name, _DEFAULT_COST) * frame * (bench_repeats + 1)
+                            for name in sorted({job.detector for job in jobs}))
+        lines.append(f"crbench bench ({bench_shape[0]}x{bench_shape[1]}, {bench_repeats} repeats): ~ {bench_seconds / 60:.1f} min")
+        total += bench_seconds
+    return total, lines
 
 
 def run_job(job, *, results_dir, cache_dir=None):
@@ -298,6 +339,11 @@ def rebuild(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs, skipped = plan_rebuild(detectors=detectors, datasets=datasets, size=size, split=split)
+    if not jobs:
+        raise RuntimeError(
+            "nothing to run: no available detector or no data set selected "
+            f"(skipped: {'; '.join(skipped) or 'none'}); check 'crbench list detectors' and 'crbench list datasets'"
+        )
     report = RebuildReport(skipped=skipped)
     staging = Path(tempfile.mkdtemp(prefix=".records.new.", dir=out_dir))
     with tempfile.TemporaryDirectory(prefix="crbench-rebuild-cache-") as fresh_cache:

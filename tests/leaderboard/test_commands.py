@@ -71,3 +71,18 @@ def test_rebuild_then_gate_on_fresh_runs(tmp_path):
     # selecting an entry that does not exist is an error, not a silent pass
     result = CliRunner().invoke(main, ["check", "--baseline", str(out / "baseline.json"), "--rerun", "--only", "nope@*"])
     assert result.exit_code != 0 and "no baseline entry matches" in result.output
+
+
+def test_rebuild_dry_run_lists_runs_and_estimate(tmp_path):
+    result = _invoke("leaderboard", "rebuild", "--dry-run", "--out-dir", str(tmp_path / "lb"), *DOUBLES,
+                     "--dataset", "tiny", "--size", "default", "--no-bench")
+    assert result.exit_code == 0, result.output
+    assert "oracle@tiny/default/test" in result.output and "estimated" in result.output
+    assert not (tmp_path / "lb").exists()
+
+
+def test_rebuild_excludes_test_doubles_by_default():
+    from crbench.leaderboard.rebuild import plan_rebuild
+
+    jobs, _ = plan_rebuild(datasets=["tiny"], size="default")
+    assert not {job.detector for job in jobs} & {"oracle", "constant", "random"}
