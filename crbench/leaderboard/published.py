@@ -30,7 +30,11 @@ DATASET_FAMILIES = {
     "sim_lco_0m4": "lco_0m4",
     "sim_lco_1m": "lco_1m",
     "sim_lco_2m": "lco_2m",
+    # the real data sets (their cards share the family "lco", the papers split by telescope class)
     "decam": "decam",
+    "lco_0m4": "lco_0m4",
+    "lco_1m": "lco_1m",
+    "lco_2m": "lco_2m",
 }
 
 

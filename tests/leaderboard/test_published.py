@@ -63,6 +63,7 @@ def test_simulated_datasets_map_to_paper_families():
     assert paper_family("sim_decam") == "decam"
     assert paper_family("sim_lco_0m4") == "lco_0m4"
     assert paper_family("lco_real_thing", "lco_2m") == "lco_2m"
+    assert paper_family("lco_0m4", "lco") == "lco_0m4"  # real LCO sets: split by telescope class
 
 
 def test_runtime_per_megapixel_assumes_the_paper_frame():
