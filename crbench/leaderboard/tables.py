@@ -205,7 +205,7 @@ def metric_table(group, metrics, *, title, operating_point=False):
         tables = ", ".join(sorted(set(rows["table"])))
         measured_on = "; ".join(sorted(set(rows["measured_on"])))
         notes.append(f"published [{key}]: {source.citation}, {tables}, measured on the {measured_on} (not simulated data).")
-    if not notes or not used_sources:
+    if not used_sources:
         notes.append(f"No published figures for data set family {family!r}.")
     return Table(title=title, frame=display.reset_index(), notes=notes)
 
