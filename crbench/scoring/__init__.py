@@ -38,6 +38,12 @@ pixels (tested to 1e-12), without ever holding all pixels:
    every horizontal ROC segment, which is enough for exact TPR@FPR,
    purity@TPR, AUROC (Mann-Whitney with ties = trapezoid) and AP.
 
+Memory: pass-1 states hold the distinct positive scores; a pass-2 state
+holds three integer vectors of the grid's length (keep only
+``state.images`` per image, and sum states as you go); per image, the
+scorer allocates boolean masks of the image size and block-sized buffers,
+never a copy of all pixels of a data set.
+
 Mask detectors evaluated over a parameter sweep use :class:`SweepCounts`
 (TP/FP/FN/TN per sweep value, summable); see :mod:`crbench.scoring.sweep`
 for how their metrics are defined.

@@ -16,14 +16,22 @@ They live on one grid, so the states of many images are simply **summed**
 
 How the counts are made fast without losing exactness
 -----------------------------------------------------
-The image is processed in blocks of rows. For ``dilate_output`` the 3x3
-maximum is computed per block with a one-row halo (two ``np.maximum`` passes
-on shifted views). The block's scores are mapped to cells with the grid's
-lookup table (float32 maps: one shift, one gather; see
-``_Float32Binner``) and counted with ``np.bincount``. Only the histogram of
-*all* pixels is computed this way; the positive and ignored pixels are few,
-so their histograms come from gathered values and are subtracted. Nothing of
-the size of the image is copied except the dilated truth mask.
+- Only the histogram of *all* pixels touches every pixel; the positive and
+  ignored pixels are few, so their histograms come from gathered values
+  (their 3x3 maxima are gathered from the nine neighbours) and are
+  subtracted.
+- Lower-tail shortcut: every pixel whose (dilated) score is below the lowest
+  grid value is in cell 0, and a pixel's 3x3 maximum reaches that value iff
+  one of its neighbours' raw scores does. When few pixels reach it (typical
+  for ``dilate_output`` detectors, whose positives all carry a cosmic ray's
+  high score) only those are looked up.
+- Otherwise the image is processed in blocks of rows that stay in cache: the
+  3x3 maximum is computed per block with a one-row halo (``np.maximum`` on
+  shifted views), scores are mapped to cells with the grid's lookup table
+  (for float32: integer bit patterns, an adaptive table and a short scan,
+  see ``_Float32Binner``) and counted with ``np.bincount``.
+- Nothing of the size of the image is copied except boolean masks (and a
+  dilated copy when more than 1/8 of the pixels are positive or ignored).
 """
 
 import dataclasses
@@ -34,10 +42,11 @@ from ..errors import InputError
 from .grid import ThresholdGrid
 from .pixels import (
     _check_options,
+    _sparse_dilated_index,
     check_shapes,
     dilate_scores,
     dilated_values_at,
-    scored_positive_mask,
+    scored_positive_index,
     validate_scores,
 )
 
@@ -46,6 +55,14 @@ __all__ = ["ImageCounts", "ThresholdCounts"]
 #: Pixels per block in pass 2: large enough to amortise numpy call overhead,
 #: small enough for the block and its cell indices to stay in cache.
 BLOCK_PIXELS = 1 << 17
+#: Blocks hold at least this many pixels per grid cell, so that zeroing the
+#: per-block ``bincount`` output does not dominate when the grid is large.
+CELLS_PER_BLOCK_FACTOR = 4
+#: Use the lower-tail shortcut of ``_histogram_all`` when at most this fraction
+#: of pixels (times 9 with output dilation) needs a lookup; both paths are exact.
+LOWER_TAIL_MAX_FRACTION = 0.25
+#: Images with fewer than ``n_cells / SPARSE_FACTOR`` pixels get sparse states.
+SPARSE_FACTOR = 16
 
 
 @dataclasses.dataclass
@@ -93,38 +110,165 @@ class ImageCounts:
                    int(data["n_ignored"]), at)
 
 
-def _histogram(binner, values, n_cells):
+def _count_cells(cells, n_cells):
+    """``np.bincount(cells, minlength=n_cells)``, sparse when cells are few.
+
+    With a large grid (millions of thresholds) and a small image, zeroing and
+    scanning ``n_cells`` bins per call would cost more than the image itself.
+    """
+    if cells.size * 16 < n_cells:
+        counts = np.zeros(n_cells, np.int64)
+        present, multiplicity = _sparse_histogram(cells)
+        counts[present] = multiplicity
+        return counts
+    return np.bincount(cells, minlength=n_cells)
+
+
+def _cells(binner, values):
     if np.dtype(values.dtype) == np.float32:
         values = values.view(np.uint32)
-    return np.bincount(binner.cells(values), minlength=n_cells)
+    return binner.cells(values)
 
 
-def _histogram_all(scores, binner, n_cells, *, dilate):
-    """Histogram of the (dilated) scores of every pixel, block by block."""
+def _histogram(binner, values, n_cells):
+    return _count_cells(_cells(binner, values), n_cells)
+
+
+def _off_grid_error(sample_id):
+    return InputError(
+        f"image {sample_id!r}: some positive scores are not on the threshold grid; build the grid "
+        "from the pass-1 PositiveScores of every image (with the same options) before pass 2"
+    )
+
+
+def _dilate_rows_into(scores, r0, r1, row_buffer, out):
+    """3x3 maximum of ``scores[r0:r1]`` (window clipped at the image border) into ``out``.
+
+    Same result as ``dilate_scores(scores)[r0:r1]``, using a one-row halo and
+    preallocated buffers so that a block is filtered while it is in cache.
+    """
+    ny = scores.shape[0]
+    a0, a1 = max(0, r0 - 1), min(ny, r1 + 1)
+    source = scores[a0:a1]
+    rows = row_buffer[: a1 - a0]
+    np.copyto(rows, source)  # horizontal maximum over (x-1, x, x+1)
+    np.maximum(rows[:, 1:], source[:, :-1], out=rows[:, 1:])
+    np.maximum(rows[:, :-1], source[:, 1:], out=rows[:, :-1])
+    n = r1 - r0
+    lo = r0 - a0  # index of row r0 inside ``rows``
+    np.copyto(out, rows[lo : lo + n])  # vertical maximum over (y-1, y, y+1)
+    if r0 > 0:
+        np.maximum(out, rows[lo - 1 : lo - 1 + n], out=out)
+    else:
+        np.maximum(out[1:], rows[lo : lo + n - 1], out=out[1:])
+    if r1 < ny:
+        np.maximum(out, rows[lo + 1 : lo + 1 + n], out=out)
+    else:
+        np.maximum(out[:-1], rows[lo + 1 : lo + n], out=out[:-1])
+    return out
+
+
+def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
+    """Histogram of the (dilated) scores of every pixel.
+
+    Shortcut first: every pixel whose (dilated) score is below the lowest
+    grid value ``lowest`` is in cell 0. A pixel's 3x3 maximum is ``>=
+    lowest`` iff one of its neighbours' raw scores is, so the pixels that
+    need a lookup are the (dilated) set ``scores >= lowest``. When that set is
+    small (typical for ``dilate_output`` detectors, whose positives all carry
+    a cosmic ray's high score), only those pixels are looked up; otherwise
+    every pixel goes through the block-wise lookup.
+    """
     ny, nx = scores.shape
     counts = np.zeros(n_cells, np.int64)
     if ny == 0 or nx == 0:
         return counts
-    # larger blocks when the grid is large, so zeroing the per-block bincount
-    # does not dominate
-    rows = max(1, max(BLOCK_PIXELS, 4 * n_cells) // nx)
+    if lowest is not None:
+        above = _at_least(scores, lowest)
+        n_above = int(np.count_nonzero(above))
+        spread = 9 if dilate else 1
+        if n_above * spread <= LOWER_TAIL_MAX_FRACTION * scores.size:
+            if dilate:
+                index = _sparse_dilated_index(above, 3) if n_above else np.empty(0, np.intp)
+                values = dilated_values_at(scores, index, size=3)
+            else:
+                index = np.flatnonzero(above)
+                values = scores.reshape(-1)[index]
+            counts += _histogram(binner, values, n_cells)
+            counts[0] += scores.size - index.size
+            return counts
+    rows = max(1, max(BLOCK_PIXELS, CELLS_PER_BLOCK_FACTOR * n_cells) // nx)
     as_keys = scores.dtype == np.float32
+    if dilate:
+        row_buffer = np.empty((min(ny, rows + 2), nx), scores.dtype)
+        block_buffer = np.empty((min(ny, rows), nx), scores.dtype)
     for r0 in range(0, ny, rows):
         r1 = min(ny, r0 + rows)
         if dilate:
-            a0, a1 = max(0, r0 - 1), min(ny, r1 + 1)
-            block = dilate_scores(scores[a0:a1], size=3)[r0 - a0 : r1 - a0]
+            block = _dilate_rows_into(scores, r0, r1, row_buffer, block_buffer[: r1 - r0])
         else:
             block = scores[r0:r1]
         flat = np.ascontiguousarray(block).reshape(-1)
         if as_keys:
             flat = flat.view(np.uint32)
-        counts += np.bincount(binner.cells(flat), minlength=n_cells)
+        counts += _count_cells(binner.cells(flat), n_cells)
     return counts
+
+
+def _at_least(scores, threshold):
+    """Exact ``scores >= threshold`` for a float64 ``threshold``.
+
+    For float32 maps NumPy would compare in float32 (rounding the threshold);
+    comparing bit patterns with the threshold rounded *up* to float32 is exact.
+    """
+    if scores.dtype == np.float32:
+        ceil = np.float32(threshold)
+        if float(ceil) < threshold:
+            ceil = np.nextafter(ceil, np.float32(np.inf))
+        return scores.view(np.uint32) >= ceil.view(np.uint32)
+    return scores >= np.float64(threshold)
+
+
+def _sparse_histogram(cells):
+    """Sorted distinct cells and their multiplicities.
+
+    Sort-based: measured several times faster than ``np.unique(...,
+    return_counts=True)`` (hash based in NumPy 2.4) on integer cells.
+    """
+    cells = np.sort(cells)
+    if cells.size == 0:
+        return cells.astype(np.intp), np.empty(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+    return cells[starts].astype(np.intp), np.diff(np.r_[starts, cells.size]).astype(np.int64)
+
+
+def _sparse_combine(histograms, signs):
+    """Signed sum of sparse histograms; cells whose total is 0 are dropped."""
+    cells = np.concatenate([h[0] for h in histograms])
+    weights = np.concatenate([sign * h[1] for h, sign in zip(histograms, signs)])
+    if cells.size == 0:
+        return cells, weights
+    order = np.argsort(cells, kind="stable")
+    cells, weights = cells[order], weights[order]
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+    totals = np.add.reduceat(weights, starts)
+    keep = totals != 0
+    return cells[starts][keep], totals[keep]
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
 
 
 class ThresholdCounts:
     """Pixel counts on a threshold grid: the summable pass-2 state.
+
+    Internally the counts are histograms over the grid's cells (see
+    :class:`~crbench.scoring.ThresholdGrid`), kept dense or, for an image
+    much smaller than the grid, sparse; sums are consolidated lazily so that
+    adding many small images to a large grid costs O(grid) only once per
+    ``MAX_PARTS`` images. The public vectors below are read-only.
 
     Attributes
     ----------
@@ -136,16 +280,66 @@ class ThresholdCounts:
         One entry per image summed into this state.
     """
 
+    MAX_PARTS = 64
+
     def __init__(self, grid, n_pos_equal, n_neg_equal, n_neg_between, *, n_ignored=0, images=()):
         m = grid.values.size
-        self.grid = grid
-        self.n_pos_equal = np.asarray(n_pos_equal, dtype=np.int64)
-        self.n_neg_equal = np.asarray(n_neg_equal, dtype=np.int64)
-        self.n_neg_between = np.asarray(n_neg_between, dtype=np.int64)
-        if self.n_pos_equal.shape != (m,) or self.n_neg_equal.shape != (m,) or self.n_neg_between.shape != (m + 1,):
+        n_pos_equal = np.asarray(n_pos_equal, dtype=np.int64)
+        n_neg_equal = np.asarray(n_neg_equal, dtype=np.int64)
+        n_neg_between = np.asarray(n_neg_between, dtype=np.int64)
+        if n_pos_equal.shape != (m,) or n_neg_equal.shape != (m,) or n_neg_between.shape != (m + 1,):
             raise InputError(f"count vectors do not match a grid of {m} thresholds")
+        positives = np.zeros(grid.n_cells, np.int64)
+        negatives = np.zeros(grid.n_cells, np.int64)
+        positives[1::2] = n_pos_equal
+        negatives[1::2] = n_neg_equal
+        negatives[0::2] = n_neg_between
+        self._setup(grid, [(_read_only(positives), _read_only(negatives))], [], n_ignored, images)
+
+    def _setup(self, grid, bases, parts, n_ignored, images):
+        self.grid = grid
+        self._bases = list(bases)  # dense (positives, negatives) cell histograms, never modified
+        self._parts = list(parts)  # sparse (cells, positives, negatives), cells distinct
         self.n_ignored = int(n_ignored)
         self.images = list(images)
+        self.n_pos = sum(int(b[0].sum()) for b in self._bases) + sum(int(p[1].sum()) for p in self._parts)
+        self.n_neg = sum(int(b[1].sum()) for b in self._bases) + sum(int(p[2].sum()) for p in self._parts)
+
+    @classmethod
+    def _from_cells(cls, grid, bases, parts, *, n_ignored=0, images=()):
+        state = cls.__new__(cls)
+        state._setup(grid, bases, parts, n_ignored, images)
+        return state
+
+    def _consolidate(self):
+        if len(self._bases) == 1 and not self._parts:
+            return self._bases[0]
+        positives = np.zeros(self.grid.n_cells, np.int64)
+        negatives = np.zeros(self.grid.n_cells, np.int64)
+        for base_pos, base_neg in self._bases:
+            positives += base_pos
+            negatives += base_neg
+        for cells, part_pos, part_neg in self._parts:
+            positives[cells] += part_pos  # cells are distinct within a part
+            negatives[cells] += part_neg
+        self._bases = [(_read_only(positives), _read_only(negatives))]
+        self._parts = []
+        return self._bases[0]
+
+    @property
+    def n_pos_equal(self):
+        """Positives whose score equals each grid value."""
+        return self._consolidate()[0][1::2]
+
+    @property
+    def n_neg_equal(self):
+        """Negatives whose score equals each grid value."""
+        return self._consolidate()[1][1::2]
+
+    @property
+    def n_neg_between(self):
+        """Negatives strictly between consecutive grid values (and below/above all)."""
+        return self._consolidate()[1][0::2]
 
     @classmethod
     def from_image(
@@ -191,7 +385,7 @@ class ThresholdCounts:
         n_cells = grid.n_cells
         binner = grid.binner(scores.dtype)
 
-        positive_index = np.flatnonzero(scored_positive_mask(truth, ignore, truth_dilation=truth_dilation))
+        positive_index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
         ignored_index = np.flatnonzero(ignore) if ignore is not None else np.empty(0, np.intp)
         dense = positive_index.size + ignored_index.size > scores.size // 8
         dilated = dilate_scores(scores, size=3) if (dilate_output and dense) else None
@@ -203,68 +397,100 @@ class ThresholdCounts:
                 return dilated.reshape(-1)[index]
             return dilated_values_at(scores, index, size=3)
 
-        if dilated is not None:
-            all_counts = _histogram_all(dilated, binner, n_cells, dilate=False)
-        else:
-            all_counts = _histogram_all(scores, binner, n_cells, dilate=dilate_output)
-        pos_counts = _histogram(binner, values_at(positive_index), n_cells)
-        neg_counts = all_counts - pos_counts
-        if ignore is not None and ignore_policy == "exclude" and ignored_index.size:
-            neg_counts -= _histogram(binner, values_at(ignored_index), n_cells)
-
-        if np.any(pos_counts[0::2]):
-            raise InputError(
-                f"image {sample_id!r}: some positive scores are not on the threshold grid; build the grid "
-                "from the pass-1 PositiveScores of every image (with the same options) before pass 2"
+        excluded_index = ignored_index if (ignore is not None and ignore_policy == "exclude") else None
+        n_ignored = int(ignored_index.size)
+        if scores.size * SPARSE_FACTOR < n_cells:
+            # An image much smaller than the grid: sparse histograms, so the
+            # cost follows the image, not the grid.
+            flat = (dilate_scores(scores, size=3) if dilate_output else scores).reshape(-1)
+            all_hist = _sparse_histogram(_cells(binner, flat))
+            pos_hist = _sparse_histogram(_cells(binner, values_at(positive_index)))
+            histograms, signs = [all_hist, pos_hist], [1, -1]
+            if excluded_index is not None:
+                histograms.append(_sparse_histogram(_cells(binner, values_at(excluded_index))))
+                signs.append(-1)
+            neg_cells, neg_counts = _sparse_combine(histograms, signs)
+            pos_cells, pos_counts = pos_hist
+            if np.any(pos_cells % 2 == 0):
+                raise _off_grid_error(sample_id)
+            cells = _sparse_histogram(np.concatenate([pos_cells, neg_cells]))[0]  # sorted union
+            part = (
+                cells,
+                np.zeros(cells.size, np.int64),
+                np.zeros(cells.size, np.int64),
             )
-        state = cls(grid, pos_counts[1::2], neg_counts[1::2], neg_counts[0::2],
-                    n_ignored=ignored_index.size)
-        n_pos = int(positive_index.size)
-        n_neg = int(neg_counts.sum())
-        image = ImageCounts(sample_id, int(scores.size), n_pos, n_neg, int(ignored_index.size))
+            part[1][np.searchsorted(cells, pos_cells)] = pos_counts
+            part[2][np.searchsorted(cells, neg_cells)] = neg_counts
+            state = cls._from_cells(grid, [], [part], n_ignored=n_ignored)
+        else:
+            lowest = float(grid.values[0]) if grid.values.size else None
+            if dilated is not None:
+                all_counts = _histogram_all(dilated, binner, n_cells, dilate=False, lowest=lowest)
+            else:
+                all_counts = _histogram_all(scores, binner, n_cells, dilate=dilate_output, lowest=lowest)
+            pos_counts = _histogram(binner, values_at(positive_index), n_cells)
+            neg_counts = all_counts - pos_counts
+            if excluded_index is not None and excluded_index.size:
+                neg_counts -= _histogram(binner, values_at(excluded_index), n_cells)
+            if np.any(pos_counts[0::2]):
+                raise _off_grid_error(sample_id)
+            state = cls._from_cells(grid, [(_read_only(pos_counts), _read_only(neg_counts))], [],
+                                    n_ignored=n_ignored)
+        image = ImageCounts(sample_id, int(scores.size), state.n_pos, state.n_neg, n_ignored)
         for threshold in grid.operating_thresholds:
             image.at_threshold[threshold] = state.counts_at(threshold)
         state.images = [image]
         return state
 
     # ------------------------------------------------------------------ algebra
-    def __add__(self, other):
-        if not isinstance(other, ThresholdCounts):
-            return NotImplemented
+    def _check_same_grid(self, other):
         if other.grid is not self.grid and other.grid != self.grid:
             raise InputError(
                 "cannot sum ThresholdCounts made on different threshold grids; count every image on the "
                 "grid built from the merged pass-1 states"
             )
-        return ThresholdCounts(
-            self.grid,
-            self.n_pos_equal + other.n_pos_equal,
-            self.n_neg_equal + other.n_neg_equal,
-            self.n_neg_between + other.n_neg_between,
-            n_ignored=self.n_ignored + other.n_ignored,
-            images=self.images + other.images,
+
+    def __add__(self, other):
+        if not isinstance(other, ThresholdCounts):
+            return NotImplemented
+        self._check_same_grid(other)
+        total = ThresholdCounts._from_cells(
+            self.grid, self._bases + other._bases, self._parts + other._parts,
+            n_ignored=self.n_ignored + other.n_ignored, images=self.images + other.images,
         )
+        if len(total._bases) > 1 or len(total._parts) > self.MAX_PARTS:
+            total._consolidate()
+        return total
 
     def __radd__(self, other):
         if other == 0:  # lets the built-in sum() work
             return self
         return NotImplemented
 
-    @property
-    def n_pos(self):
-        """Scored positive pixels."""
-        return int(self.n_pos_equal.sum())
-
-    @property
-    def n_neg(self):
-        """Scored negative pixels."""
-        return int(self.n_neg_equal.sum() + self.n_neg_between.sum())
+    def __iadd__(self, other):
+        """Add ``other`` in place (the count arrays of neither are modified)."""
+        if not isinstance(other, ThresholdCounts):
+            return NotImplemented
+        self._check_same_grid(other)
+        self._bases += other._bases
+        self._parts += other._parts
+        self.n_pos += other.n_pos
+        self.n_neg += other.n_neg
+        self.n_ignored += other.n_ignored
+        self.images.extend(other.images)
+        if len(self._bases) > 1 or len(self._parts) > self.MAX_PARTS:
+            self._consolidate()
+        return self
 
     def counts_at(self, threshold):
         """Return ``{"tp", "fp", "fn", "tn"}`` for "score >= threshold" (threshold on the grid)."""
-        k = self.grid.index_of(threshold)
-        tp = int(self.n_pos_equal[k:].sum())
-        fp = int(self.n_neg_equal[k:].sum() + self.n_neg_between[k + 1 :].sum())
+        first = 2 * self.grid.index_of(threshold) + 1  # cell of "== threshold"; above it all count
+        tp = sum(int(b[0][first:].sum()) for b in self._bases)
+        fp = sum(int(b[1][first:].sum()) for b in self._bases)
+        for cells, part_pos, part_neg in self._parts:
+            flagged = cells >= first
+            tp += int(part_pos[flagged].sum())
+            fp += int(part_neg[flagged].sum())
         return {"tp": tp, "fp": fp, "fn": self.n_pos - tp, "tn": self.n_neg - fp}
 
     def curve(self):

@@ -18,8 +18,9 @@ from .pixels import (
     KEY_ONE,
     _check_options,
     check_shapes,
+    dilate_scores,
     dilated_values_at,
-    scored_positive_mask,
+    scored_positive_index,
     validate_scores,
 )
 
@@ -50,17 +51,40 @@ class PositiveScores:
         Sorted unique scores of scored positive pixels (after output dilation).
     counts : ndarray of int64
         How many positive pixels have each score.
+    n_pos : int
+        Total number of positive pixels.
     """
+
+    #: Merged states are kept as a list of parts and consolidated (one sort)
+    #: once this many have accumulated or when the values are read, so that
+    #: merging image after image costs O(total log total), not O(images x total).
+    MAX_PARTS = 64
 
     def __init__(self, values=(), counts=()):
         values = np.asarray(values, dtype=np.float64)
         counts = np.asarray(counts, dtype=np.int64)
         if values.shape != counts.shape or values.ndim != 1:
             raise InputError("PositiveScores needs 1-D values and counts of equal length")
-        if values.size and (np.any(np.diff(values) <= 0) or np.any(counts <= 0)):
+        if values.size and (np.any(np.diff(values) <= 0) or np.any(counts <= 0) or np.signbit(values[0])):
             values, counts = _unique_with_counts(values, counts)
-        self.values = values
-        self.counts = counts
+        self._parts = [(values, counts)]
+
+    def _consolidate(self):
+        if len(self._parts) > 1:
+            values = np.concatenate([part[0] for part in self._parts])
+            counts = np.concatenate([part[1] for part in self._parts])
+            self._parts = [_unique_with_counts(values, counts)]
+        return self._parts[0]
+
+    @property
+    def values(self):
+        """Sorted unique scores of scored positive pixels (float64)."""
+        return self._consolidate()[0]
+
+    @property
+    def counts(self):
+        """How many positive pixels have each score (int64)."""
+        return self._consolidate()[1]
 
     @classmethod
     def empty(cls):
@@ -99,16 +123,24 @@ class PositiveScores:
         _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
         truth, ignore, scores = check_shapes(truth, ignore, scores, sample_id=sample_id)
         scores = validate_scores(scores, sample_id=sample_id)
-        index = np.flatnonzero(scored_positive_mask(truth, ignore, truth_dilation=truth_dilation))
-        if dilate_output:
+        index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
+        if dilate_output and index.size > scores.size // 8:
+            values = dilate_scores(scores, size=3).reshape(-1)[index]  # dense truth: filter once
+        elif dilate_output:
             values = dilated_values_at(scores, index, size=3)
         else:
             values = scores.reshape(-1)[index]
         return cls(*_unique_with_counts(values))
 
     def merge(self, other):
-        """Return the union of two states (multiplicities add)."""
-        return PositiveScores.sum([self, other])
+        """Return the union of two states (multiplicities add); neither is modified."""
+        merged = PositiveScores()
+        merged._parts = [part for part in self._parts + other._parts if part[0].size]
+        if len(merged._parts) > self.MAX_PARTS:
+            merged._consolidate()
+        if not merged._parts:
+            merged._parts = [(np.empty(0, np.float64), np.empty(0, np.int64))]
+        return merged
 
     __add__ = merge
 
@@ -202,10 +234,17 @@ class ThresholdGrid:
         self.values = values
         self.operating_thresholds = tuple(float(t) for t in _check_thresholds(operating_thresholds)) \
             if np.size(operating_thresholds) else ()
-        missing = [t for t in self.operating_thresholds if t not in set(values.tolist())]
+        position = np.searchsorted(values, self.operating_thresholds)
+        missing = [
+            t for t, i in zip(self.operating_thresholds, position) if i >= values.size or values[i] != t
+        ]
         if missing:
             raise InputError(f"operating thresholds {missing} are not on the grid")
         self._binners = {}
+
+    def __getstate__(self):
+        # lookup tables are a cache (megabytes): rebuild them after unpickling
+        return {"values": self.values, "operating_thresholds": self.operating_thresholds, "_binners": {}}
 
     @property
     def n_cells(self):
@@ -272,15 +311,25 @@ class _Float32Binner:
     For non-negative float32 the uint32 view ("key") is monotone, so cells are
     defined by sorted integer cut keys: ``s >= G[k]`` iff ``key(s) >=
     key(ceil32(G[k]))`` where ``ceil32`` rounds up to float32, and ``s > G[k]``
-    iff ``key(s) >=`` the key of the smallest float32 above ``G[k]``.
+    iff ``key(s) >=`` the key of the smallest float32 above ``G[k]``. The
+    cell of a key is the number of cuts ``<= key``.
 
-    A lookup table on the top bits of the key (``key >> SHIFT``) gives the cell
-    of every bucket that contains no cut strictly inside it; the few pixels in
-    the other buckets are resolved with ``np.searchsorted``. Pixels therefore
-    cost one shift, one gather and one ``bincount`` each.
+    A lookup table maps a key to the cell of its *bucket* when no cut lies
+    strictly inside the bucket; in the other buckets the cell at the bucket
+    start is corrected by comparing the key with the bucket's few inner cuts
+    (``np.searchsorted`` when there are more than ``MAX_SCAN``). Bucket widths adapt to where the cuts are: each
+    binade (float32 exponent) is split into a power-of-two number of equal
+    buckets, about ``BUCKETS_PER_CUT`` per cut in that binade, so that
+    binades crowded with grid values (positives whose scores look like the
+    background) are finely resolved and empty ones cost one entry. The index
+    of a key is ``(key >> shift[e]) + offset[e]`` with ``e = key >> 23``.
+    Most pixels thus cost a few integer operations, one gather and one
+    ``bincount``.
     """
 
-    SHIFT = 9  # 2**9 float32 values per bucket; table of ~2M entries for [0, 1]
+    BUCKETS_PER_CUT = 4
+    MAX_SCAN = 4
+    MAX_TABLE = 1 << 22  # entries (36 MB with n_inner); fewer buckets per cut beyond that
 
     def __init__(self, grid_values):
         ceil = grid_values.astype(np.float32)
@@ -293,19 +342,68 @@ class _Float32Binner:
         cuts[1::2] = key + exact.astype(np.uint32)  # smallest float32 above G
         self.cuts = cuts
         self.n_cells = cuts.size + 1
-        self.sentinel = self.n_cells  # marks buckets that need a binary search
-        n_buckets = (KEY_ONE >> self.SHIFT) + 1
-        start = np.arange(n_buckets, dtype=np.uint32) << np.uint32(self.SHIFT)
-        last = np.minimum(start + np.uint32((1 << self.SHIFT) - 1), np.uint32(KEY_ONE))
-        lut = np.searchsorted(cuts, start, side="right").astype(np.intp)
-        ambiguous = np.searchsorted(cuts, last, side="right") != lut
-        lut[ambiguous] = self.sentinel
+
+        reachable = cuts[cuts <= KEY_ONE]  # larger cuts are above every score
+        n_binades = (KEY_ONE >> 23) + 1
+        per_binade = np.bincount(reachable >> np.uint32(23), minlength=n_binades)
+        factor = self.BUCKETS_PER_CUT
+        while True:
+            wanted = np.maximum(per_binade * factor, 1)
+            bits = np.minimum(np.ceil(np.log2(wanted)).astype(np.int64), 23)
+            bits[KEY_ONE >> 23] = 0  # the top binade holds the single key of 1.0
+            size = int(np.sum(np.int64(1) << bits))
+            if size <= self.MAX_TABLE or factor == 1:
+                break
+            factor //= 2
+        shift = (23 - bits).astype(np.uint32)
+        first = np.r_[0, np.cumsum(np.int64(1) << bits)[:-1]]
+        # index = (key >> shift[e]) + offset[e]; (e << 23) >> shift[e] is the
+        # shifted start of binade e
+        offset = first - (np.arange(n_binades, dtype=np.int64) << bits)
+        self.shift, self.offset = shift.astype(np.intp), offset.astype(np.intp)
+
+        index = self._index(reachable)
+        at_start = (reachable & ((np.uint32(1) << shift[reachable >> np.uint32(23)]) - np.uint32(1))) == 0
+        lut = np.zeros(size, np.intp)
+        np.cumsum(np.bincount(index, minlength=size)[:-1], out=lut[1:])
+        lut += np.bincount(index[at_start], minlength=size)
+        # Buckets with cuts strictly inside: store -1 - (cell at the bucket
+        # start); a key's cell there is that plus the number of the bucket's
+        # inner cuts <= key, counted by a short scan (at most MAX_SCAN cuts;
+        # buckets with more are resolved by binary search).
+        inner = np.bincount(index[~at_start], minlength=size)
+        ambiguous = inner > 0
+        lut[ambiguous] = -1 - lut[ambiguous]
         self.lut = lut
+        self.crowded = inner > self.MAX_SCAN  # these buckets need a binary search
+        self._padded_cuts = np.r_[cuts, np.full(self.MAX_SCAN, np.iinfo(np.uint32).max, np.uint32)]
+
+    def _index(self, keys):
+        # Work in intp from the start: np.take would otherwise convert the
+        # uint32 indices to intp on every call. mode="clip" skips NumPy's
+        # bounds-error path (indices are in range anyway).
+        keys = keys.astype(np.intp)
+        binade = keys >> 23
+        index = np.take(self.shift, binade, mode="clip")
+        np.right_shift(keys, index, out=index)
+        index += np.take(self.offset, binade, mode="clip")
+        return index
 
     def cells(self, keys):
         """Cells of 1-D uint32 keys (all ``<= KEY_ONE``)."""
-        cells = self.lut[keys >> np.uint32(self.SHIFT)]
-        hard = np.flatnonzero(cells == self.sentinel)
+        index = self._index(keys)
+        cells = np.take(self.lut, index, mode="clip")
+        hard = np.flatnonzero(cells < 0)
         if hard.size:
-            cells[hard] = np.searchsorted(self.cuts, keys[hard], side="right")
+            hard_keys = keys[hard]
+            start = -1 - cells[hard]
+            resolved = start.copy()
+            for j in range(self.MAX_SCAN):
+                # Cuts after a bucket's inner cuts (and the padding) are above
+                # every key of the bucket, so scanning past them adds nothing.
+                resolved += self._padded_cuts[start + j] <= hard_keys
+            crowded = np.flatnonzero(self.crowded[index[hard]])
+            if crowded.size:
+                resolved[crowded] = np.searchsorted(self.cuts, hard_keys[crowded], side="right")
+            cells[hard] = resolved
         return cells

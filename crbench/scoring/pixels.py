@@ -42,6 +42,7 @@ __all__ = [
     "dilated_values_at",
     "prepare_pixels",
     "scored_positive_mask",
+    "scored_positive_index",
 ]
 
 IGNORE_POLICIES = ("exclude", "negative")
@@ -127,9 +128,10 @@ def validate_scores(scores, *, sample_id):
     """Check a score map and return it as float32 or float64.
 
     float32 maps are returned as they are (the fast path); float16 and
-    integer maps become float32 (exactly); float64 maps stay float64. A
-    ``-0.0`` score is replaced by ``+0.0`` (they are equal numbers, but their
-    bit patterns differ).
+    integer maps become float32 (exactly), and so do float64 maps whose
+    values are all exactly float32 numbers; other float64 maps stay float64
+    (slower, same exactness). A ``-0.0`` score is replaced by ``+0.0`` (they
+    are equal numbers, but their bit patterns differ).
 
     Parameters
     ----------
@@ -163,10 +165,15 @@ def validate_scores(scores, *, sample_id):
         if int(scores.view(np.uint32).max()) <= KEY_ONE:
             return scores
     else:
-        # float64 maps are compared as numbers, where -0.0 == 0.0 is harmless
         low, high = scores.min(), scores.max()
         if low >= 0 and high <= 1:
-            return scores
+            # float64 maps whose values are all float32 numbers (e.g. upcast
+            # float32 output) take the float32 fast path with identical values
+            single = scores.astype(np.float32)
+            if np.array_equal(single, scores):
+                single += np.float32(0.0)  # -0.0 + 0.0 == +0.0 (bit patterns must be monotone)
+                return single
+            return scores  # compared as float64 numbers, where -0.0 == 0.0 is harmless
     n_nan = int(np.count_nonzero(np.isnan(scores)))
     finite = scores[~np.isnan(scores)]
     low = float(finite.min()) if finite.size else float("nan")
@@ -227,6 +234,30 @@ def _separable_max(array, size):
     return out
 
 
+def _sparse_dilated_index(mask, size):
+    """Flat indices of the dilated mask, by offsetting each True pixel's index.
+
+    Cosmic rays are ~0.1 % of pixels: moving their indices is far cheaper
+    than sweeping the whole image, and avoids building a full mask.
+    """
+    ny, nx = mask.shape
+    index = np.flatnonzero(mask)
+    rows, cols = np.divmod(index, nx)
+    radius = size // 2
+    parts = []
+    for dy in range(-radius, radius + 1):
+        inside_rows = (rows + dy >= 0) & (rows + dy < ny)
+        for dx in range(-radius, radius + 1):
+            inside = inside_rows & (cols + dx >= 0) & (cols + dx < nx)
+            parts.append(index[inside] + (dy * nx + dx))
+    merged = np.sort(np.concatenate(parts))
+    return merged[np.r_[True, merged[1:] != merged[:-1]]] if merged.size else merged
+
+
+def _is_sparse(mask, size):
+    return int(np.count_nonzero(mask)) * size * size < mask.size // 8
+
+
 def dilate_mask(mask, *, size=3):
     """Binary dilation with a ``size`` x ``size`` square (pixels outside = False).
 
@@ -245,24 +276,11 @@ def dilate_mask(mask, *, size=3):
     mask = np.asarray(mask, dtype=bool)
     if size < 1 or size % 2 == 0:
         raise InputError(f"dilation size must be an odd integer >= 1, got {size!r}")
-    n_true = int(np.count_nonzero(mask))
-    radius = size // 2
-    if radius == 0 or n_true == 0:
+    if size == 1 or mask.size == 0:
         return mask.copy()
-    if n_true * size * size < mask.size // 4:
-        # Sparse masks (cosmic rays are ~0.1 % of pixels): scatter the
-        # structuring element around each True pixel instead of sweeping the
-        # whole image.
-        rows, cols = np.nonzero(mask)
-        ny, nx = mask.shape
+    if _is_sparse(mask, size):
         out = np.zeros_like(mask)
-        for dy in range(-radius, radius + 1):
-            r = rows + dy
-            keep_r = (r >= 0) & (r < ny)
-            for dx in range(-radius, radius + 1):
-                c = cols + dx
-                keep = keep_r & (c >= 0) & (c < nx)
-                out[r[keep], c[keep]] = True
+        out.reshape(-1)[_sparse_dilated_index(mask, size)] = True
         return out
     return _separable_max(mask, size)
 
@@ -321,6 +339,17 @@ def scored_positive_mask(truth, ignore, *, truth_dilation):
     if ignore is not None:
         positive &= ~ignore
     return positive
+
+
+def scored_positive_index(truth, ignore, *, truth_dilation):
+    """Sorted flat indices of the scored positive pixels (see :func:`scored_positive_mask`)."""
+    if truth_dilation > 1 and truth.size and _is_sparse(truth, truth_dilation):
+        index = _sparse_dilated_index(truth, truth_dilation)
+    else:
+        index = np.flatnonzero(dilate_mask(truth, size=truth_dilation))
+    if ignore is not None:
+        index = index[~ignore.reshape(-1)[index]]
+    return index
 
 
 class PreparedPixels:

@@ -7,7 +7,7 @@ both passes on in-memory images (tests, notebooks, small callers).
 
 import dataclasses
 
-from .counts import ThresholdCounts
+from .counts import ImageCounts, ThresholdCounts
 from .grid import PositiveScores
 from .metrics import METRIC_SPEC_VERSION, compute_metrics
 from .sweep import SweepCounts
@@ -20,15 +20,21 @@ __all__ = ["ScoringResult", "summarize_scores", "summarize_sweep", "score_images
 MAX_STORED_GRID = 250_000
 
 
-def _state_of(item):
-    """Accept a state or a ``(anything, state)`` pair (the runner passes pairs)."""
-    return item[-1] if isinstance(item, tuple) else item
+def _images_of(item):
+    """ImageCounts of a state, an ImageCounts, a list of them, or an ``(anything, that)`` pair."""
+    if isinstance(item, tuple):
+        item = item[-1]
+    if isinstance(item, ImageCounts):
+        return [item]
+    if isinstance(item, list):
+        return item
+    return item.images
 
 
 def _per_image(per_image):
     rows = {}
     for item in per_image:
-        for image in _state_of(item).images:
+        for image in _images_of(item):
             row = image.to_dict()
             rows[row.pop("sample_id")] = row
     return rows
@@ -59,8 +65,10 @@ def summarize_scores(total, per_image=(), *, operating_threshold, full_counts="a
     total : ThresholdCounts
         Sum of every image's state.
     per_image : iterable
-        Per-image states (or ``(outcome, state)`` pairs); their
-        :class:`ImageCounts` become the ``per_image`` rows.
+        Per-image states, their ``.images`` lists or :class:`ImageCounts`
+        (or ``(outcome, any of these)`` pairs); the ImageCounts become the
+        ``per_image`` rows. Keep ``state.images`` rather than whole states
+        when the grid is large: a state holds three grid-sized vectors.
     operating_threshold : float
         Must be one of the grid's thresholds.
     full_counts : bool or "auto"

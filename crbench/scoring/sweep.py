@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import InputError
 from .counts import ImageCounts
-from .pixels import _check_options, check_shapes, dilate_mask, scored_positive_mask, validate_masks
+from .pixels import _check_options, check_shapes, dilate_mask, scored_positive_index, validate_masks
 
 __all__ = ["SweepCounts", "SweepCurve"]
 
@@ -106,7 +106,7 @@ class SweepCounts:
                 "detect_sweep must return one mask per value"
             )
         masks = validate_masks(masks, sample_id=sample_id)
-        positive_index = np.flatnonzero(scored_positive_mask(truth, ignore, truth_dilation=truth_dilation))
+        positive_index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
         ignored_index = np.flatnonzero(ignore) if ignore is not None else np.empty(0, np.intp)
         n_pos = positive_index.size
         n_scored = truth.size - (ignored_index.size if ignore_policy == "exclude" else 0)
