@@ -126,41 +126,50 @@ def plot_roc(records, labels, *, title):
     figure = Figure(figsize=(11, 4.6))
     zoom, full = figure.subplots(1, 2)
     names = [record["detector"]["name"] for record in records]
+    curves = [(record, label, curve_rates(record)) for record, label in zip(records, labels)]
+    curves = [(record, label, rates) for record, label, rates in curves if rates is not None]
+    smallest = [rates["fpr"][rates["fpr"] > 0].min() for _, _, rates in curves if (rates["fpr"] > 0).any()]
+    full_left = min([ZOOM_FPR_RANGE[0], *smallest]) / 2
+    edges = {zoom: ZOOM_FPR_RANGE[0], full: full_left}
     lowest = []
-    for record, label in zip(records, labels):
-        rates = curve_rates(record)
-        if rates is None:
-            continue
+    for record, label, rates in curves:
         order = np.lexsort((rates["tpr"], rates["fpr"]))
         fpr, tpr = rates["fpr"][order], rates["tpr"][order]
-        positive = np.isfinite(tpr) & (fpr > 0)  # FPR = 0 has no place on a log axis
+        defined = np.isfinite(tpr) & np.isfinite(fpr)
+        fpr, tpr = fpr[defined], tpr[defined]
         color = _color(record["detector"]["name"], names)
-        for axis in (zoom, full):
-            axis.plot(fpr[positive], tpr[positive], color=color, label=label, linewidth=1.4, **_style(record))
-        in_zoom = positive & (fpr >= ZOOM_FPR_RANGE[0]) & (fpr <= ZOOM_FPR_RANGE[1])
+        for axis, edge in edges.items():
+            # FPR = 0 has no place on a log axis: those points sit just beyond the left edge,
+            # so that the curve enters the panel at the TPR it reaches with no false positive
+            shown = np.where(fpr > 0, fpr, edge / 10)
+            axis.plot(shown, tpr, color=color, label=label, linewidth=1.4, **_style(record))
+        in_zoom = (fpr >= ZOOM_FPR_RANGE[0]) & (fpr <= ZOOM_FPR_RANGE[1])
         if in_zoom.any():
             lowest.append(tpr[in_zoom].min())
         point = operating_point_roc(record)
-        if point is not None and point[0] > 0:
-            for axis in (zoom, full):
-                axis.plot(*point, marker="o", markersize=7, markerfacecolor="white", markeredgecolor=color,
-                          markeredgewidth=1.8, linestyle="none")
+        if point is None:
+            continue
+        for axis, edge in edges.items():
+            at_zero = point[0] <= 0  # drawn on the left edge as a triangle
+            axis.plot(edge if at_zero else point[0], point[1], marker="<" if at_zero else "o", markersize=7,
+                      markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.8, linestyle="none",
+                      clip_on=not at_zero)
     zoom.set_xscale("log")
     zoom.set_xlim(*ZOOM_FPR_RANGE)
     bottom = max(0.0, np.floor((min(lowest) - 0.02) * 20) / 20) if lowest else 0.0
     zoom.set_ylim(bottom, 1.005)
     zoom.set_title(f"low-FPR regime ({ZOOM_FPR_RANGE[0]:g} to {ZOOM_FPR_RANGE[1]:g})")
     full.set_xscale("log")
-    full.set_xlim(right=1.0)
+    full.set_xlim(full_left, 1.0)
     full.set_ylim(0.0, 1.005)
     full.set_title("full curve")
     for axis in (zoom, full):
         axis.set_xlabel("false positive rate (log)")
         axis.set_ylabel("true positive rate")
         axis.grid(True, which="both", alpha=0.3)
-    if any(line.get_label() and not line.get_label().startswith("_") for line in zoom.get_lines()):
+    if curves:
         full.legend(loc="lower right", fontsize=8)
-    figure.suptitle(f"ROC: {title} (circles: operating points)")
+    figure.suptitle(f"ROC: {title} (circles: operating points; triangles on the left edge: at FPR = 0)")
     figure.tight_layout()
     return _png_bytes(figure)
 
