@@ -118,15 +118,29 @@ def trained_on_family(record):
     return bool(family) and family in trained
 
 
-def hardware_label(environment, *, device="cpu"):
-    """Return the hardware a timing was measured on: GPU name on CUDA, else CPU model."""
+def hardware_label(environment, *, device="cpu", device_model=None):
+    """Return the hardware a timing was measured on: GPU name on CUDA, else CPU model.
+
+    Parameters
+    ----------
+    environment : dict
+        The ``environment`` of a record (``cpu_model`` or ``cpu``; ``gpus``
+        as a list of ``{"name": ...}`` or ``gpu`` as a name).
+    device : str
+        ``"cpu"`` or ``"cuda[:n]"``.
+    device_model : str, optional
+        The device name a bench record states (wins when given).
+    """
     environment = environment or {}
     if str(device).startswith("cuda"):
-        gpu = environment.get("gpu") or environment.get("gpu_name")
+        gpu = device_model or environment.get("gpu") or environment.get("gpu_name")
+        if not gpu and environment.get("gpus"):
+            gpus = environment["gpus"]
+            gpu = ", ".join(sorted({str(item.get("name") if isinstance(item, dict) else item) for item in gpus}))
         if isinstance(gpu, list):
             gpu = ", ".join(map(str, gpu))
         return f"GPU: {gpu or 'unknown GPU'}"
-    cpu = environment.get("cpu_model") or environment.get("cpu") or "unknown CPU"
+    cpu = environment.get("cpu_model") or device_model or environment.get("cpu") or "unknown CPU"
     return f"CPU: {cpu}"
 
 

@@ -267,12 +267,20 @@ def _seconds(value, digits=3):
     return NOT_AVAILABLE if value is None else f"{value:.{digits}f}"
 
 
+def _threads(threads):
+    """Thread count of a bench record (an int, or a dict of thread settings)."""
+    if isinstance(threads, dict):
+        threads = threads.get("torch_threads") or threads.get("usable_cpus")
+    return NOT_AVAILABLE if threads is None else threads
+
+
 def _bench_rows(bench_records):
     """Newest bench record per (hardware, detector, params, shape, device)."""
     newest = {}
     for bench in bench_records:
         detector = bench.get("detector") or {}
-        hardware = hardware_label(bench.get("environment"), device=bench.get("device", "cpu"))
+        hardware = hardware_label(bench.get("environment"), device=bench.get("device", "cpu"),
+                                  device_model=bench.get("device_model"))
         identity = (hardware, detector.get("name"), detector.get("params_hash"), tuple(bench.get("shape") or ()),
                     bench.get("device"))
         if identity not in newest or str(bench.get("date", "")) > str(newest[identity].get("date", "")):
@@ -297,7 +305,7 @@ def runtime_tables(collection):
                 "detector": (bench.get("detector") or {}).get("name"),
                 "frame shape": " x ".join(str(n) for n in shape) or NOT_AVAILABLE,
                 "device": bench.get("device", NOT_AVAILABLE),
-                "threads": bench.get("threads", NOT_AVAILABLE),
+                "threads": _threads(bench.get("threads")),
                 "s per frame (median)": bench.get("median_seconds"),
                 "s/MP": bench.get("seconds_per_megapixel"),
                 "peak memory (MiB)": _mebibytes(bench.get("peak_rss_bytes")),

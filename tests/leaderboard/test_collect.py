@@ -93,3 +93,10 @@ def test_load_results_errors_name_the_file(tmp_path):
     (tmp_path / "broken.json").write_text(json.dumps({"hello": 1}))
     with pytest.raises(InputError, match="broken.json is not a crbench record"):
         load_results(tmp_path)
+
+
+def test_hardware_label_reads_bench_record_fields():
+    environment = {"cpu_model": "EPYC", "gpus": [{"index": 0, "name": "A100", "cuda": "12"}]}
+    assert hardware_label(environment, device="cuda") == "GPU: A100"
+    assert hardware_label(environment, device="cuda", device_model="H100") == "GPU: H100"
+    assert hardware_label({}, device="cpu", device_model="EPYC 7B13") == "CPU: EPYC 7B13"

@@ -44,3 +44,12 @@ def test_plots_are_png_and_reproducible():
     second = plot_group(group, ["deepcr", "astroscrappy"], title="t")
     assert first["roc"].startswith(PNG_SIGNATURE) and first["pr"].startswith(PNG_SIGNATURE)
     assert first == second
+
+
+def test_operating_point_at_zero_fpr_is_drawn():
+    record = make_record(operating_point=0.9)
+    record["curves"] = {"thresholds": [None, 0.9, 0.5, 0.0], "tp": [0, 5, 8, 10], "fp": [0, 0, 10, 100],
+                        "n_pos": 10, "n_neg": 100, "n_points_full": 4}
+    assert operating_point_roc(record) == (0.0, 0.5)
+    group = collect_records([record]).groups[0]
+    assert plot_group(group, ["deepcr"], title="t")["roc"].startswith(PNG_SIGNATURE)

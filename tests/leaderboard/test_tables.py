@@ -131,3 +131,10 @@ def test_partial_mark_only_on_partial_records(status):
     group = collect_records([make_record("deepcr", status=status)]).groups[0]
     labels = list(results_frame(group, ["f1"]).index)
     assert labels == (["deepcr"] if status == "complete" else ["deepcr ‡"])
+
+
+def test_bench_thread_settings_as_a_dict():
+    bench = make_bench("deepcr")
+    bench["threads"] = {"torch_threads": 2, "usable_cpus": 2, "process_threads": 9}
+    (table, *_) = runtime_tables(collect_records([], [bench]))
+    assert list(table.frame["threads"]) == [2]
