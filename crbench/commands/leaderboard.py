@@ -45,6 +45,8 @@ def leaderboard(ctx, results, fmt, out, rank_metric):
     click.echo(f"{n_records} run record(s), {len(collection.bench_records)} bench record(s) from {results}")
     for note in collection.notes:
         click.echo(f"note: {note}", err=True)
+    for item in collection.skipped:
+        click.echo(f"skipped {item}", err=True)
     for path in written:
         click.echo(f"wrote {path}")
 

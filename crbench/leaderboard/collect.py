@@ -17,6 +17,7 @@ from ..records import RUN_SCHEMA, load_record
 
 __all__ = [
     "BENCH_SCHEMA",
+    "REBUILD_SCHEMA",
     "GroupKey",
     "RecordGroup",
     "Collection",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 BENCH_SCHEMA = "crbench.bench/1"
+# written by `crbench leaderboard rebuild` next to the records: how they were produced
+REBUILD_SCHEMA = "crbench.rebuild/1"
 # Other crbench JSON files that may sit next to records (baseline, manifests): skipped, not errors.
 _IGNORED_SCHEMA_PREFIX = "crbench."
 
@@ -88,6 +91,8 @@ class Collection:
     bench_records: list
     notes: list
     sources: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    rebuild: dict | None = None
 
 
 def group_key(record):
@@ -246,7 +251,7 @@ def load_results(directory):
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"results directory {directory} does not exist; run 'crbench run' or pass --results DIR")
-    runs, run_sources, benches, skipped = [], [], [], []
+    runs, run_sources, benches, skipped, rebuilds = [], [], [], [], []
     for path in sorted(directory.rglob("*.json")):
         payload = _read_json(path)
         schema = payload.get("schema") if isinstance(payload, dict) else None
@@ -255,6 +260,8 @@ def load_results(directory):
             run_sources.append(str(path.relative_to(directory)))
         elif schema == BENCH_SCHEMA:
             benches.append(payload)
+        elif schema == REBUILD_SCHEMA:
+            rebuilds.append(payload)
         elif isinstance(schema, str) and schema.startswith(_IGNORED_SCHEMA_PREFIX):
             skipped.append(f"{path.relative_to(directory)} ({schema})")
         else:
@@ -265,5 +272,6 @@ def load_results(directory):
     if not runs and not benches:
         raise InputError(f"no crbench run or bench records found under {directory}")
     collection = collect_records(runs, benches, sources=run_sources)
-    collection.notes.extend(f"skipped {item}: not a run or bench record" for item in skipped)
+    collection.skipped = [f"{item}: not a run or bench record" for item in skipped]
+    collection.rebuild = max(rebuilds, key=lambda item: str(item.get("started", ""))) if rebuilds else None
     return collection

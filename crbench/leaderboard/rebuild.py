@@ -27,7 +27,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .collect import hardware_label, load_results
+from .. import __version__
+from ..atomic import write_json_atomic
+from .collect import REBUILD_SCHEMA, hardware_label, load_results
 from .gate import make_baseline, write_baseline
 from .render import write_leaderboard
 
@@ -374,13 +376,29 @@ def rebuild(
     run_records = [record for group in collection.groups for record in group.records]
     for record in run_records:
         if record.get("status") != "complete":  # kept on the page (marked), never in the baseline
-            key = f"{record['detector']['name']}@{record['dataset']['name']}/{record['dataset']['size']}/{record['dataset']['split']}"
+            dataset = record["dataset"]
+            key = f"{record['detector']['name']}@{dataset['name']}/{dataset['size']}/{dataset['split']}"
             report.failures[key] = f"partial: {len(record.get('failures') or [])} image(s) failed"
     complete = [record for record in run_records if record.get("status") == "complete"]
     write_baseline(make_baseline(complete, note=f"written by {command}"), out_dir / "baseline.json")
+
     report.seconds = time.perf_counter() - start
     hardware = hardware_label(environment_info())
-    preamble = _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command)
-    report.written = write_leaderboard(collection, fmt="md", out=out_dir / "LEADERBOARD.md", preamble=preamble)
-    report.written.append(out_dir / "baseline.json")
+    collection.rebuild = {
+        "schema": REBUILD_SCHEMA,
+        "crbench_version": __version__,
+        "command": command,
+        "started": started_at.isoformat(timespec="seconds"),
+        "seconds": report.seconds,
+        "processes": processes,
+        "hardware": hardware,
+        "skipped": report.skipped,
+        "failures": report.failures,
+        "bench_failures": report.bench_failures,
+        "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command),
+    }
+    # kept with the records so that 'crbench leaderboard --results <out>/records' renders the same page
+    write_json_atomic(records_dir / "rebuild.json", collection.rebuild)
+    report.written = write_leaderboard(collection, fmt="md", out=out_dir / "LEADERBOARD.md")
+    report.written += [records_dir / "rebuild.json", out_dir / "baseline.json"]
     return report

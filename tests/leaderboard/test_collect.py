@@ -79,7 +79,8 @@ def test_load_results_reads_runs_and_benches_and_skips_other_crbench_files(tmp_p
     (tmp_path / "baseline.json").write_text(json.dumps({"schema": "crbench.baseline/1", "entries": []}))
     collection = load_results(tmp_path)
     assert len(collection.groups) == 1 and len(collection.bench_records) == 1
-    assert any("baseline.json" in note for note in collection.notes)
+    assert any("baseline.json" in item for item in collection.skipped)
+    assert not any("baseline.json" in note for note in collection.notes)  # not page material
 
 
 def test_load_results_errors_name_the_file(tmp_path):

@@ -97,3 +97,16 @@ def test_parallel_workers_write_one_record_per_job_and_report_failures(tmp_path)
     assert set(paths) == {"oracle@tiny/default/test", "random@tiny/default/test"}
     assert all((tmp_path / "records" / path).exists() for path in paths.values())
     assert list(failures) == ["oracle@tiny/huge/test"] and "huge" in failures["oracle@tiny/huge/test"]
+
+
+def test_rendering_the_committed_records_reproduces_the_page(tmp_path):
+    out = tmp_path / "leaderboard"
+    result = _invoke("leaderboard", "rebuild", "--out-dir", str(out), *DOUBLES, "--dataset", "tiny",
+                     "--size", "default", "--processes", "1", "--no-bench", "--quiet")
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "again" / "LEADERBOARD.md"
+    result = _invoke("leaderboard", "--results", str(out / "records"), "--out", str(again))
+    assert result.exit_code == 0, result.output
+    assert again.read_text() == (out / "LEADERBOARD.md").read_text()
+    for plot in (out / "plots").iterdir():
+        assert (again.parent / "plots" / plot.name).read_bytes() == plot.read_bytes()
