@@ -37,7 +37,8 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
 
     Per metric, direction-aware: worse when it moved the bad way by more than
     max(abs, rel x baseline). Verdicts: improved, unchanged, worse, not
-    comparable (a version changed), missing, new, failed. Run time is
+    comparable (a version changed), missing, new, failed (partial record, a
+    run raised, or images/parameters changed without a version bump). Run time is
     reported; it fails an entry only when the detector became more than 2x
     slower relative to the other detectors timed in the same run.
     """

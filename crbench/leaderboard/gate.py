@@ -8,12 +8,14 @@ the same entry gets one verdict:
     Per metric, direction-aware (``higher_is_better``) with tolerance
     ``max(abs, rel x |baseline|)``; the entry is worse if any gated metric is.
 ``not comparable``
-    The data set version, images (manifest hash), metric spec, detector
-    version or parameters changed: numbers are not compared.
+    The data set version, metric-spec version or detector version changed:
+    numbers are not compared.
 ``missing`` / ``new``
     In the baseline but not in the results, or the other way round.
 ``failed``
-    The fresh record is partial (some images failed) or the run raised.
+    The fresh record is partial (some images failed), the run raised, or the
+    images (manifest hash) or detector parameters changed while every
+    version stayed the same.
 
 Run time is reported but fails an entry only when the detector's slow-down
 relative to the other detectors measured in the same run exceeds a ratio
@@ -58,8 +60,11 @@ BASELINE_SCHEMA = "crbench.baseline/1"
 VERDICTS = ("failed", "worse", "not comparable", "missing", "new", "improved", "unchanged")
 FAILING_VERDICTS = frozenset({"failed", "worse"})
 STRICT_FAILING_VERDICTS = FAILING_VERDICTS | {"not comparable", "missing", "new"}
-# what must match for two records of one entry to be compared number by number
-_COMPARABILITY_FIELDS = ("dataset_version", "manifest_hash", "metric_spec_version", "detector_version", "params_hash")
+# a change of any of these versions makes an entry "not comparable" (expected, not a failure)
+_VERSION_FIELDS = ("dataset_version", "metric_spec_version", "detector_version")
+# these must then match too; if they changed while every version stayed, the images or the
+# parameters changed without a version bump: the entry fails (bump the version or fix the cause)
+_UNVERSIONED_FIELDS = ("manifest_hash", "params_hash")
 
 
 @dataclass
@@ -252,6 +257,14 @@ def select_entries(keys, patterns):
     return selected
 
 
+def _changes(base, fresh, fields):
+    return [
+        f"{name} {base.get(name)!s:.12} -> {fresh.get(name)!s:.12}"
+        for name in fields
+        if str(base.get(name)) != str(fresh.get(name))
+    ]
+
+
 def _geometric_mean(values):
     return math.exp(sum(math.log(value) for value in values) / len(values))
 
@@ -306,13 +319,16 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
             result.reason = f"record status {fresh_entry['status']!r} ({n_failed} image(s) failed)"
             results.append(result)
             continue
-        changed = [
-            f"{name} {base.get(name)!s:.12} -> {fresh_entry.get(name)!s:.12}"
-            for name in _COMPARABILITY_FIELDS
-            if str(base.get(name)) != str(fresh_entry.get(name))
-        ]
-        if changed:
-            result.verdict, result.reason = "not comparable", "; ".join(changed)
+        versions = _changes(base, fresh_entry, _VERSION_FIELDS)
+        if versions:
+            result.verdict, result.reason = "not comparable", "; ".join(versions)
+            results.append(result)
+            continue
+        silent = _changes(base, fresh_entry, _UNVERSIONED_FIELDS)
+        if silent:
+            result.verdict = "failed"
+            result.reason = ("; ".join(silent) + " with unchanged versions: bump the data set or detector version "
+                             "(then refresh the baseline) or find what made the run differ")
             results.append(result)
             continue
         result.metrics = [

@@ -90,11 +90,7 @@ def test_relative_tolerance_scales_with_the_baseline():
         "deepcr@sim_decam/small/test": "worse"}
 
 
-@pytest.mark.parametrize(
-    "change",
-    [{"version": "2"}, {"metric_spec_version": "2"}, {"manifest_hash": "f" * 64}, {"detector_version": "2"},
-     {"params_hash": "q" * 16}],
-)
+@pytest.mark.parametrize("change", [{"version": "2"}, {"metric_spec_version": "2"}, {"detector_version": "2"}])
 def test_version_change_is_not_comparable_and_does_not_fail(change):
     baseline = make_baseline([make_record()])
     fresh = [make_record(metrics={"tpr_at_fpr_1e-3": 0.1}, **change)]
@@ -102,6 +98,19 @@ def test_version_change_is_not_comparable_and_does_not_fail(change):
     assert _verdicts(results) == {"deepcr@sim_decam/small/test": "not comparable"}
     assert exit_code(results) == 0
     assert exit_code(results, strict=True) == 1
+
+
+@pytest.mark.parametrize(("change", "field"), [({"manifest_hash": "f" * 64}, "manifest_hash"),
+                                               ({"params_hash": "q" * 16}, "params_hash")])
+def test_images_or_parameters_changed_without_a_version_bump_fail(change, field):
+    baseline = make_baseline([make_record()])
+    results = compare(baseline, [make_record(**change)])
+    assert _verdicts(results) == {"deepcr@sim_decam/small/test": "failed"}
+    assert field in results[0].reason and "bump" in results[0].reason
+    assert exit_code(results) == 1
+    # with a version bump the same change is expected
+    bumped = compare(baseline, [make_record(detector_version="2", **change)])
+    assert _verdicts(bumped) == {"deepcr@sim_decam/small/test": "not comparable"}
 
 
 def test_missing_and_new_entries_warn():
