@@ -13,6 +13,7 @@ The same worker machinery re-runs baseline entries for ``crbench check
 """
 
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import datetime
 import multiprocessing
@@ -241,9 +242,13 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
         context = multiprocessing.get_context("spawn")  # fork + torch/OpenMP threads can deadlock
         with _single_threaded_children(threads_per_process):
             with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                futures = [pool.submit(_run_job_safely, job, str(results_dir), cache_dir) for job in jobs]
+                futures = {pool.submit(_run_job_safely, job, str(results_dir), cache_dir): job for job in jobs}
                 for future in concurrent.futures.as_completed(futures):
-                    finished(*future.result())
+                    try:
+                        finished(*future.result())
+                    except concurrent.futures.process.BrokenProcessPool as error:
+                        # a worker died (out of memory, segfault in a C extension): say so per job
+                        finished(futures[future], None, f"worker process died ({error}); re-run with --processes 1")
     bar.close()
     return paths, failures
 

@@ -110,3 +110,13 @@ def test_rendering_the_committed_records_reproduces_the_page(tmp_path):
     assert again.read_text() == (out / "LEADERBOARD.md").read_text()
     for plot in (out / "plots").iterdir():
         assert (again.parent / "plots" / plot.name).read_bytes() == plot.read_bytes()
+
+
+def test_a_worker_that_dies_is_reported_not_fatal(tmp_path):
+    from crbench.leaderboard.rebuild import Job, run_jobs
+
+    job = Job("tests.leaderboard.crashing:DyingDetector", "tiny", "default")
+    paths, failures = run_jobs([job], results_dir=tmp_path / "records", cache_dir=str(tmp_path / "cache"),
+                               processes=2, progress=False)
+    assert paths == {}
+    assert "worker process died" in failures[job.key]
