@@ -20,8 +20,9 @@ from tabulate import tabulate
 
 from .. import __version__
 from ..atomic import atomic_path
+from .collect import trained_on_family
 from .plots import plot_group, plot_slug
-from .tables import METRIC_LABELS, build_leaderboard, display_labels, metric_value, trained_on_family
+from .tables import METRIC_LABELS, build_leaderboard, display_labels, metric_value
 
 __all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "write_leaderboard"]
 
