@@ -105,6 +105,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f2f2f2; }
 td:first-child, th:first-child { text-align: left; }
+#table-ranking td:nth-child(2), #table-ranking th:nth-child(2) { text-align: left; }
 ul.notes { font-size: 0.85em; color: #444; }
 .not-comparable { border-left: 4px solid #d62728; padding-left: 1em; }
 img { max-width: 100%; }
