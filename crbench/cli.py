@@ -37,6 +37,8 @@ class LazyGroup(click.Group):
         "run": "crbench.commands.run:run",
         "list": "crbench.commands.listing:list_command",
         "datasets": "crbench.commands.datasets:datasets",
+        "leaderboard": "crbench.commands.leaderboard:leaderboard",
+        "check": "crbench.commands.check:check",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -1,0 +1,114 @@
+"""``crbench leaderboard``: render run records as tables and plots; ``rebuild`` regenerates them."""
+
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import CRBenchError
+
+__all__ = ["leaderboard", "rebuild_command"]
+
+_DEFAULT_OUT = {"md": "LEADERBOARD.md", "html": "leaderboard.html", "csv": "leaderboard.csv", "latex": "leaderboard.tex"}
+
+
+@click.group("leaderboard", invoke_without_command=True)
+@click.option("--results", type=click.Path(file_okay=False), default="results", show_default=True,
+              help="Directory of run (and bench) records, searched recursively.")
+@click.option("--format", "fmt", type=click.Choice(list(_DEFAULT_OUT)), default="md", show_default=True,
+              help="md: Markdown + PNG plots next to it; html: one self-contained page; "
+                   "csv: one row per record with every metric; latex: booktabs tables.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output file (default LEADERBOARD.md, leaderboard.html, leaderboard.csv or leaderboard.tex).")
+@click.option("--rank-metric", default=None, help="Metric of the summary ranking (default TPR at 0.01 % FPR).")
+@click.pass_context
+def leaderboard(ctx, results, fmt, out, rank_metric):
+    """Aggregate run records into the leaderboard (paper Table 1, 2 and 4 layouts, ranking, plots).
+
+    Records of different data set or metric-spec versions are shown apart as
+    "not comparable", never merged. Run 'crbench leaderboard rebuild' to
+    regenerate the committed leaderboard/ directory.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..leaderboard import load_results, write_leaderboard
+    from ..leaderboard.tables import METRIC_LABELS
+
+    if rank_metric is not None and rank_metric not in METRIC_LABELS:
+        raise click.BadParameter(f"{rank_metric!r}; choose one of {', '.join(METRIC_LABELS)}", param_hint="--rank-metric")
+    try:
+        collection = load_results(results)
+        written = write_leaderboard(collection, fmt=fmt, out=out or _DEFAULT_OUT[fmt], rank_metric=rank_metric)
+    except CRBenchError as error:
+        raise click.ClickException(str(error)) from error
+    n_records = sum(len(group.records) for group in collection.groups)
+    click.echo(f"{n_records} run record(s), {len(collection.bench_records)} bench record(s) from {results}")
+    for note in collection.notes:
+        click.echo(f"note: {note}", err=True)
+    for item in collection.skipped:
+        click.echo(f"skipped {item}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@leaderboard.command("rebuild")
+@click.option("--out-dir", type=click.Path(file_okay=False), default="leaderboard", show_default=True,
+              help="Directory to regenerate (records/, LEADERBOARD.md, plots/, baseline.json).")
+@click.option("--detector", "detectors", multiple=True,
+              help="Only these detectors (repeatable; default every registered one except test doubles).")
+@click.option("--dataset", "datasets", multiple=True,
+              help="Only these data sets (repeatable; default every sim_* data set).")
+@click.option("--size", default="small", show_default=True)
+@click.option("--split", default="test", show_default=True)
+@click.option("--processes", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Scoring runs in parallel worker processes (one thread each).")
+@click.option("--bench/--no-bench", default=True, show_default=True, help="Time every detector with crbench bench.")
+@click.option("--bench-shape", default="2048x2048", show_default=True, help="Frame ROWSxCOLS of the timing runs.")
+@click.option("--bench-repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Reuse this score cache (default: a fresh one, so that every run is timed).")
+@click.option("--dry-run", is_flag=True, help="Print the runs and an estimate of the wall time; run nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
+                    cache_dir, dry_run, quiet):
+    """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
+    from ..leaderboard.rebuild import estimate_seconds, plan_rebuild, rebuild
+
+    if dry_run:
+        rows, _, cols = bench_shape.lower().partition("x")
+        if not (rows.isdigit() and cols.isdigit()):
+            raise click.BadParameter(f"{bench_shape!r}: expected ROWSxCOLS, e.g. 2048x2048", param_hint="--bench-shape")
+        jobs, skipped = plan_rebuild(detectors=detectors or None, datasets=datasets or None, size=size, split=split)
+        try:
+            total, lines = estimate_seconds(jobs, processes=processes, bench=bench, bench_repeats=bench_repeats,
+                                            bench_shape=(int(rows), int(cols)))
+        except CRBenchError as error:
+            raise click.ClickException(str(error)) from error
+        for line in lines:
+            click.echo(line)
+        for line in skipped:
+            click.echo(f"skipped {line}")
+        click.echo(f"{len(jobs)} run(s) on {processes} process(es): estimated {total / 60:.1f} min in total")
+        return
+
+    start = time.perf_counter()
+    try:
+        report = rebuild(
+            out_dir, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
+            processes=processes, bench=bench, bench_shape=bench_shape, bench_repeats=bench_repeats,
+            cache_dir=cache_dir, progress=not quiet,
+        )
+    except (CRBenchError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{len(report.records)} run record(s), {len(report.bench_records)} detector(s) timed "
+               f"in {(time.perf_counter() - start) / 60:.1f} min")
+    for line in report.skipped:
+        click.echo(f"skipped {line}", err=True)
+    for key, error in sorted(report.bench_failures.items()):
+        click.echo(f"not timed {key}: {error}", err=True)
+    for path in report.written:
+        click.echo(f"wrote {Path(path)}")
+    if report.failures:
+        for key, error in sorted(report.failures.items()):
+            click.echo(f"FAILED {key}: {error}", err=True)
+        raise click.exceptions.Exit(1)

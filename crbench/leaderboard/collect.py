@@ -1,0 +1,277 @@
+"""Load run and bench records and group them into comparable sets.
+
+Two run records are comparable only when they scored the same images
+under the same rules: same data set name, version, size and split, same
+manifest hash (the sha256 list of the images actually scored) and same
+metric-spec version. Everything else (different versions, a ``--limit``
+subset) lands in a separate group; groups of one data set that are not the
+current one are labelled "not comparable" and never merged.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..records import RUN_SCHEMA, load_record
+
+__all__ = [
+    "BENCH_SCHEMA",
+    "REBUILD_SCHEMA",
+    "GroupKey",
+    "RecordGroup",
+    "Collection",
+    "group_key",
+    "detector_label",
+    "trained_on_family",
+    "hardware_label",
+    "collect_records",
+    "load_results",
+]
+
+BENCH_SCHEMA = "crbench.bench/1"
+# written by `crbench leaderboard rebuild` next to the records: how they were produced
+REBUILD_SCHEMA = "crbench.rebuild/1"
+# Other crbench JSON files that may sit next to records (baseline, manifests): skipped, not errors.
+_IGNORED_SCHEMA_PREFIX = "crbench."
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """What must be equal for two run records to be comparable."""
+
+    dataset: str
+    version: str
+    size: str
+    split: str
+    manifest_hash: str
+    metric_spec_version: str
+
+    @property
+    def dataset_label(self):
+        """Short human label, e.g. ``sim_lco_1m (small/test, v2)``."""
+        return f"{self.dataset} ({self.size}/{self.split}, v{self.version})"
+
+
+@dataclass
+class RecordGroup:
+    """Run records of one comparable set, one per detector configuration.
+
+    Attributes
+    ----------
+    key : GroupKey
+    family : str
+        Data set family from the records (matched against training data).
+    records : list of dict
+        Newest record per (detector name, params hash), sorted by detector name.
+    not_comparable : str or None
+        Why this group is shown apart from the current group of the same
+        data set (None for the current group).
+    notes : list of str
+        Duplicates dropped and other facts worth a footnote.
+    """
+
+    key: GroupKey
+    family: str
+    records: list = field(default_factory=list)
+    not_comparable: str | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def newest(self):
+        """Creation time of the newest record (ISO string)."""
+        return max(record.get("created", "") for record in self.records)
+
+
+@dataclass
+class Collection:
+    """Everything the leaderboard is built from."""
+
+    groups: list
+    bench_records: list
+    notes: list
+    sources: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    rebuild: dict | None = None
+
+
+def group_key(record):
+    """Return the :class:`GroupKey` of a run record."""
+    dataset = record["dataset"]
+    return GroupKey(
+        dataset=str(dataset["name"]),
+        version=str(dataset.get("version")),
+        size=str(dataset.get("size")),
+        split=str(dataset.get("split")),
+        manifest_hash=str(dataset.get("manifest_hash")),
+        metric_spec_version=str(record.get("metric_spec_version")),
+    )
+
+
+def detector_label(record, *, with_hash=False):
+    """Detector name, plus the first 8 characters of its params hash if asked."""
+    detector = record["detector"]
+    if with_hash:
+        return f"{detector['name']} [{str(detector.get('params_hash', ''))[:8]}]"
+    return str(detector["name"])
+
+
+def trained_on_family(record):
+    """True when the detector's training data include the record's data set family."""
+    family = str(record["dataset"].get("family") or "").lower()
+    trained = {str(name).lower() for name in record["detector"].get("training_datasets") or ()}
+    return bool(family) and family in trained
+
+
+def hardware_label(environment, *, device="cpu", device_model=None):
+    """Return the hardware a timing was measured on: GPU name on CUDA, else CPU model.
+
+    Parameters
+    ----------
+    environment : dict
+        The ``environment`` of a record (``cpu_model`` or ``cpu``; ``gpus``
+        as a list of ``{"name": ...}`` or ``gpu`` as a name).
+    device : str
+        ``"cpu"`` or ``"cuda[:n]"``.
+    device_model : str, optional
+        The device name a bench record states (wins when given).
+    """
+    environment = environment or {}
+    if str(device).startswith("cuda"):
+        gpu = device_model or environment.get("gpu") or environment.get("gpu_name")
+        if not gpu and environment.get("gpus"):
+            gpus = environment["gpus"]
+            gpu = ", ".join(sorted({str(item.get("name") if isinstance(item, dict) else item) for item in gpus}))
+        if isinstance(gpu, list):
+            gpu = ", ".join(map(str, gpu))
+        return f"GPU: {gpu or 'unknown GPU'}"
+    cpu = environment.get("cpu_model") or device_model or environment.get("cpu") or "unknown CPU"
+    return f"CPU: {cpu}"
+
+
+def _comparability_reason(key, current):
+    differences = []
+    if key.version != current.version:
+        differences.append(f"data set version {key.version} vs {current.version}")
+    if key.metric_spec_version != current.metric_spec_version:
+        differences.append(f"metric spec {key.metric_spec_version} vs {current.metric_spec_version}")
+    if not differences and key.manifest_hash != current.manifest_hash:
+        differences.append(f"different images (manifest {key.manifest_hash[:12]} vs {current.manifest_hash[:12]})")
+    return "not comparable with the current results: " + "; ".join(differences)
+
+
+def collect_records(run_records, bench_records=(), *, sources=None):
+    """Group run records into comparable sets and drop older duplicates.
+
+    Parameters
+    ----------
+    run_records : iterable of dict
+        Records of schema ``crbench.run/1``.
+    bench_records : iterable of dict
+        Records of schema ``crbench.bench/1`` (kept as they are).
+    sources : list of str, optional
+        File name of each run record, used in notes.
+
+    Returns
+    -------
+    Collection
+        Groups sorted by data set name, size, split; within one data set the
+        group with the newest record comes first and the others are labelled
+        not comparable.
+    """
+    run_records = list(run_records)
+    sources = list(sources) if sources is not None else [None] * len(run_records)
+    notes = []
+    by_key = {}
+    for record, source in zip(run_records, sources):
+        by_key.setdefault(group_key(record), []).append((record, source))
+
+    groups = []
+    for key, members in by_key.items():
+        newest = {}
+        group_notes = []
+        for record, source in members:
+            identity = (record["detector"]["name"], record["detector"].get("params_hash"))
+            kept = newest.get(identity)
+            if kept is None:
+                newest[identity] = (record, source)
+                continue
+            older, newer = sorted([kept, (record, source)], key=lambda item: item[0].get("created", ""))
+            newest[identity] = newer
+            group_notes.append(
+                f"{identity[0]} on {key.dataset}: kept the newer record ({newer[0].get('created')}"
+                f"{', ' + newer[1] if newer[1] else ''}) and dropped an older duplicate "
+                f"({older[0].get('created')}{', ' + older[1] if older[1] else ''})"
+            )
+        records = sorted((item[0] for item in newest.values()), key=lambda r: (r["detector"]["name"], r["detector"].get("params_hash", "")))
+        families = {str(record["dataset"].get("family")) for record in records}
+        groups.append(RecordGroup(key=key, family=sorted(families)[0], records=records, notes=group_notes))
+
+    # Within one data set (name, size, split), the group holding the newest record is current.
+    by_dataset = {}
+    for group in groups:
+        by_dataset.setdefault((group.key.dataset, group.key.size, group.key.split), []).append(group)
+    ordered = []
+    for dataset_id in sorted(by_dataset):
+        siblings = sorted(by_dataset[dataset_id], key=lambda group: group.newest, reverse=True)
+        current = siblings[0]
+        for other in siblings[1:]:
+            other.not_comparable = _comparability_reason(other.key, current.key)
+            notes.append(f"{other.key.dataset_label}: {len(other.records)} record(s) {other.not_comparable}")
+        ordered.extend(siblings)
+    for group in ordered:
+        notes.extend(group.notes)
+    return Collection(groups=ordered, bench_records=list(bench_records), notes=notes, sources=sources)
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path} is not valid JSON ({error}); delete it or re-run the command that wrote it") from error
+
+
+def load_results(directory):
+    """Load every run and bench record under ``directory`` (recursively).
+
+    Parameters
+    ----------
+    directory : path-like
+
+    Returns
+    -------
+    Collection
+
+    Raises
+    ------
+    InputError
+        When the directory does not exist, holds no records, or a JSON file
+        there is neither a crbench record nor another crbench file.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"results directory {directory} does not exist; run 'crbench run' or pass --results DIR")
+    runs, run_sources, benches, skipped, rebuilds = [], [], [], [], []
+    for path in sorted(directory.rglob("*.json")):
+        payload = _read_json(path)
+        schema = payload.get("schema") if isinstance(payload, dict) else None
+        if schema == RUN_SCHEMA:
+            runs.append(load_record(path))
+            run_sources.append(str(path.relative_to(directory)))
+        elif schema == BENCH_SCHEMA:
+            benches.append(payload)
+        elif schema == REBUILD_SCHEMA:
+            rebuilds.append(payload)
+        elif isinstance(schema, str) and schema.startswith(_IGNORED_SCHEMA_PREFIX):
+            skipped.append(f"{path.relative_to(directory)} ({schema})")
+        else:
+            raise InputError(
+                f"{path} is not a crbench record (schema {schema!r}); move it out of {directory} "
+                "or point --results at the directory holding only records"
+            )
+    if not runs and not benches:
+        raise InputError(f"no crbench run or bench records found under {directory}")
+    collection = collect_records(runs, benches, sources=run_sources)
+    collection.skipped = [f"{item}: not a run or bench record" for item in skipped]
+    collection.rebuild = max(rebuilds, key=lambda item: str(item.get("started", ""))) if rebuilds else None
+    return collection

@@ -1,0 +1,432 @@
+"""The CI regression gate: compare fresh run records with a committed baseline.
+
+Every baseline entry is one (detector, data set, size, split) with the
+versions that make it comparable and its metric values. A fresh record of
+the same entry gets one verdict:
+
+``improved`` / ``unchanged`` / ``worse``
+    Per metric, direction-aware (``higher_is_better``) with tolerance
+    ``max(abs, rel x |baseline|)``; the entry is worse if any gated metric is.
+``not comparable``
+    The data set version, metric-spec version or detector version changed:
+    numbers are not compared.
+``missing`` / ``new``
+    In the baseline but not in the results, or the other way round.
+``failed``
+    The fresh record is partial (some images failed), the run raised, or the
+    images (manifest hash) or detector parameters changed while every
+    version stayed the same.
+
+Run time is reported but fails an entry only when the detector's slow-down
+relative to the other detectors measured in the same run exceeds a ratio
+(2x by default): absolute timings on shared machines are too noisy.
+"""
+
+import datetime
+import fnmatch
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from tabulate import tabulate
+
+from .. import __version__
+from ..atomic import write_json_atomic
+from ..errors import InputError
+
+__all__ = [
+    "BASELINE_SCHEMA",
+    "VERDICTS",
+    "FAILING_VERDICTS",
+    "MetricComparison",
+    "EntryResult",
+    "entry_key",
+    "baseline_entry",
+    "make_baseline",
+    "write_baseline",
+    "load_baseline",
+    "default_rules",
+    "load_rules",
+    "select_entries",
+    "compare",
+    "exit_code",
+    "summary_markdown",
+]
+
+BASELINE_SCHEMA = "crbench.baseline/1"
+VERDICTS = ("failed", "worse", "not comparable", "missing", "new", "improved", "unchanged")
+FAILING_VERDICTS = frozenset({"failed", "worse"})
+STRICT_FAILING_VERDICTS = FAILING_VERDICTS | {"not comparable", "missing", "new"}
+# a change of any of these versions makes an entry "not comparable" (expected, not a failure)
+_VERSION_FIELDS = ("dataset_version", "metric_spec_version", "detector_version")
+# these must then match too; if they changed while every version stayed, the images or the
+# parameters changed without a version bump: the entry fails (bump the version or fix the cause)
+_UNVERSIONED_FIELDS = ("manifest_hash", "params_hash")
+
+
+@dataclass
+class MetricComparison:
+    """One metric of one entry: baseline, fresh value and verdict."""
+
+    metric: str
+    baseline: float | None
+    fresh: float | None
+    higher_is_better: bool
+    tolerance: float | None
+    verdict: str
+    gated: bool = True
+
+    @property
+    def delta(self):
+        """fresh - baseline (None when either is undefined)."""
+        if self.baseline is None or self.fresh is None:
+            return None
+        return self.fresh - self.baseline
+
+
+@dataclass
+class EntryResult:
+    """The verdict for one baseline or fresh entry."""
+
+    key: str
+    verdict: str
+    reason: str = ""
+    metrics: list = field(default_factory=list)
+    baseline_seconds_per_megapixel: float | None = None
+    fresh_seconds_per_megapixel: float | None = None
+    relative_slowdown: float | None = None
+    detect_seconds: float | None = None
+
+
+def entry_key(detector, dataset, size, split):
+    """The identity of a gate entry, e.g. ``"astroscrappy@sim_lco_1m/small/test"``."""
+    return f"{detector}@{dataset}/{size}/{split}"
+
+
+def _record_key(record):
+    dataset = record["dataset"]
+    return entry_key(record["detector"]["name"], dataset["name"], dataset.get("size"), dataset.get("split"))
+
+
+def baseline_entry(record):
+    """Turn a run record into a baseline entry (numbers and comparability fields only)."""
+    dataset, detector = record["dataset"], record["detector"]
+    runtime = record.get("runtime") or {}
+    return {
+        "key": _record_key(record),
+        "detector": detector["name"],
+        "dataset": dataset["name"],
+        "size": dataset.get("size"),
+        "split": dataset.get("split"),
+        "dataset_version": str(dataset.get("version")),
+        "manifest_hash": dataset.get("manifest_hash"),
+        "metric_spec_version": str(record.get("metric_spec_version")),
+        "detector_version": str(detector.get("version")),
+        "params_hash": detector.get("params_hash"),
+        "status": record.get("status"),
+        "created": record.get("created"),
+        "metrics": {
+            name: {"value": metric.get("value"), "higher_is_better": bool(metric.get("higher_is_better", True))}
+            for name, metric in (record.get("metrics") or {}).items()
+        },
+        "seconds_per_megapixel": runtime.get("seconds_per_megapixel"),
+        "detect_seconds": runtime.get("detect_seconds"),
+    }
+
+
+def _newest_per_key(records):
+    newest = {}
+    for record in records:
+        key = _record_key(record)
+        if key not in newest or str(record.get("created", "")) > str(newest[key].get("created", "")):
+            newest[key] = record
+    return newest
+
+
+def make_baseline(records, *, note=""):
+    """Build a baseline document from run records (newest record per entry).
+
+    Raises
+    ------
+    InputError
+        When a record is partial: a baseline must be complete.
+    """
+    newest = _newest_per_key(records)
+    partial = [key for key, record in newest.items() if record.get("status") != "complete"]
+    if partial:
+        raise InputError(f"cannot make a baseline from partial records: {', '.join(sorted(partial))}; re-run them")
+    return {
+        "schema": BASELINE_SCHEMA,
+        "crbench_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "note": note,
+        "entries": [baseline_entry(newest[key]) for key in sorted(newest)],
+    }
+
+
+def write_baseline(baseline, path):
+    """Write a baseline document atomically."""
+    write_json_atomic(Path(path), baseline)
+
+
+def load_baseline(path):
+    """Load and check a baseline document."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"baseline {path} does not exist; create it with 'crbench leaderboard rebuild'")
+    try:
+        baseline = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise InputError(f"baseline {path} is not valid JSON ({error})") from error
+    if not isinstance(baseline, dict) or baseline.get("schema") != BASELINE_SCHEMA:
+        raise InputError(f"{path} is not a crbench baseline (schema {BASELINE_SCHEMA!r} expected)")
+    return baseline
+
+
+def default_rules():
+    """The default gate rules (``crbench/leaderboard/data/gate_rules.yaml``)."""
+    text = resources.files("crbench.leaderboard").joinpath("data").joinpath("gate_rules.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def load_rules(path=None):
+    """Default rules, updated with the rules file at ``path`` if given.
+
+    The file may set ``default: {abs, rel}``, per-metric ``metrics: {name:
+    {abs, rel}}``, ``report_only: [names]`` and ``runtime:
+    {max_relative_slowdown}``; keys it does not set keep their defaults.
+    """
+    rules = default_rules()
+    if path is None:
+        return rules
+    path = Path(path)
+    try:
+        override = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InputError(f"cannot read gate rules {path}: {error}") from error
+    if not isinstance(override, dict):
+        raise InputError(f"gate rules {path} must be a YAML mapping")
+    unknown = set(override) - {"default", "metrics", "report_only", "runtime"}
+    if unknown:
+        raise InputError(f"gate rules {path}: unknown key(s) {sorted(unknown)}; "
+                         "allowed: default, metrics, report_only, runtime")
+    for section in ("default", "metrics", "runtime"):
+        rules[section] = {**(rules.get(section) or {}), **(override.get(section) or {})}
+    if "report_only" in override:
+        rules["report_only"] = list(override["report_only"] or [])
+    return rules
+
+
+def _tolerance(metric, baseline_value, rules):
+    spec = {**rules["default"], **(rules.get("metrics") or {}).get(metric, {})}
+    return max(float(spec.get("abs", 0.0)), float(spec.get("rel", 0.0)) * abs(baseline_value))
+
+
+def _compare_metric(metric, base, fresh_metric, rules):
+    higher = bool(base.get("higher_is_better", True))
+    baseline_value = base.get("value")
+    fresh_value = None if fresh_metric is None else fresh_metric.get("value")
+    gated = metric not in set(rules.get("report_only") or ())
+    if fresh_metric is None:
+        return MetricComparison(metric, baseline_value, None, higher, None, "missing", gated)
+    if baseline_value is None and fresh_value is None:
+        return MetricComparison(metric, None, None, higher, None, "unchanged", gated)
+    if baseline_value is None:
+        # e.g. purity at 95 % TPR becomes defined because TPR now reaches 95 %
+        return MetricComparison(metric, None, fresh_value, higher, None, "improved", gated)
+    if fresh_value is None:
+        return MetricComparison(metric, baseline_value, None, higher, None, "worse", gated)
+    tolerance = _tolerance(metric, baseline_value, rules)
+    gain = (fresh_value - baseline_value) * (1 if higher else -1)
+    verdict = "worse" if gain < -tolerance else "improved" if gain > tolerance else "unchanged"
+    return MetricComparison(metric, baseline_value, fresh_value, higher, tolerance, verdict, gated)
+
+
+def select_entries(keys, patterns):
+    """Keys matching any ``detector@dataset`` glob pattern (all keys when no patterns)."""
+    if not patterns:
+        return list(keys)
+    selected = []
+    for key in keys:
+        short = key.split("/", 1)[0]  # detector@dataset
+        if any(fnmatch.fnmatchcase(key, pattern) or fnmatch.fnmatchcase(short, pattern) for pattern in patterns):
+            selected.append(key)
+    return selected
+
+
+def _changes(base, fresh, fields):
+    return [
+        f"{name} {base.get(name)!s:.12} -> {fresh.get(name)!s:.12}"
+        for name in fields
+        if str(base.get(name)) != str(fresh.get(name))
+    ]
+
+
+def _geometric_mean(values):
+    return math.exp(sum(math.log(value) for value in values) / len(values))
+
+
+def compare(baseline, records, *, rules=None, only=(), run_failures=None):
+    """Compare fresh run records with a baseline.
+
+    Parameters
+    ----------
+    baseline : dict
+        A document from :func:`make_baseline` / :func:`load_baseline`.
+    records : iterable of dict
+        Fresh run records (newest per entry is used).
+    rules : dict, optional
+        From :func:`load_rules` (defaults when None).
+    only : sequence of str
+        ``detector@dataset`` glob patterns restricting the entries compared
+        (baseline entries outside them are not reported missing).
+    run_failures : dict of str to str, optional
+        Entry key -> error message for runs that raised before writing a record.
+
+    Returns
+    -------
+    list of EntryResult
+        Sorted by verdict severity, then key.
+    """
+    rules = rules or default_rules()
+    run_failures = dict(run_failures or {})
+    base_entries = {entry["key"]: entry for entry in baseline.get("entries", [])}
+    fresh = _newest_per_key(records)
+    keys = select_entries(sorted(set(base_entries) | set(fresh) | set(run_failures)), only)
+    results = []
+    for key in keys:
+        base, record = base_entries.get(key), fresh.get(key)
+        if key in run_failures and record is None:
+            results.append(EntryResult(key, "failed", f"run failed: {run_failures[key]}"))
+            continue
+        if record is None:
+            results.append(EntryResult(key, "missing", "in the baseline but no fresh record"))
+            continue
+        fresh_entry = baseline_entry(record)
+        result = EntryResult(key, "unchanged", fresh_seconds_per_megapixel=fresh_entry["seconds_per_megapixel"],
+                             detect_seconds=fresh_entry["detect_seconds"])
+        if base is None:
+            result.verdict, result.reason = "new", "no baseline entry"
+            results.append(result)
+            continue
+        result.baseline_seconds_per_megapixel = base.get("seconds_per_megapixel")
+        if fresh_entry["status"] != "complete":
+            n_failed = len(record.get("failures") or [])
+            result.verdict = "failed"
+            result.reason = f"record status {fresh_entry['status']!r} ({n_failed} image(s) failed)"
+            results.append(result)
+            continue
+        versions = _changes(base, fresh_entry, _VERSION_FIELDS)
+        if versions:
+            result.verdict, result.reason = "not comparable", "; ".join(versions)
+            results.append(result)
+            continue
+        silent = _changes(base, fresh_entry, _UNVERSIONED_FIELDS)
+        if silent:
+            result.verdict = "failed"
+            result.reason = ("; ".join(silent) + " with unchanged versions: bump the data set or detector version "
+                             "(then refresh the baseline) or find what made the run differ")
+            results.append(result)
+            continue
+        result.metrics = [
+            _compare_metric(name, spec, (record.get("metrics") or {}).get(name), rules)
+            for name, spec in sorted(base.get("metrics", {}).items())
+        ]
+        gated = [comparison for comparison in result.metrics if comparison.gated]
+        if any(comparison.verdict in ("worse", "missing") for comparison in gated):
+            result.verdict = "worse"
+            result.reason = ", ".join(
+                f"{comparison.metric} {comparison.verdict}" for comparison in gated
+                if comparison.verdict in ("worse", "missing")
+            )
+        elif any(comparison.verdict == "improved" for comparison in gated):
+            result.verdict = "improved"
+        results.append(result)
+    _apply_runtime_rule(results, rules)
+    order = {verdict: index for index, verdict in enumerate(VERDICTS)}
+    return sorted(results, key=lambda result: (order[result.verdict], result.key))
+
+
+def _apply_runtime_rule(results, rules):
+    """Slow-down of each entry relative to the other entries timed in the same run."""
+    runtime_rules = rules.get("runtime") or {}
+    limit = float(runtime_rules.get("max_relative_slowdown", 2.0))
+    # runs of a fraction of a second are dominated by overhead and timer noise: not gated
+    min_seconds = float(runtime_rules.get("min_detect_seconds", 0.0))
+    timed = {
+        result.key: result.fresh_seconds_per_megapixel / result.baseline_seconds_per_megapixel
+        for result in results
+        if result.verdict in ("unchanged", "improved", "worse")
+        and result.fresh_seconds_per_megapixel and result.baseline_seconds_per_megapixel
+        and (result.detect_seconds or 0.0) >= min_seconds
+    }
+    if len(timed) < 2:
+        return  # no ratio within one run: report absolute times only
+    for result in results:
+        if result.key not in timed:
+            continue
+        others = [ratio for key, ratio in timed.items() if key != result.key]
+        result.relative_slowdown = timed[result.key] / _geometric_mean(others)
+        if result.relative_slowdown > limit:
+            result.verdict = "worse"
+            reason = f"{result.relative_slowdown:.2f}x slower relative to the other detectors in this run (limit {limit:g}x)"
+            result.reason = f"{result.reason}; {reason}" if result.reason else reason
+
+
+def exit_code(results, *, strict=False):
+    """1 when any entry is worse or failed (with ``strict`` also not comparable / missing / new), else 0."""
+    failing = STRICT_FAILING_VERDICTS if strict else FAILING_VERDICTS
+    return int(any(result.verdict in failing for result in results))
+
+
+def _number(value, digits=4):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def summary_markdown(results, *, strict=False, baseline_path=None):
+    """A Markdown summary of the gate for CI logs."""
+    counts = {verdict: sum(result.verdict == verdict for result in results) for verdict in VERDICTS}
+    status = "FAIL" if exit_code(results, strict=strict) else "PASS"
+    lines = [f"## crbench regression gate: {status}", ""]
+    if baseline_path:
+        lines += [f"Baseline: `{baseline_path}`", ""]
+    lines.append(", ".join(f"{counts[verdict]} {verdict}" for verdict in VERDICTS if counts[verdict]) or "nothing compared")
+    rows = [
+        [
+            result.verdict.upper() if result.verdict in FAILING_VERDICTS else result.verdict,
+            result.key,
+            result.reason,
+            _number(result.baseline_seconds_per_megapixel, 3),
+            _number(result.fresh_seconds_per_megapixel, 3),
+            "" if result.relative_slowdown is None else f"{result.relative_slowdown:.2f}x",
+        ]
+        for result in results
+    ]
+    lines += ["", tabulate(rows, headers=["verdict", "entry", "why", "s/MP baseline", "s/MP now", "relative slow-down"],
+                           tablefmt="github", disable_numparse=True)]
+    detail = []
+    for result in results:
+        for comparison in result.metrics:
+            if comparison.verdict != "unchanged":
+                detail.append([
+                    result.key, comparison.metric, _number(comparison.baseline, 6), _number(comparison.fresh, 6),
+                    "n/a" if comparison.delta is None else f"{comparison.delta:+.6f}",
+                    _number(comparison.tolerance, 6), comparison.verdict + ("" if comparison.gated else " (report only)"),
+                ])
+    if detail:
+        lines += ["", "Metrics that moved beyond tolerance (max(abs, rel x baseline), direction-aware):", "",
+                  tabulate(detail, headers=["entry", "metric", "baseline", "now", "delta", "tolerance", "verdict"],
+                           tablefmt="github", disable_numparse=True)]
+    largest = [
+        (abs(comparison.delta), result.key, comparison.metric)
+        for result in results for comparison in result.metrics if comparison.delta is not None
+    ]
+    if largest:
+        size, key, metric = max(largest)
+        lines += ["", f"Largest absolute metric change: {size:.3g} ({metric}, {key})."]
+    lines += ["", "Run time is reported, not gated, except a relative slow-down above the limit "
+                  "(the detector's time ratio now/baseline divided by the geometric mean of the other detectors' ratios in this run)."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,395 @@
+"""Leaderboard tables as pandas DataFrames.
+
+Numbers are taken from the run records as they are (never recomputed or
+rounded before display). Layouts follow the papers:
+
+- Table 1: TPR at 0.01 % and 0.1 % FPR and purity at 95 % TPR, in percent;
+- Table 2: F1, IoU and FDR at each detector's operating point (4 decimals);
+- Table 4: run time per detector, one table per hardware;
+- a summary ranking across data sets, with its rule stated.
+
+Metric names used by the scoring module live in :data:`METRIC_LABELS` only,
+so that a renamed metric is a one-line change.
+"""
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .collect import detector_label, hardware_label, trained_on_family
+from .published import paper_family, published_metrics, published_runtime, published_sources
+
+__all__ = [
+    "METRIC_LABELS",
+    "TABLE1_METRICS",
+    "TABLE2_METRICS",
+    "PERCENT_METRICS",
+    "RANK_METRIC",
+    "TRAINED_MARK",
+    "PARTIAL_MARK",
+    "Table",
+    "DatasetSection",
+    "Leaderboard",
+    "metric_value",
+    "format_value",
+    "display_labels",
+    "results_frame",
+    "metric_table",
+    "ranking_table",
+    "runtime_tables",
+    "build_leaderboard",
+    "ranking_rule",
+]
+
+# crbench metric name (as in run records) -> column label
+METRIC_LABELS = {
+    "tpr_at_fpr_1e-4": "TPR at 0.01 % FPR",
+    "tpr_at_fpr_1e-3": "TPR at 0.1 % FPR",
+    "purity_at_tpr_0.95": "purity at 95 % TPR",
+    "f1": "F1",
+    "iou": "IoU",
+    "fdr": "FDR",
+    "precision": "precision",
+    "recall": "recall",
+    "auroc": "AUROC",
+    "average_precision": "average precision",
+}
+TABLE1_METRICS = ("tpr_at_fpr_1e-4", "tpr_at_fpr_1e-3", "purity_at_tpr_0.95")
+TABLE2_METRICS = ("f1", "iou", "fdr")
+# shown in percent with 2 decimals, as printed in the papers
+PERCENT_METRICS = frozenset(TABLE1_METRICS)
+# the metric the summary ranking uses: the low-FPR regime is where detectors differ most
+RANK_METRIC = "tpr_at_fpr_1e-4"
+
+TRAINED_MARK = "†"
+PARTIAL_MARK = "‡"
+TRAINED_NOTE = (
+    f"{TRAINED_MARK} the detector was trained on data of this data set family "
+    "(its training_datasets include it): not an independent test."
+)
+PARTIAL_NOTE = f"{PARTIAL_MARK} partial record: the detector failed on some images, which are not scored."
+NOT_AVAILABLE = "n/a"
+
+
+@dataclass
+class Table:
+    """One rendered table: display strings plus the notes printed under it."""
+
+    title: str
+    frame: pd.DataFrame
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class DatasetSection:
+    """Everything shown for one comparable group of records."""
+
+    group: object
+    title: str
+    table1: Table
+    table2: Table
+    plots: dict = field(default_factory=dict)
+
+
+@dataclass
+class Leaderboard:
+    """All tables of the leaderboard, ready to render."""
+
+    sections: list
+    ranking: Table | None
+    runtime: list
+    notes: list
+    sources: dict
+
+
+def metric_value(record, name):
+    """Return the value of metric ``name`` in a record, or None if absent or undefined."""
+    metric = (record.get("metrics") or {}).get(name)
+    if not metric:
+        return None
+    value = metric.get("value")
+    return None if value is None else float(value)
+
+
+def format_value(value, metric):
+    """Format one metric value for display ("n/a" when undefined)."""
+    if value is None or pd.isna(value):
+        return NOT_AVAILABLE
+    if metric in PERCENT_METRICS:
+        return f"{100 * value:.2f}"
+    return f"{value:.4f}"
+
+
+def _names(group):
+    """Detector name per record, plus a params hash when one detector appears twice."""
+    names = [record["detector"]["name"] for record in group.records]
+    return [detector_label(record, with_hash=names.count(record["detector"]["name"]) > 1) for record in group.records]
+
+
+def display_labels(group):
+    """Display label per record: :func:`_names` plus the training-data and partial marks."""
+    labels = []
+    for label, record in zip(_names(group), group.records):
+        if trained_on_family(record):
+            label += f" {TRAINED_MARK}"
+        if record.get("status") != "complete":
+            label += f" {PARTIAL_MARK}"
+        labels.append(label)
+    return labels
+
+
+def results_frame(group, metrics):
+    """Numeric values of ``metrics`` for every record of a group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: display labels; columns: ``detector`` (registry name),
+        ``trained``, ``partial``, ``operating_point`` and one column per
+        metric (fractions, NaN where undefined).
+    """
+    rows = []
+    for label, record in zip(display_labels(group), group.records):
+        row = {
+            "label": label,
+            "detector": record["detector"]["name"],
+            "trained": trained_on_family(record),
+            "partial": record.get("status") != "complete",
+            "operating_point": _operating_point(record),
+        }
+        for metric in metrics:
+            value = metric_value(record, metric)
+            row[metric] = float("nan") if value is None else value
+        rows.append(row)
+    columns = ["label", "detector", "trained", "partial", "operating_point", *metrics]
+    return pd.DataFrame(rows, columns=columns).set_index("label")
+
+
+def _operating_point(record):
+    value = record.get("operating_point")
+    if value is None:
+        return NOT_AVAILABLE
+    parameter = record["detector"].get("sweep_parameter") if record["detector"].get("output_kind") == "mask" else None
+    return f"{parameter or 'threshold'} = {value:g}" if isinstance(value, (int, float)) else f"{value}"
+
+
+def metric_table(group, metrics, *, title, operating_point=False):
+    """Build a display :class:`Table` for ``metrics`` with published columns.
+
+    Each metric gets a "sim" column (this group's records) followed by one
+    column per paper that reports the metric for this data set family.
+    """
+    numeric = results_frame(group, metrics)
+    family = paper_family(group.key.dataset, group.family)
+    display = pd.DataFrame(index=numeric.index)
+    display.index.name = "detector"
+    if operating_point:
+        display["operating point"] = numeric["operating_point"]
+    used_sources = {}
+    for metric in metrics:
+        label = METRIC_LABELS[metric] + (" (%)" if metric in PERCENT_METRICS else "")
+        display[label] = [format_value(value, metric) for value in numeric[metric]]
+        published = [published_metrics(family=family, detector=name, metric=metric) for name in numeric["detector"]]
+        for key in sorted({key for found in published for key in found}):
+            display[f"{label} published [{key}]"] = [
+                format_value(found[key], metric) if key in found else "" for found in published
+            ]
+            used_sources[key] = published_sources()[key]
+    notes = []
+    if numeric["trained"].any():
+        notes.append(TRAINED_NOTE)
+    if numeric["partial"].any():
+        notes.append(PARTIAL_NOTE)
+    for key, source in used_sources.items():
+        rows = source.metrics[(source.metrics["family"] == family) & source.metrics["metric"].isin(metrics)]
+        tables = ", ".join(sorted(set(rows["table"])))
+        measured_on = "; ".join(sorted(set(rows["measured_on"])))
+        notes.append(f"published [{key}]: {source.citation}, {tables}, measured on the {measured_on} (not simulated data).")
+    if not used_sources:
+        notes.append(f"No published figures for data set family {family!r}.")
+    return Table(title=title, frame=display.reset_index(), notes=notes)
+
+
+def ranking_rule(metric=RANK_METRIC):
+    """The ranking rule, stated under the ranking table."""
+    return (
+        f"Ranking rule: on each data set (current comparable results only) detectors are ranked by "
+        f"{METRIC_LABELS[metric]} (1 = best; ties share the average rank; n/a ranks last). "
+        "The mean rank averages these ranks over the data sets a detector was evaluated on "
+        "(column 'data sets'); rows are sorted by mean rank, then by more data sets. "
+        f"{TRAINED_MARK} marks a rank on a data set family the detector was trained on."
+    )
+
+
+def ranking_table(groups, *, metric=RANK_METRIC):
+    """Mean rank of every detector over the current groups; None when there are none."""
+    current = [group for group in groups if group.not_comparable is None and group.records]
+    if not current:
+        return None
+    ranks, cells = {}, {}
+    columns = []
+    for group in current:
+        column = group.key.dataset_label
+        columns.append(column)
+        numeric = results_frame(group, [metric])
+        higher = _higher_is_better(group.records, metric)
+        names = _names(group)
+        values = pd.Series(numeric[metric].to_numpy(), index=names)
+        rank = values.rank(ascending=not higher, method="average", na_option="bottom")
+        for name, value, trained in zip(names, rank, numeric["trained"]):
+            ranks.setdefault(name, []).append(float(value))
+            cells.setdefault(name, {})[column] = f"{value:g}" + (f" {TRAINED_MARK}" if trained else "")
+    rows = []
+    for name, values in ranks.items():
+        row = {"detector": name, "mean rank": sum(values) / len(values), "data sets": len(values)}
+        row.update({column: cells[name].get(column, "") for column in columns})
+        rows.append(row)
+    frame = pd.DataFrame(rows).sort_values(["mean rank", "data sets", "detector"], ascending=[True, False, True])
+    frame.insert(0, "#", range(1, len(frame) + 1))
+    frame["mean rank"] = frame["mean rank"].map(lambda value: f"{value:.2f}")
+    return Table(title=f"Summary ranking by {METRIC_LABELS[metric]}", frame=frame.reset_index(drop=True),
+                 notes=[ranking_rule(metric)])
+
+
+def _higher_is_better(records, metric):
+    for record in records:
+        spec = (record.get("metrics") or {}).get(metric)
+        if spec and "higher_is_better" in spec:
+            return bool(spec["higher_is_better"])
+    return True
+
+
+def _mebibytes(value):
+    return NOT_AVAILABLE if value is None else f"{value / 2**20:.0f}"
+
+
+def _seconds(value, digits=3):
+    return NOT_AVAILABLE if value is None else f"{value:.{digits}f}"
+
+
+def _threads(threads):
+    """Thread count of a bench record (an int, or a dict of thread settings)."""
+    if isinstance(threads, dict):
+        threads = threads.get("torch_threads") or threads.get("usable_cpus")
+    return NOT_AVAILABLE if threads is None else threads
+
+
+def _bench_rows(bench_records):
+    """Newest bench record per (hardware, detector, params, shape, device)."""
+    newest = {}
+    for bench in bench_records:
+        detector = bench.get("detector") or {}
+        hardware = hardware_label(bench.get("environment"), device=bench.get("device", "cpu"),
+                                  device_model=bench.get("device_model"))
+        identity = (hardware, detector.get("name"), detector.get("params_hash"), tuple(bench.get("shape") or ()),
+                    bench.get("device"))
+        if identity not in newest or str(bench.get("date", "")) > str(newest[identity].get("date", "")):
+            newest[identity] = bench
+    return newest
+
+
+def runtime_tables(collection):
+    """Table 4: one run-time table per hardware, never ranked across hardware.
+
+    Bench records (``crbench bench``) give the time per frame of the
+    benchmark shape; run records give the detect-stage time per megapixel
+    measured while scoring. The papers' figures come last, on their own
+    hardware.
+    """
+    tables = []
+    by_hardware = {}
+    for (hardware, *_), bench in _bench_rows(collection.bench_records).items():
+        shape = bench.get("shape") or []
+        by_hardware.setdefault(hardware, []).append(
+            {
+                "detector": (bench.get("detector") or {}).get("name"),
+                "frame shape": " x ".join(str(n) for n in shape) or NOT_AVAILABLE,
+                "device": bench.get("device", NOT_AVAILABLE),
+                "threads": _threads(bench.get("threads")),
+                "s per frame (median)": bench.get("median_seconds"),
+                "s/MP": bench.get("seconds_per_megapixel"),
+                "peak memory (MiB)": _mebibytes(bench.get("peak_rss_bytes")),
+                "repeats": len(bench.get("seconds") or []),
+            }
+        )
+    for hardware in sorted(by_hardware):
+        frame = pd.DataFrame(by_hardware[hardware]).sort_values(["s/MP", "detector"], na_position="last")
+        frame["s per frame (median)"] = frame["s per frame (median)"].map(_seconds)
+        frame["s/MP"] = frame["s/MP"].map(_seconds)
+        tables.append(Table(title=f"Run time on {hardware} (crbench bench)", frame=frame.reset_index(drop=True),
+                            notes=["Sorted by s/MP on this hardware only; timings on different hardware are not ranked against each other."]))
+
+    by_hardware = {}
+    for group in collection.groups:
+        if group.not_comparable is not None:
+            continue
+        for record in group.records:
+            runtime = record.get("runtime") or {}
+            if runtime.get("seconds_per_megapixel") is None:
+                continue
+            hardware = hardware_label(record.get("environment"), device=runtime.get("device", "cpu"))
+            by_hardware.setdefault(hardware, []).append(
+                {
+                    "detector": record["detector"]["name"],
+                    "data set": group.key.dataset_label,
+                    "images timed": runtime.get("n_images_timed"),
+                    "jobs": runtime.get("jobs"),
+                    "s/MP": runtime.get("seconds_per_megapixel"),
+                    "sweep values": runtime.get("n_sweep_values") or "",
+                    "s/MP per sweep value": runtime.get("seconds_per_megapixel_per_sweep_value"),
+                    "peak memory (MiB)": _mebibytes(runtime.get("peak_rss_bytes")),
+                }
+            )
+    for hardware in sorted(by_hardware):
+        frame = pd.DataFrame(by_hardware[hardware]).sort_values(["data set", "s/MP", "detector"])
+        frame["s/MP"] = frame["s/MP"].map(_seconds)
+        frame["s/MP per sweep value"] = frame["s/MP per sweep value"].map(_seconds)
+        tables.append(Table(
+            title=f"Detect-stage time while scoring on {hardware} (run records)",
+            frame=frame.reset_index(drop=True),
+            notes=["Time inside the detector calls of a scoring run (images read from the score cache are not timed); "
+                   "mask detectors run their whole parameter sweep per image."],
+        ))
+
+    published = published_runtime()
+    if len(published):
+        for (source, hardware), rows in published.groupby(["source", "hardware"]):
+            shape = rows["frame_shape"].iloc[0]
+            frame = pd.DataFrame(
+                {
+                    "detector": rows["detector"],
+                    "name in paper": rows["paper_detector"],
+                    "s per frame": rows["seconds_per_frame"].map(lambda v: f"{v:.2f}"),
+                    "s/MP": rows["seconds_per_megapixel"].map(_seconds),
+                }
+            ).reset_index(drop=True)
+            citation = published_sources()[source].citation
+            tables.append(Table(
+                title=f"Published run time [{source}] on {hardware}",
+                frame=frame,
+                notes=[f"published [{source}]: {citation}, {rows['table'].iloc[0]}: CPU seconds for one "
+                       f"{shape[0]} x {shape[1]} DECam image; s/MP assumes that frame size."],
+            ))
+    return tables
+
+
+def build_leaderboard(collection, *, rank_metric=RANK_METRIC):
+    """Build every table of the leaderboard from a :class:`~crbench.leaderboard.collect.Collection`."""
+    sections = []
+    for group in collection.groups:
+        title = group.key.dataset_label
+        if group.not_comparable is not None:
+            title += " — NOT COMPARABLE"
+        table1 = metric_table(group, TABLE1_METRICS, title=f"Table 1 layout: {title}")
+        table2 = metric_table(group, TABLE2_METRICS, title=f"Table 2 layout: {title}", operating_point=True)
+        if group.not_comparable is not None:
+            for table in (table1, table2):
+                table.notes.insert(0, f"These records are {group.not_comparable}.")
+        sections.append(DatasetSection(group=group, title=title, table1=table1, table2=table2))
+    return Leaderboard(
+        sections=sections,
+        ranking=ranking_table(collection.groups, metric=rank_metric),
+        runtime=runtime_tables(collection),
+        notes=list(collection.notes),
+        sources=published_sources(),
+    )

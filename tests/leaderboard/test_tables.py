@@ -1,0 +1,140 @@
+"""Leaderboard tables: layouts, formatting, flags, ranking, run time by hardware."""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crbench.leaderboard.collect import collect_records
+from crbench.leaderboard.render import _md_table
+from crbench.leaderboard.tables import (
+    RANK_METRIC,
+    build_leaderboard,
+    format_value,
+    ranking_table,
+    results_frame,
+    runtime_tables,
+)
+
+from .factory import make_bench, make_record
+
+GOLDEN = Path(__file__).parent / "data"
+
+
+def _collection():
+    records = [
+        make_record("deepcr", training_datasets=["decam"], metrics={"tpr_at_fpr_1e-4": 0.97123, "f1": 0.95}),
+        make_record("astroscrappy", output_kind="mask", operating_point=3.0,
+                    metrics={"tpr_at_fpr_1e-4": 0.61234, "purity_at_tpr_0.95": None}),
+        make_record("cosmic_conn_pretrained", status="partial", operating_point=0.5,
+                    metrics={"tpr_at_fpr_1e-4": 0.94, "fdr": 0.0312345}),
+        make_record("deepcr", dataset="sim_lco_1m", operating_point=0.5, metrics={"tpr_at_fpr_1e-4": 0.5}),
+        make_record("astroscrappy", dataset="sim_lco_1m", operating_point=4.5, output_kind="mask",
+                    metrics={"tpr_at_fpr_1e-4": None}),
+    ]
+    return collect_records(records, [make_bench("deepcr", median_seconds=4.0), make_bench("astroscrappy", median_seconds=2.0),
+                                     make_bench("deepcr", median_seconds=0.1, device="cuda", gpu="Test GPU")])
+
+
+def _check_golden(name, text):
+    path = GOLDEN / name
+    if os.environ.get("CRBENCH_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; set CRBENCH_UPDATE_GOLDEN=1 to accept"
+
+
+def test_table_layouts_match_golden_markdown():
+    leaderboard = build_leaderboard(_collection())
+    decam = leaderboard.sections[0]
+    assert decam.title == "sim_decam (small/test, v1)"
+    _check_golden("table1_sim_decam.md", _md_table(decam.table1) + "\n\n" + "\n".join(decam.table1.notes) + "\n")
+    _check_golden("table2_sim_decam.md", _md_table(decam.table2) + "\n\n" + "\n".join(decam.table2.notes) + "\n")
+    _check_golden("ranking.md", _md_table(leaderboard.ranking) + "\n\n" + "\n".join(leaderboard.ranking.notes) + "\n")
+
+
+def test_formatting_percent_four_decimals_and_na():
+    assert format_value(0.97123, "tpr_at_fpr_1e-4") == "97.12"
+    assert format_value(0.0004, "purity_at_tpr_0.95") == "0.04"
+    assert format_value(0.123456, "f1") == "0.1235"
+    assert format_value(None, "f1") == "n/a"
+    assert format_value(float("nan"), "iou") == "n/a"
+
+
+def test_published_figures_sit_next_to_the_simulated_ones():
+    table = build_leaderboard(_collection()).sections[0].table1.frame.set_index("detector")
+    assert table.loc["deepcr †", "TPR at 0.01 % FPR (%)"] == "97.12"
+    assert table.loc["deepcr †", "TPR at 0.01 % FPR (%) published [B22]"] == "97.06"
+    assert table.loc["astroscrappy", "purity at 95 % TPR (%)"] == "n/a"
+    assert table.loc["cosmic_conn_pretrained ‡", "TPR at 0.1 % FPR (%) published [B22]"] == "98.20"
+    notes = " ".join(build_leaderboard(_collection()).sections[0].table1.notes)
+    assert "trained on data of this data set family" in notes and "partial record" in notes
+    assert "arXiv:2207.10411" in notes and "not simulated data" in notes
+
+
+def test_results_frame_keeps_raw_values():
+    group = _collection().groups[0]
+    frame = results_frame(group, ["tpr_at_fpr_1e-4", "purity_at_tpr_0.95"])
+    assert frame.loc["deepcr †", "tpr_at_fpr_1e-4"] == 0.97123
+    assert pd.isna(frame.loc["astroscrappy", "purity_at_tpr_0.95"])
+    assert bool(frame.loc["deepcr †", "trained"]) and bool(frame.loc["cosmic_conn_pretrained ‡", "partial"])
+
+
+def test_ranking_uses_mean_rank_with_ties_and_na_last():
+    ranking = ranking_table(_collection().groups, metric=RANK_METRIC).frame.set_index("detector")
+    # sim_decam: deepcr 1, cosmic_conn_pretrained 2, astroscrappy 3; sim_lco_1m: deepcr 1, astroscrappy (n/a) 2
+    assert ranking.loc["deepcr", "mean rank"] == "1.00"
+    assert ranking.loc["astroscrappy", "mean rank"] == "2.50"
+    assert ranking.loc["cosmic_conn_pretrained", "mean rank"] == "2.00"
+    assert ranking.loc["deepcr", "sim_decam (small/test, v1)"] == "1 †"
+    assert list(ranking.index) == ["deepcr", "cosmic_conn_pretrained", "astroscrappy"]
+
+
+def test_ranking_ignores_not_comparable_groups():
+    records = [make_record("deepcr", metrics={"tpr_at_fpr_1e-4": 0.1}),
+               make_record("astroscrappy", metrics={"tpr_at_fpr_1e-4": 0.9}),
+               make_record("lacosmic", version="0", created="2026-01-01T00:00:00+00:00")]
+    ranking = ranking_table(collect_records(records).groups).frame
+    assert "lacosmic" not in set(ranking["detector"])
+    assert list(ranking["detector"]) == ["astroscrappy", "deepcr"]
+
+
+def test_fdr_ranks_lower_first():
+    records = [make_record("a", metrics={"fdr": 0.2}), make_record("b", metrics={"fdr": 0.1})]
+    ranking = ranking_table(collect_records(records).groups, metric="fdr").frame
+    assert list(ranking["detector"]) == ["b", "a"]
+
+
+def test_runtime_is_grouped_by_hardware_and_never_ranked_across():
+    tables = runtime_tables(_collection())
+    titles = [table.title for table in tables]
+    assert "Run time on CPU: Test CPU 3000 (crbench bench)" in titles
+    assert "Run time on GPU: Test GPU (crbench bench)" in titles
+    cpu = tables[titles.index("Run time on CPU: Test CPU 3000 (crbench bench)")].frame
+    assert list(cpu["detector"]) == ["astroscrappy", "deepcr"]  # sorted by s/MP within the CPU only
+    assert list(cpu["s per frame (median)"]) == ["2.000", "4.000"]
+    assert cpu["peak memory (MiB)"].iloc[0] == "900"
+    gpu = tables[titles.index("Run time on GPU: Test GPU (crbench bench)")].frame
+    assert list(gpu["detector"]) == ["deepcr"]
+    assert any(title.startswith("Published run time [B22]") for title in titles)
+
+
+def test_newest_bench_record_wins_per_hardware():
+    collection = collect_records([], [make_bench("deepcr", median_seconds=4.0, date="2026-01-01"),
+                                      make_bench("deepcr", median_seconds=5.0, date="2026-02-01")])
+    (table, *_) = runtime_tables(collection)
+    assert list(table.frame["s per frame (median)"]) == ["5.000"]
+
+
+@pytest.mark.parametrize("status", ["complete", "partial"])
+def test_partial_mark_only_on_partial_records(status):
+    group = collect_records([make_record("deepcr", status=status)]).groups[0]
+    labels = list(results_frame(group, ["f1"]).index)
+    assert labels == (["deepcr"] if status == "complete" else ["deepcr ‡"])
+
+
+def test_bench_thread_settings_as_a_dict():
+    bench = make_bench("deepcr")
+    bench["threads"] = {"torch_threads": 2, "usable_cpus": 2, "process_threads": 9}
+    (table, *_) = runtime_tables(collect_records([], [bench]))
+    assert list(table.frame["threads"]) == [2]
