@@ -44,7 +44,8 @@ _EXTRA_ARRAYS = ("source_model", "cr_model", "defects")
 
 def cache_root():
     """Return the crbench cache directory (``$CRBENCH_CACHE`` or ``~/.cache/crbench``)."""
-    return Path(os.environ.get("CRBENCH_CACHE") or Path.home() / ".cache" / "crbench")
+    configured = os.environ.get("CRBENCH_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "crbench"
 
 
 def _astroscrappy_protocol(objlim, sigclip):

@@ -40,11 +40,13 @@ def measure_cosmic_rays(profile, *, n_exposures, shape, rng, rate_scale=1.0, k_s
         ``pixel_fraction`` (truth pixels / pixels over all exposures),
         ``object_length`` and ``object_n_pixels`` (all CR objects),
         ``muon_projected_length`` (geometric, every muon event), ``object_kind``.
+        Exposures cycle through ``profile.bands``.
     """
-    band = profile.bands[0]
     n_truth = 0
     lengths, n_pixels, kinds, muon_lengths = [], [], [], []
-    for _ in range(n_exposures):
+    for exposure in range(n_exposures):
+        # cycle through the bands: the truth threshold depends on the band's sky level
+        band = profile.bands[exposure % len(profile.bands)]
         exposure_time = float(rng.uniform(*profile.exposure_range_s))
         sky = profile.sky_e_per_pix_s[band] * exposure_time + profile.dark_e_per_s * exposure_time
         field = simulate_cosmic_rays(shape, profile=profile, exposure_time=exposure_time, rng=rng, rate_scale=rate_scale)

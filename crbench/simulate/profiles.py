@@ -173,7 +173,7 @@ DECAM = InstrumentProfile(
     zero_point={"g": 26.5, "r": 26.7, "i": 26.4, "z": 26.0},
     dark_e_per_s=0.003,  # negligible; DECam dark current < 25 e-/pixel/hour (Flaugher et al. 2015)
     cosmic_rays=CosmicRayModel(
-        rate_per_cm2_s=0.040,  # calibrated: undilated CR pixel fraction 2.7e-4 in 90 s (Desai et al. 2016)
+        rate_per_cm2_s=0.049,  # calibrated: undilated CR pixel fraction 2.7e-4 in 90 s (Desai et al. 2016)
         diffusion_sigma_max_um=7.5,  # fully depleted 250 um: PSF from diffusion up to ~7-8 um
         worm_fraction=0.15,
         spot_fraction=0.05,
@@ -216,7 +216,7 @@ LCO_0M4 = InstrumentProfile(
     # sky 20.5 mag/arcsec^2 assumed: zp = 20.5 + 2.5 log10(0.6 / 0.571^2) = 21.2
     zero_point={"rp": 21.2},
     dark_e_per_s=0.02,
-    cosmic_rays=CosmicRayModel(rate_per_cm2_s=0.18, diffusion_sigma_max_um=3.0, spot_fraction=0.2),
+    cosmic_rays=CosmicRayModel(rate_per_cm2_s=0.17, diffusion_sigma_max_um=3.0, spot_fraction=0.2),
     bad_columns_per_1000=0.7,
     satellite_probability=0.08,
     sources={
@@ -247,7 +247,7 @@ LCO_1M = InstrumentProfile(
     sky_e_per_pix_s={"rp": 2.3},  # issue table: ~230 e-/pixel per 100 s
     zero_point={"rp": 23.4},  # 20.5 + 2.5 log10(2.3 / 0.389^2)
     dark_e_per_s=0.01,
-    cosmic_rays=CosmicRayModel(rate_per_cm2_s=0.064, diffusion_sigma_max_um=4.0, spot_fraction=0.2),
+    cosmic_rays=CosmicRayModel(rate_per_cm2_s=0.066, diffusion_sigma_max_um=4.0, spot_fraction=0.2),
     bad_columns_per_1000=0.5,
     satellite_probability=0.08,
     sources={
@@ -278,7 +278,7 @@ LCO_2M = InstrumentProfile(
     sky_e_per_pix_s={"rp": 5.6},  # issue table: ~560 e-/pixel per 100 s
     zero_point={"rp": 25.0},  # 20.5 + 2.5 log10(5.6 / 0.3^2)
     dark_e_per_s=0.02,
-    cosmic_rays=CosmicRayModel(rate_per_cm2_s=0.028, diffusion_sigma_max_um=4.0, spot_fraction=0.2),
+    cosmic_rays=CosmicRayModel(rate_per_cm2_s=0.026, diffusion_sigma_max_um=4.0, spot_fraction=0.2),
     bad_columns_per_1000=0.5,
     satellite_probability=0.08,
     sources={
