@@ -34,12 +34,14 @@ def _split_option(default):
 @click.argument("name")
 @click.option("--size", type=click.Choice(["small", "full"]), default="small", show_default=True)
 @_split_option(_SPLITS)
-def build(name, size, splits):
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (the result does not depend on it).")
+def build(name, size, splits, jobs):
     """Generate (or complete) the cache of simulated data set NAME and write its manifests."""
     dataset = _open(name, size)
     for split in splits:
         start = time.perf_counter()
-        manifest = dataset.build(split, progress=True)
+        manifest = dataset.build(split, progress=True, jobs=jobs)
         click.echo(
             f"{name} {size} {split}: {len(manifest)} samples in {time.perf_counter() - start:.1f} s "
             f"-> {dataset.manifest_path(split)}"

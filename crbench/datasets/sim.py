@@ -97,6 +97,11 @@ def generate_sample(dataset, split, index):
     return Sample(dataset.sample_id(split, index), frame.image, frame.truth, frame.ignore, meta, extras)
 
 
+def _sample_hash(cls, size, data_dir, border, split, sample_id):
+    """Load or generate one sample in a worker process and return its sha256."""
+    return sample_sha256(cls(size=size, data_dir=data_dir, border=border).load_sample(split, sample_id))
+
+
 def _save_sample(path, sample):
     arrays = {"image": sample.image, "truth": sample.truth, "ignore": sample.ignore}
     arrays.update({name: sample.extras[name] for name in _EXTRA_ARRAYS})
@@ -131,12 +136,21 @@ class SimDataset(Dataset):
         ``full`` (paper scale; slow).
     data_dir : path-like, optional
         Cache root to use instead of ``$CRBENCH_CACHE``.
+    border : int, optional
+        Width of the ignored frame border in pixels (default
+        :attr:`default_border`). A non-default border is cached apart.
     """
 
     profile_name: str
     sizes = ("small", "full")
     layouts: dict
-    border = 2
+    default_border = 2
+
+    def __init__(self, *, size=None, data_dir=None, border=None):
+        super().__init__(size=size, data_dir=data_dir)
+        self.border = self.default_border if border is None else int(border)
+        if self.border < 0:
+            raise InputError(f"border must be >= 0 pixels, got {border!r}")
 
     def layout(self):
         """Return ``{"shape": (ny, nx), "counts": {split: n}}`` of this size."""
@@ -145,7 +159,8 @@ class SimDataset(Dataset):
     def cache_dir(self, split):
         """Directory holding the cached samples and manifest of ``split``."""
         root = Path(self.data_dir) if self.data_dir else cache_root()
-        return root / "datasets" / self.name / self.card.version / self.size / split
+        size = self.size if self.border == self.default_border else f"{self.size}-border{self.border}"
+        return root / "datasets" / self.name / self.card.version / size / split
 
     def manifest_path(self, split):
         """Path of the stored manifest of ``split``."""
@@ -207,11 +222,20 @@ class SimDataset(Dataset):
             return stored
         return self.build(split)
 
-    def build(self, split, *, progress=False):
+    def build(self, split, *, progress=False, jobs=1):
         """Generate (or load) every sample of ``split`` and write its manifest.
 
-        Samples are streamed one at a time; already cached samples are read,
-        not regenerated.
+        Samples are streamed one at a time (per worker); already cached
+        samples are read, not regenerated. Every sample has its own seed, so
+        the result does not depend on ``jobs``.
+
+        Parameters
+        ----------
+        split : str
+        progress : bool, optional
+            Show a tqdm progress bar.
+        jobs : int, optional
+            Worker processes.
 
         Returns
         -------
@@ -219,16 +243,30 @@ class SimDataset(Dataset):
             The manifest ``{sample_id: sha256}``.
         """
         ids = self.sample_ids(split)
-        iterator = ids
+        if jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: forking a process that holds BLAS/torch threads can deadlock
+            executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+            args = (type(self), self.size, self.data_dir, self.border, split)
+            hashes = executor.map(_sample_hash, *zip(*[args + (sample_id,) for sample_id in ids]), chunksize=4)
+        else:
+            executor = None
+            hashes = (sample_sha256(self.load_sample(split, sample_id)) for sample_id in ids)
         if progress:
             from tqdm import tqdm
 
-            iterator = tqdm(ids, desc=f"{self.name} {self.size} {split}", unit="image")
-        manifest = {sample_id: sample_sha256(self.load_sample(split, sample_id)) for sample_id in iterator}
+            hashes = tqdm(hashes, total=len(ids), desc=f"{self.name} {self.size} {split}", unit="image")
+        try:
+            manifest = dict(zip(ids, hashes))
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
         write_json_atomic(
             self.manifest_path(split),
             {"dataset": self.name, "version": self.card.version, "size": self.size, "split": split,
-             "seed": self.card.seed, "samples": manifest},
+             "seed": self.card.seed, "border": self.border, "samples": manifest},
         )
         return manifest
 

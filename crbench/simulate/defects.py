@@ -80,10 +80,9 @@ def add_satellite_trail(expected, classes, *, psf_fwhm_px, noise_sigma, rng):
     (log-normal). Pixels brighter than one sky sigma get the class.
     """
     ny, nx = expected.shape
-    yy, xx = np.mgrid[0:ny, 0:nx]
     angle = rng.uniform(0, np.pi)
     x0, y0 = rng.uniform(0, nx), rng.uniform(0, ny)
-    distance = np.abs((xx - x0) * np.sin(angle) - (yy - y0) * np.cos(angle))
+    distance = np.abs(((np.arange(nx) - x0) * np.sin(angle))[None, :] - ((np.arange(ny) - y0) * np.cos(angle))[:, None])
     sigma = psf_fwhm_px / 2.3548
     peak = 10.0 * noise_sigma * np.exp(rng.normal(0.0, 0.7))
     trail = peak * np.exp(-0.5 * (distance / sigma) ** 2)

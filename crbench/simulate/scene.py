@@ -93,11 +93,11 @@ def sky_model(shape, *, level, rng, gradient=0.03):
     (fraction of the level) in a random direction.
     """
     ny, nx = shape
-    yy, xx = np.mgrid[0:ny, 0:nx]
     angle = rng.uniform(0, 2 * np.pi)
     amplitude = rng.uniform(0, gradient)
-    u = ((xx - (nx - 1) / 2) * np.cos(angle) + (yy - (ny - 1) / 2) * np.sin(angle)) / max(nx, ny)
-    return level * (1.0 + amplitude * u)
+    u_x = (np.arange(nx) - (nx - 1) / 2) * np.cos(angle) / max(nx, ny)
+    u_y = (np.arange(ny) - (ny - 1) / 2) * np.sin(angle) / max(nx, ny)
+    return level * (1.0 + amplitude * (u_y[:, None] + u_x[None, :]))
 
 
 def _power_law_mags(count_per_arcmin2_per_mag_at_ref, ref_mag, slope, bright, faint, area_arcmin2, rng):

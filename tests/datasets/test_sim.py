@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from crbench.commands.datasets import datasets
 from crbench.datasets import get_dataset_class, sample_sha256
-from crbench.datasets.sim import SimDataset, SimDecam, SimLco1m, generate_sample
+from crbench.datasets.sim import SimDataset, SimDecam, SimLco1m, SimLco2m, generate_sample
 from crbench.errors import ChecksumError, InputError
 
 SIM_NAMES = ("sim_decam", "sim_lco_0m4", "sim_lco_1m", "sim_lco_2m")
@@ -121,3 +121,22 @@ def test_cli_build_verify_show(tiny_layouts, cache, tmp_path):
     assert result.exit_code != 0 and "not a simulated data set" in result.output
     result = runner.invoke(datasets, ["verify", "sim_lco_2m"])
     assert result.exit_code != 0 and "crbench datasets build sim_lco_2m" in result.output
+
+
+def test_border_is_configurable_and_cached_apart(tiny_layouts, cache):
+    default = SimLco1m()
+    wide = SimLco1m(border=8)
+    assert default.cache_dir("test") != wide.cache_dir("test")
+    sample = wide.load_sample("test", "test-00000")
+    assert sample.ignore[:8].all() and sample.ignore[:, -8:].all()
+    assert not sample.ignore[8:-8, 8:-8].all()
+    with pytest.raises(InputError):
+        SimLco1m(border=-1)
+
+
+@pytest.mark.slow
+def test_parallel_build_matches_serial(cache):
+    # real layout (spawned workers do not see monkeypatched classes): 4 frames of 1024^2
+    serial = SimLco2m(data_dir=cache / "serial").build("val")
+    parallel = SimLco2m(data_dir=cache / "parallel").build("val", jobs=2)
+    assert parallel == serial
