@@ -74,7 +74,8 @@ def sky_noise_ratio(sample):
 def _moffat(coords, x0, y0, flux, fwhm, beta):
     yy, xx = coords
     alpha = fwhm / (2.0 * np.sqrt(2.0 ** (1.0 / beta) - 1.0))
-    return (flux * (beta - 1) / (np.pi * alpha**2) * (1 + ((xx - x0) ** 2 + (yy - y0) ** 2) / alpha**2) ** -beta).ravel()
+    r2 = (xx - x0) ** 2 + (yy - y0) ** 2
+    return (flux * (beta - 1) / (np.pi * alpha**2) * (1 + r2 / alpha**2) ** -beta).ravel()
 
 
 def fwhm_ratios(profile_name, n_scenes=6):

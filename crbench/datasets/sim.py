@@ -40,6 +40,7 @@ __all__ = [
 _SPLIT_KEYS = {"train": 0, "val": 1, "test": 2}
 _OBJECT_PREFIX = "object_"
 _EXTRA_ARRAYS = ("source_model", "cr_model", "defects")
+_META_FIELDS = ("band", "exposure_time", "sky_level", "saturation")  # frame info stored as SampleMeta fields
 
 
 def cache_root():
@@ -90,7 +91,7 @@ def generate_sample(dataset, split, index):
         sky_level=float(info["sky_level"]),
         sky_subtracted=profile.sky_subtracted,
         telescope_class=profile.telescope_class,
-        extra={key: value for key, value in info.items() if key not in ("band", "exposure_time", "sky_level", "saturation")},
+        extra={key: value for key, value in info.items() if key not in _META_FIELDS},
     )
     extras = {name: getattr(frame, name) for name in _EXTRA_ARRAYS}
     extras["objects"] = frame.objects
@@ -349,7 +350,9 @@ class SimDecam(SimDataset):
         source=_SIM_SOURCE,
         citation="crbench simulator; CR pixel fraction calibrated to Desai et al. 2016 (2.7e-4 per 90 s)",
         license=_SIM_LICENSE,
-        size_note="small: test 128 x 256^2 (8.4 Mpix), train 768, val 64; full: test 8192, train 20272, val 208",
+        size_note="small: test 128 x 256^2 (8.4 Mpix), train 768, val 64; full: test 8192, train 20272, val 208. "
+        "Measured undilated CR pixel fraction (benchmarks/sim_realism_report.py): 2.25e-4 on the small test "
+        "split, 2.9e-4 on 40 blank-sky 1024^2 exposures; target 2.7e-4 (Desai et al. 2016).",
         seed=20220701,
     )
 
@@ -357,7 +360,10 @@ class SimDecam(SimDataset):
 _LCO_PROTOCOL_NOTE = "Xu et al. 2023 / Bhavanam et al. 2022 protocol: sigfrac 0.1, objlim {objlim} for this class"
 
 
-def _lco_card(name, telescope, objlim, seed, full_note):
+_LCO_COUNT_NOTE = "count of the LCO test set, {n} sequences x 3; independent scenes"
+
+
+def _lco_card(name, telescope, objlim, seed, full_note, measured):
     return DatasetCard(
         name=name,
         version="1",
@@ -372,7 +378,9 @@ def _lco_card(name, telescope, objlim, seed, full_note):
         citation="crbench simulator; CR pixel fraction calibrated to ~1e-4 per LCO frame; "
         + _LCO_PROTOCOL_NOTE.format(objlim=objlim),
         license=_SIM_LICENSE,
-        size_note="small: test 4 x 1024^2 (4.2 Mpix), train 16, val 4; " + full_note,
+        size_note="small: test 4 x 1024^2 (4.2 Mpix), train 16, val 4; " + full_note + ". Measured undilated "
+        f"CR pixel fraction (benchmarks/sim_realism_report.py): {measured[0]} on the small test split (4 frames, "
+        f"exposure times 100-300 s), {measured[1]} on 20 blank-sky 1024^2 exposures; target ~1e-4.",
         seed=seed,
     )
 
@@ -387,7 +395,8 @@ class SimLco0m4(SimDataset):
         "full": {"shape": (2048, 3072), "counts": {"train": 495, "val": 33, "test": 165}},
     }
     card = _lco_card("sim_lco_0m4", "0.4 m (SBIG 6303)", 0.5, 20220702,
-                     "full: 165 test frames of 2048x3072 (55 sequences x 3), train 495, val 33")
+                     f"full: 165 test frames of 2048x3072 ({_LCO_COUNT_NOTE.format(n=55)}), train 495, val 33",
+                     ("1.44e-4", "1.06e-4"))
 
 
 class SimLco1m(SimDataset):
@@ -400,7 +409,8 @@ class SimLco1m(SimDataset):
         "full": {"shape": (4096, 4096), "counts": {"train": 459, "val": 30, "test": 153}},
     }
     card = _lco_card("sim_lco_1m", "1 m (Sinistro)", 2.0, 20220703,
-                     "full: 153 test frames of 4096x4096 (51 sequences x 3), train 459, val 30")
+                     f"full: 153 test frames of 4096x4096 ({_LCO_COUNT_NOTE.format(n=51)}), train 459, val 30",
+                     ("8.3e-5", "1.03e-4"))
 
 
 class SimLco2m(SimDataset):
@@ -413,4 +423,5 @@ class SimLco2m(SimDataset):
         "full": {"shape": (2048, 2048), "counts": {"train": 117, "val": 9, "test": 39}},
     }
     card = _lco_card("sim_lco_2m", "2 m (Spectral, 2x2 binned)", 2.0, 20220704,
-                     "full: 39 test frames of 2048x2048 (13 sequences x 3), train 117, val 9")
+                     f"full: 39 test frames of 2048x2048 ({_LCO_COUNT_NOTE.format(n=13)}), train 117, val 9",
+                     ("1.03e-4", "1.03e-4"))

@@ -49,7 +49,9 @@ def measure_cosmic_rays(profile, *, n_exposures, shape, rng, rate_scale=1.0, k_s
         band = profile.bands[exposure % len(profile.bands)]
         exposure_time = float(rng.uniform(*profile.exposure_range_s))
         sky = profile.sky_e_per_pix_s[band] * exposure_time + profile.dark_e_per_s * exposure_time
-        field = simulate_cosmic_rays(shape, profile=profile, exposure_time=exposure_time, rng=rng, rate_scale=rate_scale)
+        field = simulate_cosmic_rays(
+            shape, profile=profile, exposure_time=exposure_time, rng=rng, rate_scale=rate_scale
+        )
         expected = np.full(shape, sky)
         truth = truth_mask(field.charge, expected, read_noise=profile.read_noise_e, k_sigma=k_sigma)
         n_truth += int(truth.sum())

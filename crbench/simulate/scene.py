@@ -164,7 +164,9 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
     psf_object = psf.galsim_object()
 
     # stars: dN/dm ~ 10^(0.2 m) per arcmin^2, high-latitude counts (Bahcall & Soneira 1980 order)
-    star_mags = _power_law_mags(profile.star_density_at_20 * density, 20.0, 0.2, bright_mag, faint_mag, area_arcmin2, rng)
+    star_mags = _power_law_mags(
+        profile.star_density_at_20 * density, 20.0, 0.2, bright_mag, faint_mag, area_arcmin2, rng
+    )
     force_bright = rng.random() < profile.bright_star_probability if bright_star is None else bright_star
     if force_bright:
         saturating_mag = zero_point - 2.5 * np.log10(profile.full_well_e / peak_per_flux)
@@ -192,10 +194,8 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
     shear_g = rng.uniform(0.0, 0.6, gal_flux.size)
     shear_beta = rng.uniform(0.0, np.pi, gal_flux.size)
     for i in range(gal_flux.size):
-        if is_disk[i]:
-            galaxy = galsim.Exponential(half_light_radius=float(hlr_px[i]), flux=float(gal_flux[i]), gsparams=_GSPARAMS)
-        else:
-            galaxy = galsim.DeVaucouleurs(half_light_radius=float(hlr_px[i]), flux=float(gal_flux[i]), gsparams=_GSPARAMS)
+        profile_class = galsim.Exponential if is_disk[i] else galsim.DeVaucouleurs
+        galaxy = profile_class(half_light_radius=float(hlr_px[i]), flux=float(gal_flux[i]), gsparams=_GSPARAMS)
         galaxy = galaxy.shear(g=float(shear_g[i]), beta=float(shear_beta[i]) * galsim.radians)
         convolved = galsim.Convolve(galaxy, psf_object, gsparams=_GSPARAMS)
         half = int(np.clip(np.ceil(4 * hlr_px[i] + 3 * psf.fwhm_px), 8, 200))

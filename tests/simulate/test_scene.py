@@ -31,7 +31,8 @@ def test_star_fwhm_on_noiseless_model_matches_drawn_seeing(name, seed):
     profile = get_profile(name)
     rng = np.random.default_rng(seed)
     shape = (512, 512)
-    scene = draw_scene(shape, profile=profile, band=profile.bands[0], exposure_time=profile.exposure_range_s[0], rng=rng)
+    scene = draw_scene(shape, profile=profile, band=profile.bands[0], exposure_time=profile.exposure_range_s[0],
+                       rng=rng)
     fwhm = scene.psf.fwhm_px
     half = int(np.ceil(3 * fwhm)) + 2
     measured = []
@@ -71,7 +72,8 @@ def test_sky_noise_in_empty_regions(name):
     read = profile.read_noise_e
     sky_e = frame.info["sky_level"] * to_electrons
     dark_e = profile.dark_e_per_s * frame.info["exposure_time"]
-    busy = (frame.source_model * to_electrons > 0.05 * np.sqrt(sky_e)) | frame.truth | (frame.defects > 0) | frame.ignore
+    busy = (frame.source_model * to_electrons > 0.05 * np.sqrt(sky_e)) | frame.truth
+    busy |= (frame.defects > 0) | frame.ignore
     busy = ndimage.binary_dilation(busy, iterations=3)
     yy, xx = np.nonzero(~busy)
     values = frame.image[yy, xx].astype(float)
