@@ -13,7 +13,7 @@ __all__ = ["datasets"]
         "build": "crbench.commands.dataset_sim:build",
         "verify": "crbench.commands.dataset_sim:verify",
         "show": "crbench.commands.dataset_sim:show",
-        # "download": "crbench.commands.dataset_download:download",  (real data)
+        "download": "crbench.commands.dataset_download:download",
     },
 )
 def datasets():

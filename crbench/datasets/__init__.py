@@ -28,6 +28,12 @@ BUILTIN_DATASETS = {
     "sim_lco_0m4": "crbench.datasets.sim:SimLco0m4",
     "sim_lco_1m": "crbench.datasets.sim:SimLco1m",
     "sim_lco_2m": "crbench.datasets.sim:SimLco2m",
+    # real data: the LCO CR data set (Zenodo), one entry per telescope class
+    "lco_0m4": "crbench.datasets.lco:LCO0m4Dataset",
+    "lco_1m": "crbench.datasets.lco:LCO1mDataset",
+    "lco_2m": "crbench.datasets.lco:LCO2mDataset",
+    # real data: DECam patches of Bhavanam et al. 2022 (user-supplied npy files)
+    "decam": "crbench.datasets.decam:DECamDataset",
 }
 
 DATASETS = Registry("dataset", "crbench.datasets", BUILTIN_DATASETS)

@@ -17,13 +17,13 @@ files and, optionally, fresh regenerations against the manifest.
 """
 
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import atomic_path, write_json_atomic
+from ..cache import cache_root
 from ..errors import ChecksumError, CorruptFileError, InputError
 from .base import Dataset, DatasetCard, Sample, SampleMeta, sample_sha256
 
@@ -33,7 +33,6 @@ __all__ = [
     "SimLco0m4",
     "SimLco1m",
     "SimLco2m",
-    "cache_root",
     "generate_sample",
 ]
 
@@ -41,12 +40,6 @@ _SPLIT_KEYS = {"train": 0, "val": 1, "test": 2}
 _OBJECT_PREFIX = "object_"
 _EXTRA_ARRAYS = ("source_model", "cr_model", "defects")
 _META_FIELDS = ("band", "exposure_time", "sky_level", "saturation")  # frame info stored as SampleMeta fields
-
-
-def cache_root():
-    """Return the crbench cache directory (``$CRBENCH_CACHE`` or ``~/.cache/crbench``)."""
-    configured = os.environ.get("CRBENCH_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "crbench"
 
 
 def _astroscrappy_protocol(objlim, sigclip):
