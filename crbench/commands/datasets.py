@@ -10,9 +10,9 @@ __all__ = ["datasets"]
 @click.group(
     cls=LazyGroup,
     lazy_commands={
-        # "build": "crbench.commands.dataset_sim:build",       (simulator)
-        # "verify": "crbench.commands.dataset_sim:verify",     (simulator)
-        # "show": "crbench.commands.dataset_sim:show",         (simulator)
+        "build": "crbench.commands.dataset_sim:build",
+        "verify": "crbench.commands.dataset_sim:verify",
+        "show": "crbench.commands.dataset_sim:show",
         "download": "crbench.commands.dataset_download:download",
     },
 )

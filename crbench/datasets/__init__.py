@@ -23,6 +23,11 @@ __all__ = [
 BUILTIN_DATASETS = {
     # a few seeded toy frames for harness tests and mock runs
     "tiny": "crbench.datasets.tiny:TinyDataset",
+    # physically grounded simulations with exact labels (crbench.simulate)
+    "sim_decam": "crbench.datasets.sim:SimDecam",
+    "sim_lco_0m4": "crbench.datasets.sim:SimLco0m4",
+    "sim_lco_1m": "crbench.datasets.sim:SimLco1m",
+    "sim_lco_2m": "crbench.datasets.sim:SimLco2m",
     # real data: the LCO CR data set (Zenodo), one entry per telescope class
     "lco_0m4": "crbench.datasets.lco:LCO0m4Dataset",
     "lco_1m": "crbench.datasets.lco:LCO1mDataset",

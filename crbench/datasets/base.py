@@ -213,6 +213,8 @@ class DatasetCard:
     splits : tuple of str
     source, citation, license, size_note : str
         Provenance shown by ``crbench list datasets`` and the README.
+    seed : int or None
+        Seed that generated the data (simulated data sets only).
     """
 
     name: str
@@ -228,6 +230,7 @@ class DatasetCard:
     citation: str = ""
     license: str = ""
     size_note: str = ""
+    seed: int | None = None
 
     def __post_init__(self):
         if self.truth_dilation < 1 or self.truth_dilation % 2 == 0:

@@ -1,0 +1,140 @@
+"""Measure the realism figures of the simulated data sets and the generation time.
+
+Run from the repository root::
+
+    python benchmarks/sim_realism_report.py [--cache DIR]
+
+It builds the ``small`` test split of every ``sim_*`` data set into a fresh
+cache (timed), then prints, per profile: the undilated CR pixel fraction on
+the built test split and on blank-sky calibration exposures against the
+published target, CR track statistics, the sky noise in empty regions
+against sqrt(sky + dark + read^2), and star FWHM on the noiseless model
+against the drawn seeing. Not part of the test suite (it takes ~1-2 min).
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+from scipy import ndimage, optimize
+
+from crbench.datasets import get_dataset_class
+from crbench.simulate import EVENT_KINDS, get_profile, simulate_cosmic_rays
+from crbench.simulate.calibration import CR_PIXEL_FRACTION_TARGETS, measure_cosmic_rays
+from crbench.simulate.scene import draw_scene
+
+DATASETS = {"sim_decam": "decam", "sim_lco_0m4": "lco_0m4", "sim_lco_1m": "lco_1m", "sim_lco_2m": "lco_2m"}
+
+
+def build_all(cache):
+    os.environ["CRBENCH_CACHE"] = str(cache)
+    timings = {}
+    start_all = time.perf_counter()
+    for name in DATASETS:
+        dataset = get_dataset_class(name)()
+        start = time.perf_counter()
+        dataset.build("test")
+        timings[name] = time.perf_counter() - start
+    timings["total"] = time.perf_counter() - start_all
+    return timings
+
+
+def split_statistics(name):
+    dataset = get_dataset_class(name)()
+    n_truth = n_pixels = 0
+    lengths, sky_ratios = [], []
+    for sample_id in dataset.sample_ids("test"):
+        sample = dataset.load_sample("test", sample_id)
+        n_truth += int(sample.truth.sum())
+        n_pixels += sample.truth.size
+        lengths.append(sample.extras["objects"]["length"])
+        sky_ratios.append(sky_noise_ratio(sample))
+    return n_truth / n_pixels, np.concatenate(lengths), float(np.median(sky_ratios))
+
+
+def sky_noise_ratio(sample):
+    """Measured std in empty regions over sqrt(sky + dark + read^2), both in image units."""
+    profile = get_profile(sample.meta.instrument)
+    to_e = sample.meta.extra["image_to_electrons"]
+    sky_e = sample.meta.sky_level * to_e
+    dark_e = profile.dark_e_per_s * sample.meta.exposure_time
+    busy = (sample.extras["source_model"] * to_e > 0.05 * np.sqrt(sky_e)) | sample.truth
+    busy |= (sample.extras["defects"] > 0) | sample.ignore
+    busy = ndimage.binary_dilation(busy, iterations=3)
+    yy, xx = np.nonzero(~busy)
+    values = sample.image[yy, xx].astype(float)
+    design = np.column_stack([np.ones_like(xx), xx, yy]).astype(float)
+    coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)
+    expected = np.sqrt(sky_e + dark_e + sample.meta.read_noise**2) / to_e
+    return float((values - design @ coefficients).std() / expected)
+
+
+def _moffat(coords, x0, y0, flux, fwhm, beta):
+    yy, xx = coords
+    alpha = fwhm / (2.0 * np.sqrt(2.0 ** (1.0 / beta) - 1.0))
+    r2 = (xx - x0) ** 2 + (yy - y0) ** 2
+    return (flux * (beta - 1) / (np.pi * alpha**2) * (1 + r2 / alpha**2) ** -beta).ravel()
+
+
+def fwhm_ratios(profile_name, n_scenes=6):
+    profile = get_profile(profile_name)
+    ratios = []
+    for seed in range(n_scenes):
+        scene = draw_scene((512, 512), profile=profile, band=profile.bands[seed % len(profile.bands)],
+                           exposure_time=profile.exposure_range_s[0], rng=np.random.default_rng(100 + seed))
+        fwhm = scene.psf.fwhm_px
+        half = int(np.ceil(3 * fwhm)) + 2
+        xs = np.concatenate([scene.stars["x"], scene.galaxies["x"]])
+        ys = np.concatenate([scene.stars["y"], scene.galaxies["y"]])
+        for i in np.argsort(scene.stars["flux"])[::-1][:10]:
+            x, y = scene.stars["x"][i], scene.stars["y"][i]
+            distance = np.hypot(xs - x, ys - y)
+            distance[i] = np.inf
+            ix, iy = int(round(x)), int(round(y))
+            if distance.min() < 10 * fwhm or not (half <= ix < 512 - half and half <= iy < 512 - half):
+                continue
+            cut = scene.sources[iy - half:iy + half + 1, ix - half:ix + half + 1]
+            coords = np.mgrid[iy - half:iy + half + 1, ix - half:ix + half + 1]
+            popt, _ = optimize.curve_fit(_moffat, coords, cut.ravel(), p0=(x, y, cut.sum(), fwhm * 1.2, 3.0),
+                                         maxfev=5000)
+            ratios.append(popt[3] / fwhm)
+            break
+    return np.array(ratios)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", default=None, help="cache directory (default: a fresh temporary one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = args.cache or tmp
+        timings = build_all(cache)
+        print(f"generation of the small test splits (fresh cache, 1 process): {timings}")
+        print()
+        print("| data set | target CR px fraction | test split | blank-sky calibration | "
+              "object length median (px) | objects <= 3 px | sky std / expected | FWHM fit / drawn |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, profile_name in DATASETS.items():
+            profile = get_profile(profile_name)
+            fraction, lengths, sky_ratio = split_statistics(name)
+            calibration = measure_cosmic_rays(profile, n_exposures=40 if profile_name == "decam" else 20,
+                                              shape=(1024, 1024), rng=np.random.default_rng(2024))
+            ratios = fwhm_ratios(profile_name)
+            print(f"| {name} | {CR_PIXEL_FRACTION_TARGETS[profile_name]:.1e} | {fraction:.2e} | "
+                  f"{calibration['pixel_fraction']:.2e} | {np.median(calibration['object_length']):.1f} | "
+                  f"{np.mean(calibration['object_length'] <= 3):.2f} | {sky_ratio:.3f} | "
+                  f"{ratios.mean():.3f} +- {ratios.std():.3f} (n={ratios.size}) |")
+        field = simulate_cosmic_rays((4096, 4096), profile=get_profile("decam"), exposure_time=900.0,
+                                     rng=np.random.default_rng(7))
+        muon = field.events["kind"] == EVENT_KINDS.index("muon")
+        lengths = field.events["projected_length"][muon]
+        print()
+        print(f"DECam muon projected track length: median {np.median(lengths):.2f} px, "
+              f"quartiles {np.percentile(lengths, 25):.2f} / {np.percentile(lengths, 75):.2f} px "
+              f"(n={lengths.size}; expected median 250/15 x 0.643 = 10.7 px)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Hard negatives: hot pixels, bad columns, bleed trails and satellite trails.
+
+None of these is a cosmic ray; they are labelled non-CR and recorded in a
+defect class map (:data:`DEFECT_CLASSES`) so that stratified metrics can ask
+how often a detector mistakes them for cosmic rays. All work on expected
+charge (electrons, before noise).
+"""
+
+import numpy as np
+
+__all__ = [
+    "DEFECT_CLASSES",
+    "add_hot_pixels",
+    "add_bad_columns",
+    "add_satellite_trail",
+    "bleed_saturated_columns",
+]
+
+DEFECT_CLASSES = {
+    0: "none",
+    1: "hot_pixel",
+    2: "bad_column",
+    3: "bleed_trail",
+    4: "satellite_trail",
+    5: "saturated_star",
+}
+_CODE = {name: code for code, name in DEFECT_CLASSES.items()}
+
+
+def add_hot_pixels(expected, classes, *, fraction, exposure_time, rng, median_e_per_s=5.0, sigma_ln=1.2):
+    """Add hot pixels (dark current far above the rest) in place.
+
+    Parameters
+    ----------
+    expected : ndarray of float64
+        Expected charge (electrons); modified in place.
+    classes : ndarray of uint8
+        Defect class map; modified in place.
+    fraction : float
+        Fraction of pixels that are hot.
+    exposure_time : float
+        Seconds.
+    rng : numpy.random.Generator
+    median_e_per_s, sigma_ln : float
+        Log-normal dark current of a hot pixel.
+    """
+    n_hot = rng.binomial(expected.size, fraction)
+    flat = rng.choice(expected.size, size=n_hot, replace=False)
+    current = median_e_per_s * np.exp(rng.normal(0.0, sigma_ln, n_hot))
+    expected.flat[flat] += current * exposure_time
+    classes.flat[flat] = _CODE["hot_pixel"]
+    return n_hot
+
+
+def add_bad_columns(expected, classes, *, per_1000, rng):
+    """Add bad columns in place: hot (charge offset) or dead (low response).
+
+    Half are full columns, half start at a random row (a charge trap that
+    affects every pixel read out through it) and run to the top.
+    """
+    ny, nx = expected.shape
+    n_columns = rng.poisson(per_1000 * nx / 1000.0)
+    for _ in range(n_columns):
+        column = rng.integers(0, nx)
+        start = 0 if rng.random() < 0.5 else rng.integers(0, ny)
+        rows = slice(start, ny)
+        if rng.random() < 0.6:
+            expected[rows, column] += 200.0 * np.exp(rng.normal(0.0, 0.8))
+        else:
+            expected[rows, column] *= rng.uniform(0.0, 0.3)
+        classes[rows, column] = _CODE["bad_column"]
+    return n_columns
+
+
+def add_satellite_trail(expected, classes, *, psf_fwhm_px, noise_sigma, rng):
+    """Add one satellite trail across the image in place.
+
+    The trail is a line at a random position and angle with a Gaussian
+    cross-section of the PSF's width and a peak of ~10 sky sigmas
+    (log-normal). Pixels brighter than one sky sigma get the class.
+    """
+    ny, nx = expected.shape
+    angle = rng.uniform(0, np.pi)
+    x0, y0 = rng.uniform(0, nx), rng.uniform(0, ny)
+    distance = np.abs(((np.arange(nx) - x0) * np.sin(angle))[None, :] - ((np.arange(ny) - y0) * np.cos(angle))[:, None])
+    sigma = psf_fwhm_px / 2.3548
+    peak = 10.0 * noise_sigma * np.exp(rng.normal(0.0, 0.7))
+    trail = peak * np.exp(-0.5 * (distance / sigma) ** 2)
+    expected += trail
+    classes[(trail > noise_sigma) & (classes == 0)] = _CODE["satellite_trail"]
+
+
+def bleed_saturated_columns(expected, classes, *, full_well):
+    """Spill charge above full well along columns in place (blooming).
+
+    In each column the charge above ``full_well`` is removed from the
+    saturated pixels and shared equally up and down the column, filling
+    pixels to full well; charge reaching the edge is lost. Saturated pixels
+    get class ``saturated_star``; pixels filled by the spill get
+    ``bleed_trail``.
+
+    Returns
+    -------
+    int
+        Number of columns that bled.
+    """
+    ny, _ = expected.shape
+    over = expected > full_well
+    columns = np.flatnonzero(over.any(axis=0))
+    for column in columns:
+        values = expected[:, column]
+        saturated = values > full_well
+        excess = float((values[saturated] - full_well).sum())
+        values[saturated] = full_well
+        classes[saturated, column] = _CODE["saturated_star"]
+        rows = np.flatnonzero(saturated)
+        for direction_rows in (np.arange(rows.max() + 1, ny), np.arange(rows.min() - 1, -1, -1)):
+            if direction_rows.size == 0:
+                continue
+            capacity = np.maximum(full_well - values[direction_rows], 0.0)
+            filled_to = np.cumsum(capacity)
+            n_full = int(np.searchsorted(filled_to, excess / 2.0))
+            values[direction_rows[:n_full]] = full_well
+            if n_full < direction_rows.size:
+                already = filled_to[n_full - 1] if n_full else 0.0
+                values[direction_rows[n_full]] += excess / 2.0 - already
+                touched = direction_rows[: n_full + 1]
+            else:
+                touched = direction_rows
+            classes[touched, column] = np.where(
+                classes[touched, column] == 0, _CODE["bleed_trail"], classes[touched, column]
+            )
+        expected[:, column] = values
+    return columns.size

@@ -1,0 +1,142 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from crbench.commands.datasets import datasets
+from crbench.datasets import get_dataset_class, sample_sha256
+from crbench.datasets.sim import SimDataset, SimDecam, SimLco1m, SimLco2m, generate_sample
+from crbench.errors import ChecksumError, InputError
+
+SIM_NAMES = ("sim_decam", "sim_lco_0m4", "sim_lco_1m", "sim_lco_2m")
+TINY_LAYOUT = {"shape": (96, 96), "counts": {"train": 2, "val": 1, "test": 3}}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRBENCH_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def tiny_layouts(monkeypatch):
+    for cls in (SimDecam, SimLco1m):
+        monkeypatch.setattr(cls, "layouts", {"small": TINY_LAYOUT, "full": cls.layouts["full"]})
+
+
+@pytest.mark.parametrize("name", SIM_NAMES)
+def test_registered_with_protocol_cards(name):
+    cls = get_dataset_class(name)
+    assert issubclass(cls, SimDataset)
+    card = cls.card
+    assert card.name == name and card.truth_dilation == 3 and card.seed is not None
+    assert card.detector_params["astroscrappy"]["sigfrac"] == 0.1
+    objlim = card.detector_params["astroscrappy"]["objlim"]
+    assert objlim == {"sim_decam": 1.0, "sim_lco_0m4": 0.5}.get(name, 2.0)
+    assert card.detector_params["lacosmic"]["contrast"] == objlim
+    assert card.family == ("sim_decam" if name == "sim_decam" else "sim_lco")
+    assert cls.sizes == ("small", "full")
+
+
+def test_small_test_splits_stay_within_budget():
+    for name in SIM_NAMES:
+        layout = get_dataset_class(name).layouts["small"]
+        n_pixels = layout["counts"]["test"] * layout["shape"][0] * layout["shape"][1]
+        assert 3e6 <= n_pixels <= 16e6, name
+    counts = SimDecam.layouts["full"]["counts"]
+    assert counts["test"] == 8192 and counts["train"] + counts["val"] == 20480
+
+
+def test_decam_ids_cycle_through_bands(tiny_layouts, cache):
+    ids = SimDecam().sample_ids("test")
+    assert ids == ["test-g-00000", "test-r-00001", "test-i-00002"]
+    assert SimLco1m().sample_ids("val") == ["val-00000"]
+    with pytest.raises(InputError):
+        SimDecam().load_sample("test", "test-r-00000")
+    with pytest.raises(InputError):
+        SimDecam().sample_ids("calibration")
+
+
+def test_two_generations_are_byte_identical_and_samples_independent(tiny_layouts, cache):
+    dataset = SimDecam()
+    first = dataset.generate("test", "test-i-00002")
+    second = SimDecam().generate("test", "test-i-00002")
+    assert sample_sha256(first) == sample_sha256(second)
+    for name in ("source_model", "cr_model", "defects"):
+        assert np.array_equal(first.extras[name], second.extras[name])
+    # splits and indices use distinct seeds
+    assert sample_sha256(dataset.generate("test", "test-g-00000")) != sample_sha256(first)
+    assert sample_sha256(generate_sample(dataset, "train", 2)) != sample_sha256(first)
+
+
+def test_load_caches_and_round_trips(tiny_layouts, cache):
+    dataset = SimLco1m()
+    sample = dataset.load_sample("test", "test-00001")
+    path = dataset.cache_dir("test") / "test-00001.npz"
+    assert path.exists() and str(path).startswith(str(cache))
+    assert "/sim_lco_1m/1/small/test/" in path.as_posix()
+    again = dataset.load_sample("test", "test-00001")
+    assert sample_sha256(again) == sample_sha256(sample)
+    assert again.meta == sample.meta
+    assert again.meta.units == "electron" and again.meta.telescope_class == "1m0"
+    assert set(again.extras["objects"]) >= {"n_pixels", "length", "charge", "kind"}
+    validated = again.validated()
+    assert validated.extras["n_nonfinite"] == 0
+    decam = SimDecam().load_sample("test", "test-g-00000")
+    assert decam.meta.units == "adu" and decam.meta.sky_subtracted and decam.meta.gain == 4.0
+    assert decam.meta.extra["defect_classes"]["1"] == "hot_pixel"
+
+
+def test_build_writes_manifest_and_verify_detects_tampering(tiny_layouts, cache):
+    dataset = SimLco1m()
+    with pytest.raises(ChecksumError):
+        dataset.verify("test")
+    manifest = dataset.build("test")
+    assert sorted(manifest) == dataset.sample_ids("test")
+    stored = json.loads(dataset.manifest_path("test").read_text())
+    assert stored["samples"] == manifest and stored["seed"] == dataset.card.seed
+    assert dataset.manifest("test") == manifest
+    assert dataset.verify("test", regenerate=True) == []
+    # replace one cached file by another sample's: verify must notice
+    files = sorted(dataset.cache_dir("test").glob("*.npz"))
+    files[0].write_bytes(files[1].read_bytes())
+    problems = dataset.verify("test")
+    assert len(problems) == 1 and "test-00000" in problems[0]
+
+
+def test_cli_build_verify_show(tiny_layouts, cache, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(datasets, ["build", "sim_lco_1m", "--split", "test"])
+    assert result.exit_code == 0, result.output
+    assert "3 samples" in result.output
+    result = runner.invoke(datasets, ["verify", "sim_lco_1m"])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+    out = tmp_path / "fig.png"
+    result = runner.invoke(datasets, ["show", "sim_decam", "--out", str(out), "--index", "1"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = runner.invoke(datasets, ["build", "tiny"])
+    assert result.exit_code != 0 and "not a simulated data set" in result.output
+    result = runner.invoke(datasets, ["verify", "sim_lco_2m"])
+    assert result.exit_code != 0 and "crbench datasets build sim_lco_2m" in result.output
+
+
+def test_border_is_configurable_and_cached_apart(tiny_layouts, cache):
+    default = SimLco1m()
+    wide = SimLco1m(border=8)
+    assert default.cache_dir("test") != wide.cache_dir("test")
+    sample = wide.load_sample("test", "test-00000")
+    assert sample.ignore[:8].all() and sample.ignore[:, -8:].all()
+    assert not sample.ignore[8:-8, 8:-8].all()
+    with pytest.raises(InputError):
+        SimLco1m(border=-1)
+
+
+@pytest.mark.slow
+def test_parallel_build_matches_serial(cache):
+    # real layout (spawned workers do not see monkeypatched classes): 4 frames of 1024^2
+    serial = SimLco2m(data_dir=cache / "serial").build("val")
+    parallel = SimLco2m(data_dir=cache / "parallel").build("val", jobs=2)
+    assert parallel == serial
