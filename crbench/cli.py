@@ -37,6 +37,8 @@ class LazyGroup(click.Group):
         "run": "crbench.commands.run:run",
         "list": "crbench.commands.listing:list_command",
         "datasets": "crbench.commands.datasets:datasets",
+        "bench": "crbench.commands.bench:bench",
+        "mock-run": "crbench.commands.mock_run:mock_run",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

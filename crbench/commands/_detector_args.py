@@ -1,0 +1,39 @@
+"""Parsing ``--detector-args k=v,k2=[1, 2]`` for the bench and mock-run commands."""
+
+import yaml
+
+from ..errors import InputError
+
+__all__ = ["parse_detector_args"]
+
+
+def _split_top_level(text):
+    """Split on commas outside brackets and quotes."""
+    parts, depth, quote, current = [], 0, None, []
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+        elif char in "]})":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def parse_detector_args(text):
+    """Parse ``"sigclip=4.5,sweep=[1, 2],model=decam"`` into a dict (values read as YAML)."""
+    result = {}
+    for part in _split_top_level(text or ""):
+        key, separator, value = part.partition("=")
+        if not separator or not key.strip():
+            raise InputError(f"cannot read {part!r}: expected key=value (e.g. --detector-args sigclip=4.5,objlim=2)")
+        result[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    return result
