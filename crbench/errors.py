@@ -14,6 +14,8 @@ __all__ = [
     "DataNotAvailableError",
     "ChecksumError",
     "CorruptFileError",
+    "DownloadError",
+    "UnsafeArchiveError",
     "DetectorFailedError",
     "NotComparableError",
     "CRBenchWarning",
@@ -58,6 +60,14 @@ class ChecksumError(CRBenchError):
 
 class CorruptFileError(InputError):
     """A data file cannot be read or lacks an expected part."""
+
+
+class DownloadError(CRBenchError):
+    """A download failed or stopped early (a partial file is kept for resuming)."""
+
+
+class UnsafeArchiveError(CorruptFileError):
+    """An archive member would escape the extraction directory or is a link or device."""
 
 
 class DetectorFailedError(CRBenchError):

@@ -13,7 +13,7 @@ __all__ = ["datasets"]
         # "build": "crbench.commands.dataset_sim:build",       (simulator)
         # "verify": "crbench.commands.dataset_sim:verify",     (simulator)
         # "show": "crbench.commands.dataset_sim:show",         (simulator)
-        # "download": "crbench.commands.dataset_download:download",  (real data)
+        "download": "crbench.commands.dataset_download:download",
     },
 )
 def datasets():

@@ -23,6 +23,12 @@ __all__ = [
 BUILTIN_DATASETS = {
     # a few seeded toy frames for harness tests and mock runs
     "tiny": "crbench.datasets.tiny:TinyDataset",
+    # real data: the LCO CR data set (Zenodo), one entry per telescope class
+    "lco_0m4": "crbench.datasets.lco:LCO0m4Dataset",
+    "lco_1m": "crbench.datasets.lco:LCO1mDataset",
+    "lco_2m": "crbench.datasets.lco:LCO2mDataset",
+    # real data: DECam patches of Bhavanam et al. 2022 (user-supplied npy files)
+    "decam": "crbench.datasets.decam:DECamDataset",
 }
 
 DATASETS = Registry("dataset", "crbench.datasets", BUILTIN_DATASETS)

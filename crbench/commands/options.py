@@ -1,0 +1,69 @@
+"""Shared option parsing for crbench commands."""
+
+import yaml
+
+from ..datasets import get_dataset_class
+from ..detectors import get_detector_class
+from ..errors import InputError
+
+__all__ = ["parse_key_values", "build_detector", "build_dataset"]
+
+
+def _split_top_level(text):
+    """Split on commas that are not inside brackets or quotes."""
+    parts, depth, quote, current = [], 0, None, []
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+        elif char in "]})":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def parse_key_values(text):
+    """Parse ``"k=v,k2=[1, 2]"`` into a dict; values are read as YAML scalars.
+
+    Examples
+    --------
+    >>> parse_key_values("sigclip=4.5,sweep=[1, 2, 3],model=decam")
+    {'sigclip': 4.5, 'sweep': [1, 2, 3], 'model': 'decam'}
+    """
+    if not text:
+        return {}
+    result = {}
+    for part in _split_top_level(text):
+        key, separator, value = part.partition("=")
+        if not separator or not key.strip():
+            raise InputError(f"cannot read {part!r}: expected key=value (e.g. --detector-args sigclip=4.5,objlim=2)")
+        result[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    return result
+
+
+def build_detector(name, args):
+    """Construct the detector ``name`` with ``--detector-args`` text ``args``."""
+    detector_cls = get_detector_class(name)
+    detector_cls.check_available()
+    return detector_cls(**parse_key_values(args))
+
+
+def build_dataset(name, *, size=None, data_dir=None):
+    """Construct the data set ``name``; return it and the kwargs that rebuild it."""
+    dataset_cls = get_dataset_class(name)
+    kwargs = {}
+    if size is not None:
+        kwargs["size"] = size
+    if data_dir is not None:
+        kwargs["data_dir"] = data_dir
+    dataset = dataset_cls(**kwargs)
+    dataset.check_available()
+    return dataset, kwargs

@@ -1,0 +1,78 @@
+"""``crbench run``: score one detector on one data set split."""
+
+import json
+import sys
+
+import click
+
+from ..errors import CRBenchError, DetectorFailedError
+from ..records import build_run_record, metrics_table, write_record
+from ..runner import run_detector
+from .options import build_dataset, build_detector
+
+__all__ = ["run"]
+
+
+@click.command()
+@click.option("--detector", "detector_name", required=True, help="Registry name or 'package.module:Class'.")
+@click.option("--dataset", "dataset_name", required=True, help="Registry name, e.g. sim_lco_1m.")
+@click.option("--split", default="test", show_default=True)
+@click.option("--size", default=None, help="Size profile of simulated data sets (small | full).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where a real data set lives.")
+@click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Score only the first N images.")
+@click.option("--ignore-policy", type=click.Choice(["exclude", "negative"]), default=None,
+              help="Ignored pixels excluded from counts (default), or counted as true negatives "
+                   "(cosmic-conn / deepCR convention). Defaults to the data set card's policy.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes for running the detector.")
+@click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
+@click.option("--output", type=click.Path(file_okay=False), default="results", show_default=True,
+              help="Directory for the run record.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
+def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy,
+        jobs, keep_going, output, cache_dir, quiet, as_json):
+    """Run DETECTOR on DATASET, print its metrics and write a run record."""
+    try:
+        detector = build_detector(detector_name, detector_args)
+        dataset, dataset_kwargs = build_dataset(dataset_name, size=size, data_dir=data_dir)
+        result = run_detector(
+            detector,
+            dataset,
+            split=split,
+            limit=limit,
+            device=device,
+            ignore_policy=ignore_policy,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            keep_going=keep_going,
+            progress=not quiet and not as_json,
+            dataset_kwargs=dataset_kwargs,
+        )
+    except DetectorFailedError as error:
+        raise click.ClickException(str(error)) from error
+    except CRBenchError as error:
+        raise click.ClickException(str(error)) from error
+    record = build_run_record(result)
+    path = write_record(record, output)
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+        return
+    dataset_info = record["dataset"]
+    click.echo(
+        f"{record['detector']['name']} on {dataset_info['name']} ({dataset_info['size']}/{dataset_info['split']}): "
+        f"{dataset_info['n_images']} images, {dataset_info['n_pixels_scored']} pixels scored, "
+        f"{dataset_info['n_pixels_ignored']} ignored"
+    )
+    click.echo(metrics_table(record))
+    runtime = record["runtime"]
+    if runtime["seconds_per_megapixel"] is not None:
+        click.echo(f"runtime: {runtime['seconds_per_megapixel']:.3f} s/Mpix on {runtime['device']}")
+    if record["status"] == "partial":
+        click.echo(f"PARTIAL: {len(record['failures'])} image(s) failed; see 'failures' in the record", err=True)
+    click.echo(f"record: {path}")
+    sys.stdout.flush()

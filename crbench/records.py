@@ -1,0 +1,164 @@
+"""Run records: the JSON files every number on the leaderboard comes from.
+
+A record names everything needed to decide whether two results are
+comparable: detector name, version, parameters and their hash; data set
+name, version, size, split and the sha256 manifest hash of the images
+actually scored; the metric-spec version; package versions and machine.
+It stores raw counts (summed and per image) so metrics can be recomputed
+and merged, and the metrics each with ``higher_is_better``.
+
+Records are written atomically and never contain NaN: undefined metrics
+are ``null``.
+"""
+
+import datetime
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+from . import __version__
+from .atomic import write_json_atomic
+from .datasets import manifest_hash
+from .environment import environment_info
+from .runner import peak_rss_bytes
+from .scoring import METRIC_SPEC_VERSION
+
+__all__ = [
+    "RUN_SCHEMA",
+    "build_run_record",
+    "record_filename",
+    "write_record",
+    "load_record",
+    "metrics_table",
+]
+
+RUN_SCHEMA = "crbench.run/1"
+_KNOWN_SCHEMAS = (RUN_SCHEMA,)
+
+
+def record_filename(record):
+    """Return the canonical file name of a run record."""
+    detector, dataset = record["detector"], record["dataset"]
+    return (
+        f"run__{dataset['name']}__{dataset['size']}__{dataset['split']}__"
+        f"{detector['name']}__{detector['params_hash']}.json"
+    )
+
+
+def build_run_record(result):
+    """Turn a :class:`crbench.runner.RunResult` into a JSON-ready record."""
+    scored = [outcome for outcome in result.outcomes if outcome.error is None]
+    failures = result.failures
+    n_pixels_images = sum(int(outcome.shape[0] * outcome.shape[1]) for outcome in scored)
+    timed = [outcome for outcome in scored if outcome.detect_seconds is not None]
+    detect_seconds = sum(outcome.detect_seconds for outcome in timed)
+    timed_megapixels = sum(outcome.shape[0] * outcome.shape[1] for outcome in timed) / 1e6
+    n_sweep = len(result.detector.sweep_values()) if result.detector.output_kind == "mask" else 0
+    scores = result.scores or {}
+    dataset_info = result.dataset.info(result.split)
+    dataset_info.update(
+        {
+            "manifest_hash": manifest_hash({outcome.sample_id: outcome.sha256 for outcome in scored}),
+            "n_images": len(scored),
+            "n_images_requested": len(result.outcomes),
+            "n_pixels": n_pixels_images,
+            "n_pixels_scored": scores.get("n_pixels_scored"),
+            "n_pixels_ignored": scores.get("n_pixels_ignored"),
+            "n_pixels_nonfinite": sum(outcome.n_nonfinite for outcome in scored),
+            "truth_dilation": result.dataset.card.truth_dilation,
+            "ignore_policy": result.ignore_policy,
+        }
+    )
+    return {
+        "schema": RUN_SCHEMA,
+        "crbench_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "status": "partial" if failures else "complete",
+        "detector": result.detector.info(),
+        "dataset": dataset_info,
+        "metric_spec_version": METRIC_SPEC_VERSION,
+        "operating_point": scores.get("operating_point"),
+        "metrics": scores.get("metrics", {}),
+        "counts": scores.get("counts"),
+        "curves": scores.get("curves"),
+        "per_image": [
+            {
+                "sample_id": outcome.sample_id,
+                "shape": list(outcome.shape),
+                "sha256": outcome.sha256,
+                "detect_seconds": outcome.detect_seconds,
+                "from_cache": outcome.from_cache,
+                "n_pixels_nonfinite": outcome.n_nonfinite,
+                **scores.get("per_image", {}).get(outcome.sample_id, {}),
+            }
+            for outcome in scored
+        ],
+        "failures": [
+            {"sample_id": outcome.sample_id, "error": outcome.error, "traceback": outcome.traceback}
+            for outcome in failures
+        ],
+        "runtime": {
+            "device": result.device,
+            "jobs": result.jobs,
+            "setup_seconds": result.setup_seconds,
+            "detect_seconds": detect_seconds,
+            "n_images_timed": len(timed),
+            "n_images_from_cache": sum(outcome.from_cache for outcome in scored),
+            "seconds_per_megapixel": detect_seconds / timed_megapixels if timed else None,
+            "n_sweep_values": n_sweep,
+            "seconds_per_megapixel_per_sweep_value": (
+                detect_seconds / timed_megapixels / n_sweep if timed and n_sweep else None
+            ),
+            "wall_seconds": result.wall_seconds,
+            "peak_rss_bytes": peak_rss_bytes(),
+        },
+        "environment": environment_info(),
+    }
+
+
+def write_record(record, directory):
+    """Write ``record`` atomically into ``directory``; return its path."""
+    path = Path(directory) / record_filename(record)
+    write_json_atomic(path, record)
+    return path
+
+
+def load_record(path):
+    """Load a run record and check its schema.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a crbench run record of a known schema.
+    """
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); delete it and re-run") from error
+    if not isinstance(record, dict) or record.get("schema") not in _KNOWN_SCHEMAS:
+        raise ValueError(f"{path} is not a crbench run record (schema {record.get('schema')!r})")
+    return record
+
+
+def _format(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def metrics_table(record, *, tablefmt="github"):
+    """Return the metrics of a record as a text table.
+
+    Columns: metric, value, threshold or sweep value used, and whether
+    higher is better.
+    """
+    rows = []
+    for name, metric in record["metrics"].items():
+        rows.append(
+            [name, _format(metric.get("value")), _format(metric.get("threshold")), "yes" if metric["higher_is_better"] else "no"]
+        )
+    return tabulate(rows, headers=["metric", "value", "at threshold", "higher is better"], tablefmt=tablefmt)

@@ -1,0 +1,385 @@
+"""Run one detector over one data set split and score it.
+
+The run has three stages, each restartable:
+
+1. **Detect.** For every image: load and validate the sample, convert it to
+   the detector's units, run the detector (or a whole parameter sweep for
+   mask detectors) and cache the output atomically. Cached outputs are
+   reused, so an interrupted run resumes where it stopped. With ``jobs > 1``
+   images are processed in parallel worker processes, each of which sets the
+   detector up once.
+2. **Pass 1 of scoring.** Read the cached outputs and collect the scores of
+   truth pixels (see :mod:`crbench.scoring`); mask sweeps are counted
+   directly.
+3. **Pass 2 of scoring.** Read the outputs again and count negatives on the
+   global threshold grid; sum the per-image states and derive the metrics.
+
+A detector that raises on one image does not stop the others: its failure
+is recorded; by default the run then fails loudly with the list, and with
+``keep_going=True`` the record is written marked ``partial``.
+"""
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import resource
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import scoring
+from .cache import ScoreCache, cache_root
+from .datasets import sample_sha256
+from .detectors import convert_units
+from .device import resolve_device
+from .errors import DetectorFailedError, InputError, ShapeMismatchError
+
+__all__ = ["ImageOutcome", "RunResult", "run_detector", "validate_prediction"]
+
+
+@dataclass
+class ImageOutcome:
+    """What happened to one image in the detect stage."""
+
+    sample_id: str
+    shape: tuple
+    n_nonfinite: int
+    sha256: str
+    truth_packed: np.ndarray | None
+    ignore_packed: np.ndarray | None
+    detect_seconds: float | None = None
+    from_cache: bool = False
+    error: str | None = None
+    traceback: str | None = None
+
+    def unpack(self, name):
+        """Return the bool mask ``name`` ("truth" or "ignore") at full shape."""
+        packed = getattr(self, f"{name}_packed")
+        n_pixels = int(np.prod(self.shape))
+        return np.unpackbits(packed, count=n_pixels).astype(bool).reshape(self.shape)
+
+
+@dataclass
+class RunResult:
+    """Everything a run measured, before it is turned into a record."""
+
+    detector: object
+    dataset: object
+    split: str
+    ignore_policy: str
+    device: str
+    jobs: int
+    setup_seconds: float
+    outcomes: list
+    scores: dict
+    wall_seconds: float
+
+    @property
+    def failures(self):
+        """Outcomes whose detector call raised."""
+        return [outcome for outcome in self.outcomes if outcome.error is not None]
+
+
+def validate_prediction(prediction, *, shape, output_kind, n_sweep, sample_id, detector_name):
+    """Check a detector output against its declared contract.
+
+    Parameters
+    ----------
+    prediction : ndarray
+        The output of ``detect`` (score map or mask) or ``detect_sweep``.
+    shape : tuple of int
+        The image shape.
+    output_kind : {"score", "mask"}
+    n_sweep : int
+        Number of sweep values (mask detectors); 0 for a single mask.
+    sample_id, detector_name : str
+        Used in error messages.
+
+    Returns
+    -------
+    ndarray
+        float32 scores or bool masks.
+
+    Raises
+    ------
+    ShapeMismatchError, InputError
+    """
+    prediction = np.asarray(prediction)
+    where = f"detector {detector_name!r} on image {sample_id!r}"
+    expected = tuple(shape) if not n_sweep else (n_sweep,) + tuple(shape)
+    if prediction.shape != expected:
+        raise ShapeMismatchError(f"{where} returned shape {prediction.shape}, expected {expected}")
+    if output_kind == "mask":
+        if prediction.dtype != bool:
+            if not np.isin(prediction, (0, 1)).all():
+                raise InputError(f"{where}: a mask detector must return booleans (or 0/1)")
+            prediction = prediction.astype(bool)
+        return prediction
+    if not np.issubdtype(prediction.dtype, np.floating):
+        raise InputError(f"{where}: a score detector must return floats in [0, 1], got {prediction.dtype}")
+    prediction = prediction.astype(np.float32, copy=False)
+    low, high = np.min(prediction), np.max(prediction)
+    if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or high > 1:
+        n_bad = int(np.count_nonzero(~np.isfinite(prediction) | (prediction < 0) | (prediction > 1)))
+        raise InputError(
+            f"{where} returned {n_bad} scores outside [0, 1] or non-finite (range {low!r}..{high!r}); "
+            "score detectors must return probabilities"
+        )
+    return prediction
+
+
+def _detect_image(detector, dataset, split, sample_id, cache):
+    """Detect stage for one image; never raises for detector errors."""
+    sample = dataset.load_sample(split, sample_id).validated()
+    outcome = ImageOutcome(
+        sample_id=sample_id,
+        shape=tuple(sample.image.shape),
+        n_nonfinite=int(sample.extras.get("n_nonfinite", 0)),
+        sha256=sample_sha256(sample),
+        truth_packed=np.packbits(sample.truth.ravel()),
+        ignore_packed=np.packbits(sample.ignore.ravel()),
+    )
+    if cache.has(sample_id):
+        try:
+            cache.load(sample_id, shape=outcome.shape, kind=detector.output_kind)
+            outcome.from_cache = True
+            return outcome
+        except (ValueError, OSError):
+            cache.discard(sample_id)  # stale or unreadable: recompute
+    try:
+        image = convert_units(
+            sample.image, from_units=sample.meta.units, to_units=detector.input_units, gain=sample.meta.gain
+        )
+        meta = sample.meta.in_units(detector.input_units)
+        if getattr(detector, "needs_truth", False):
+            meta = dataclasses.replace(meta, extra={**meta.extra, "truth": sample.truth})
+        start = time.perf_counter()
+        if detector.output_kind == "mask" and detector.sweep_parameter is not None:
+            prediction = detector.detect_sweep(image, meta=meta)
+            n_sweep = len(detector.sweep_values())
+        else:
+            prediction = detector.detect(image, meta=meta)
+            n_sweep = 0
+        outcome.detect_seconds = time.perf_counter() - start
+        prediction = validate_prediction(
+            prediction,
+            shape=outcome.shape,
+            output_kind=detector.output_kind,
+            n_sweep=n_sweep,
+            sample_id=sample_id,
+            detector_name=detector.name,
+        )
+        if detector.output_kind == "mask" and not n_sweep:
+            prediction = prediction[np.newaxis]
+        cache.save(sample_id, prediction)
+    except Exception as error:  # noqa: BLE001 - a detector may raise anything; it is recorded
+        outcome.error = f"{type(error).__name__}: {error}"
+        outcome.traceback = traceback.format_exc()
+    return outcome
+
+
+# Worker-process state: each worker builds and sets up its detector once.
+_WORKER = {}
+
+
+def _worker_init(detector_factory, dataset_factory, device, cache_kwargs):
+    detector = detector_factory()
+    detector.setup(device=device)
+    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=ScoreCache(**cache_kwargs))
+
+
+def _worker_detect(split, sample_id):
+    return _detect_image(_WORKER["detector"], _WORKER["dataset"], split, sample_id, _WORKER["cache"])
+
+
+@dataclass(frozen=True)
+class _Factory:
+    """Picklable recipe that rebuilds a detector or data set in a worker."""
+
+    cls: type
+    kwargs: dict
+
+    def __call__(self):
+        return self.cls(**self.kwargs)
+
+
+def peak_rss_bytes():
+    """Return the peak resident set size of this process and its children, in bytes."""
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return int(max(own, children) * scale)
+
+
+def run_detector(
+    detector,
+    dataset,
+    *,
+    split="test",
+    limit=None,
+    device="cpu",
+    ignore_policy=None,
+    jobs=1,
+    cache_dir=None,
+    keep_going=False,
+    progress=True,
+    dataset_kwargs=None,
+):
+    """Run ``detector`` over ``dataset[split]`` and score it.
+
+    Parameters
+    ----------
+    detector : crbench.detectors.Detector
+        A constructed detector; the data set card's protocol parameters are
+        applied to it (explicit user parameters win).
+    dataset : crbench.datasets.Dataset
+    split : str
+    limit : int, optional
+        Score only the first ``limit`` images.
+    device : {"cpu", "cuda", "auto"}
+    ignore_policy : {"exclude", "negative"}, optional
+        Defaults to the card's policy.
+    jobs : int
+        Worker processes for the detect stage (1 = in this process).
+    cache_dir : path-like, optional
+        Cache root (default :func:`crbench.cache.cache_root`).
+    keep_going : bool
+        Score the images that worked even if some failed.
+    progress : bool
+        Show progress bars.
+    dataset_kwargs : dict, optional
+        Keyword arguments that rebuild ``dataset`` in worker processes.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    DetectorFailedError
+        When any image failed and ``keep_going`` is False (after every image
+        has been tried, so the cache holds all that worked).
+    """
+    started = time.perf_counter()
+    card = dataset.card
+    detector.apply_protocol(card.protocol_for(detector.name))
+    ignore_policy = ignore_policy or card.ignore_policy
+    device = resolve_device(device)
+    ids = dataset.sample_ids(split)
+    if limit is not None:
+        ids = ids[:limit]
+    cache = ScoreCache(
+        cache_dir or cache_root(),
+        detector_name=detector.name,
+        params_hash=detector.params_hash,
+        dataset_name=dataset.name,
+        dataset_version=card.version,
+        dataset_size=dataset.size,
+        split=split,
+    )
+
+    setup_start = time.perf_counter()
+    outcomes = []
+    if jobs <= 1:
+        detector.setup(device=device)
+        setup_seconds = time.perf_counter() - setup_start
+        for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
+            outcomes.append(_detect_image(detector, dataset, split, sample_id, cache))
+    else:
+        setup_seconds = 0.0  # paid inside each worker, overlapping with detection
+        cache_kwargs = {
+            "root": cache.directory.parents[6],
+            "detector_name": detector.name,
+            "params_hash": detector.params_hash,
+            "dataset_name": dataset.name,
+            "dataset_version": card.version,
+            "dataset_size": dataset.size,
+            "split": split,
+        }
+        detector_factory = _Factory(type(detector), dict(detector.params))
+        dataset_factory = _Factory(type(dataset), dict(dataset_kwargs or {"size": dataset.size}))
+        # spawn, not fork: forking a process that has torch/OpenMP threads can deadlock
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(detector_factory, dataset_factory, device, cache_kwargs),
+        ) as pool:
+            futures = [pool.submit(_worker_detect, split, sample_id) for sample_id in ids]
+            for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
+                outcomes.append(future.result())
+
+    failures = [outcome for outcome in outcomes if outcome.error is not None]
+    if failures and not keep_going:
+        listing = "\n".join(f"  {outcome.sample_id}: {outcome.error}" for outcome in failures)
+        raise DetectorFailedError(
+            f"detector {detector.name!r} failed on {len(failures)} of {len(outcomes)} images of "
+            f"{dataset.name}/{split}:\n{listing}\nRe-run with --keep-going to score the others "
+            "(the record is then marked partial); images that worked are cached and will not re-run."
+        )
+    scored = [outcome for outcome in outcomes if outcome.error is None]
+    scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
+    return RunResult(
+        detector=detector,
+        dataset=dataset,
+        split=split,
+        ignore_policy=ignore_policy,
+        device=device,
+        jobs=jobs,
+        setup_seconds=setup_seconds,
+        outcomes=outcomes,
+        scores=scores,
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
+    """Both scoring passes over cached outputs; returns metrics, curves and counts."""
+    options = {
+        "truth_dilation": card.truth_dilation,
+        "dilate_output": detector.dilate_output,
+        "ignore_policy": ignore_policy,
+    }
+    kind = detector.output_kind
+    bar = {"disable": not progress, "unit": "img", "leave": False}
+    if kind == "mask":
+        values = detector.sweep_values() or [detector.operating_point]
+        total = None
+        per_image = []
+        for outcome in tqdm(outcomes, desc="scoring", **bar):
+            masks = cache.load(outcome.sample_id, shape=outcome.shape, kind="mask")
+            state = scoring.SweepCounts.from_image(
+                outcome.unpack("truth"), outcome.unpack("ignore"), masks, values=values,
+                sample_id=outcome.sample_id, **options,
+            )
+            per_image.append((outcome, state))
+            total = state if total is None else total + state
+        operating = detector.operating_point
+        return scoring.summarize_sweep(total, per_image, operating_value=operating) if total is not None else None
+
+    positives = scoring.PositiveScores.empty()
+    for outcome in tqdm(outcomes, desc="scoring (pass 1)", **bar):
+        scores = cache.load(outcome.sample_id, shape=outcome.shape, kind="score")
+        positives = positives.merge(
+            scoring.PositiveScores.from_image(
+                outcome.unpack("truth"), outcome.unpack("ignore"), scores, sample_id=outcome.sample_id, **options
+            )
+        )
+    threshold = detector.operating_point
+    grid = positives.grid(extra_thresholds=(threshold,))
+    total = None
+    per_image = []
+    for outcome in tqdm(outcomes, desc="scoring (pass 2)", **bar):
+        scores = cache.load(outcome.sample_id, shape=outcome.shape, kind="score")
+        state = scoring.ThresholdCounts.from_image(
+            outcome.unpack("truth"), outcome.unpack("ignore"), scores, grid=grid,
+            sample_id=outcome.sample_id, **options,
+        )
+        per_image.append((outcome, state))
+        total = state if total is None else total + state
+    return scoring.summarize_scores(total, per_image, operating_threshold=threshold) if total is not None else None

@@ -1,0 +1,191 @@
+"""Turn summed counts into the JSON-ready scores of a run, and score in memory.
+
+:func:`summarize_scores` and :func:`summarize_sweep` are what the runner
+calls after pass 2; :func:`score_images` and :func:`score_sweep_images` run
+both passes on in-memory images (tests, notebooks, small callers).
+"""
+
+import dataclasses
+
+from .counts import ThresholdCounts
+from .grid import PositiveScores
+from .metrics import METRIC_SPEC_VERSION, compute_metrics
+from .sweep import SweepCounts
+
+__all__ = ["ScoringResult", "summarize_scores", "summarize_sweep", "score_images", "score_sweep_images"]
+
+#: Above this many grid thresholds the full summed counts are left out of
+#: run records by default (they would make the JSON tens of MB); the thinned
+#: curve and the metrics are always stored.
+MAX_STORED_GRID = 250_000
+
+
+def _state_of(item):
+    """Accept a state or a ``(anything, state)`` pair (the runner passes pairs)."""
+    return item[-1] if isinstance(item, tuple) else item
+
+
+def _per_image(per_image):
+    rows = {}
+    for item in per_image:
+        for image in _state_of(item).images:
+            row = image.to_dict()
+            rows[row.pop("sample_id")] = row
+    return rows
+
+
+def _summary(total, curve, per_image, *, operating, full_counts, max_curve_points):
+    metrics = compute_metrics(curve, operating_threshold=operating)
+    keep = [metric["threshold"] for metric in metrics.values()]
+    n_scored = curve.n_pos + curve.n_neg
+    return {
+        "metric_spec_version": METRIC_SPEC_VERSION,
+        "operating_point": float(operating),
+        "metrics": metrics,
+        "counts": total.to_dict(include_images=False) if full_counts else None,
+        "curves": curve.thinned(max_points=max_curve_points, keep_thresholds=keep),
+        "per_image": _per_image(per_image),
+        "n_pixels_scored": n_scored,
+        "n_pixels_positive": curve.n_pos,
+        "n_pixels_ignored": total.n_ignored,
+    }
+
+
+def summarize_scores(total, per_image=(), *, operating_threshold, full_counts="auto", max_curve_points=2000):
+    """Summarise the summed pass-2 counts of a score detector.
+
+    Parameters
+    ----------
+    total : ThresholdCounts
+        Sum of every image's state.
+    per_image : iterable
+        Per-image states (or ``(outcome, state)`` pairs); their
+        :class:`ImageCounts` become the ``per_image`` rows.
+    operating_threshold : float
+        Must be one of the grid's thresholds.
+    full_counts : bool or "auto"
+        Store the exact summed count vectors (``"auto"``: when the grid has
+        at most ``MAX_STORED_GRID`` thresholds).
+    max_curve_points : int
+        Size limit of the stored (thinned, exact-at-reported-points) curve.
+
+    Returns
+    -------
+    dict
+        ``metric_spec_version``, ``operating_point``, ``metrics``, ``counts``
+        (or None), ``curves`` (thinned curve), ``per_image``
+        (``{sample_id: counts}``), ``n_pixels_scored``, ``n_pixels_positive``,
+        ``n_pixels_ignored``.
+    """
+    if full_counts == "auto":
+        full_counts = total.grid.values.size <= MAX_STORED_GRID
+    return _summary(total, total.curve(), per_image, operating=operating_threshold,
+                    full_counts=full_counts, max_curve_points=max_curve_points)
+
+
+def summarize_sweep(total, per_image=(), *, operating_value, max_curve_points=2000):
+    """Summarise the summed counts of a mask detector's sweep (see :func:`summarize_scores`)."""
+    return _summary(total, total.curve(), per_image, operating=operating_value,
+                    full_counts=True, max_curve_points=max_curve_points)
+
+
+@dataclasses.dataclass
+class ScoringResult:
+    """Outcome of :func:`score_images` / :func:`score_sweep_images`.
+
+    Attributes
+    ----------
+    counts : ThresholdCounts or SweepCounts
+        Summed counts (with per-image :class:`ImageCounts`).
+    curve : Curve or SweepCurve
+    metrics : dict
+        As returned by :func:`compute_metrics`.
+    """
+
+    counts: object
+    curve: object
+    metrics: dict
+
+
+def score_images(
+    items,
+    *,
+    truth_dilation=3,
+    dilate_output=False,
+    ignore_policy="exclude",
+    operating_threshold=0.5,
+):
+    """Score in-memory score maps with both passes.
+
+    Parameters
+    ----------
+    items : iterable of (truth, ignore, scores, sample_id)
+        ``ignore`` may be None.
+    truth_dilation, dilate_output, ignore_policy
+        See :func:`crbench.scoring.prepare_pixels`.
+    operating_threshold : float
+        Threshold of the operating-point metrics.
+
+    Returns
+    -------
+    ScoringResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> truth = np.zeros((4, 4), bool); truth[1, 1] = True
+    >>> scores = np.where(truth, 0.9, 0.1).astype(np.float32)
+    >>> result = score_images([(truth, None, scores, "a")], truth_dilation=1)
+    >>> result.metrics["auroc"]["value"]
+    1.0
+    """
+    items = list(items)
+    options = {"truth_dilation": truth_dilation, "dilate_output": dilate_output, "ignore_policy": ignore_policy}
+    positives = PositiveScores.sum(
+        PositiveScores.from_image(truth, ignore, scores, sample_id=sample_id, **options)
+        for truth, ignore, scores, sample_id in items
+    )
+    grid = positives.grid(extra_thresholds=(operating_threshold,))
+    total = sum(
+        ThresholdCounts.from_image(truth, ignore, scores, grid=grid, sample_id=sample_id, **options)
+        for truth, ignore, scores, sample_id in items
+    )
+    if total == 0:
+        raise ValueError("score_images needs at least one image")
+    curve = total.curve()
+    return ScoringResult(total, curve, compute_metrics(curve, operating_threshold=operating_threshold))
+
+
+def score_sweep_images(
+    items,
+    *,
+    values,
+    operating_value,
+    truth_dilation=3,
+    dilate_output=False,
+    ignore_policy="exclude",
+):
+    """Score in-memory mask stacks of a parameter sweep.
+
+    Parameters
+    ----------
+    items : iterable of (truth, ignore, masks, sample_id)
+        ``masks`` has shape (n_values, ny, nx).
+    values : sequence of float
+        Sweep values in the order of the masks.
+    operating_value : float
+        The sweep value of the operating point.
+
+    Returns
+    -------
+    ScoringResult
+    """
+    options = {"truth_dilation": truth_dilation, "dilate_output": dilate_output, "ignore_policy": ignore_policy}
+    total = sum(
+        SweepCounts.from_image(truth, ignore, masks, values=values, sample_id=sample_id, **options)
+        for truth, ignore, masks, sample_id in items
+    )
+    if total == 0:
+        raise ValueError("score_sweep_images needs at least one image")
+    curve = total.curve()
+    return ScoringResult(total, curve, compute_metrics(curve, operating_threshold=operating_value))

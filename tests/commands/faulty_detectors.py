@@ -1,0 +1,42 @@
+"""Detectors that misbehave on purpose, imported by path in CLI tests."""
+
+import numpy as np
+
+from crbench.detectors import Detector
+
+
+class CrashOnTallImages(Detector):
+    """Raises on images taller than wide (one of the three tiny test frames)."""
+
+    name = "crash_on_tall"
+    version = "1"
+
+    def detect(self, image, *, meta):
+        if image.shape[0] > image.shape[1]:
+            raise RuntimeError("simulated crash")
+        return np.zeros(image.shape, dtype=np.float32)
+
+
+class ReturnsNaN(Detector):
+    """Returns NaN scores."""
+
+    name = "returns_nan"
+    version = "1"
+
+    def detect(self, image, *, meta):
+        return np.full(image.shape, np.nan, dtype=np.float32)
+
+
+class ThresholdMask(Detector):
+    """A mask detector with a sweep: flags pixels brighter than a multiple of the median."""
+
+    name = "threshold_mask"
+    version = "1"
+    output_kind = "mask"
+    dilate_output = True
+    sweep_parameter = "factor"
+    sweep_grid = (1.5, 2.0, 3.0, 5.0, 10.0)
+    default_params = {"factor": 3.0}
+
+    def detect(self, image, *, meta):
+        return image > self.params["factor"] * np.median(image)
