@@ -59,7 +59,7 @@ def test_mask_detectors_record_their_sweep_length():
     from crbench.detectors.astroscrappy_adapter import AstroScrappy
 
     record = benchmark_detector(AstroScrappy(), shape=(48, 48), repeats=1)
-    assert record["n_sweep_values"] == 20
+    assert record["n_sweep_values"] == 21  # 20-point grid plus the operating sigclip
 
 
 def test_benchmark_rejects_zero_repeats():

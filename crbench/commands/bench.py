@@ -43,14 +43,14 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
     )
     from ..detectors import get_detector_class
     from ..device import resolve_device
-    from ._detector_args import parse_detector_args
+    from .options import parse_key_values
 
     try:
         if not show:
             if not detector_names:
                 raise click.UsageError("give at least one --detector (or --show to print existing records)")
             frame_shape = parse_shape(shape)
-            params = parse_detector_args(detector_args)
+            params = parse_key_values(detector_args)
             resolved = resolve_device(device)
             for name in detector_names:
                 detector_cls = get_detector_class(name)

@@ -22,13 +22,13 @@ def mock_run(detector_name, detector_args, device):
     from ..detectors import get_detector_class
     from ..device import resolve_device
     from ..testing.contract import CONTRACT_CHECKS, build_detector
-    from ._detector_args import parse_detector_args
+    from .options import parse_key_values
 
     import time
 
     try:
         detector_cls = get_detector_class(detector_name)
-        params = parse_detector_args(detector_args)
+        params = parse_key_values(detector_args)
         start = time.perf_counter()
         detector = build_detector(detector_cls, device=resolve_device(device), **params)
     except CRBenchError as err:

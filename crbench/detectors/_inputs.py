@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["private_copy", "log_spaced_grid"]
+__all__ = ["private_copy", "log_spaced_grid", "with_operating_point"]
 
 
 def private_copy(image, *, detector_name, fill_value=0.0):
@@ -52,3 +52,15 @@ def private_copy(image, *, detector_name, fill_value=0.0):
 def log_spaced_grid(low, high, n_points, *, digits=4):
     """Return ``n_points`` log-spaced values from ``low`` to ``high`` (rounded)."""
     return tuple(float(round(value, digits)) for value in np.geomspace(low, high, n_points))
+
+
+def with_operating_point(values, operating_value):
+    """Return the sorted sweep ``values`` with ``operating_value`` added if missing.
+
+    Mask detectors report metrics at their operating point from the swept
+    counts, so that point must be one of the sweep values (measured, not
+    interpolated between neighbours).
+    """
+    merged = {float(value) for value in values}
+    merged.add(float(operating_value))
+    return sorted(merged)

@@ -16,7 +16,7 @@ its statistics in electrons (it multiplies the data by the gain and compares
 
 import numpy as np
 
-from ._inputs import log_spaced_grid, private_copy
+from ._inputs import log_spaced_grid, private_copy, with_operating_point
 from .base import Detector
 
 __all__ = ["AstroScrappy", "SIGCLIP_GRID"]
@@ -69,6 +69,10 @@ class AstroScrappy(Detector):
         "psfsize": 7,
         "psfbeta": 4.765,
     }
+
+    def sweep_values(self):
+        """Return the ``sweep`` grid plus the operating ``sigclip``, sorted."""
+        return with_operating_point(self.params["sweep"], self.params["sigclip"])
 
     def upstream_kwargs(self, *, meta):
         """Return the keyword arguments passed to ``detect_cosmics`` for ``meta`` (in ADU)."""

@@ -23,7 +23,7 @@ import logging
 
 import numpy as np
 
-from ._inputs import log_spaced_grid, private_copy
+from ._inputs import log_spaced_grid, private_copy, with_operating_point
 from .base import Detector
 
 __all__ = ["LACosmic", "CR_THRESHOLD_GRID"]
@@ -67,6 +67,10 @@ class LACosmic(Detector):
         "border_mode": "mirror",
         "mask_saturated": True,
     }
+
+    def sweep_values(self):
+        """Return the ``sweep`` grid plus the operating ``cr_threshold``, sorted."""
+        return with_operating_point(self.params["sweep"], self.params["cr_threshold"])
 
     def upstream_kwargs(self, *, meta):
         """Return the scalar keyword arguments passed to ``remove_cosmics`` (data in ADU)."""

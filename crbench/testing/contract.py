@@ -27,8 +27,9 @@ The contract
   (any value at those pixels: the runner excludes them) or raises
   :class:`crbench.errors.InputError`; the caller's NaNs stay NaN;
 - tiny and non-square images (7 x 9, 37 x 91): valid output of that shape;
-- sweep (mask detectors): ``detect_sweep`` returns one bool mask per sweep
-  value and restores the swept parameter.
+- sweep (mask detectors): the operating point is one of ``sweep_values()``,
+  and ``detect_sweep`` returns one bool mask per sweep value and restores
+  the swept parameter.
 
 Images are seeded toy frames in electrons with gain 2 e-/ADU, converted to
 the detector's ``input_units`` exactly as the runner does
@@ -244,14 +245,20 @@ def check_sweep(detector):
     original_value = detector.params[detector.sweep_parameter]
     detector.params["sweep"] = subset
     try:
+        expected_values = detector.sweep_values()
+        assert detector.operating_point in expected_values, (
+            f"{label}: the operating point {detector.operating_point} is not among the sweep values "
+            f"{expected_values}, so operating-point metrics cannot be read from the sweep"
+        )
         sample = make_contract_sample(seed=6)
         image, meta = prepare_input(detector, sample)
         masks = detector.detect_sweep(image, meta=meta)
     finally:
         detector.params["sweep"] = original_sweep
     assert isinstance(masks, np.ndarray) and masks.dtype == np.bool_, f"{label}: detect_sweep must return a bool array"
-    assert masks.shape == (len(subset),) + image.shape, (
-        f"{label}: detect_sweep returned shape {masks.shape}, expected {(len(subset),) + image.shape}"
+    expected_shape = (len(expected_values),) + image.shape
+    assert masks.shape == expected_shape, (
+        f"{label}: detect_sweep returned shape {masks.shape}, expected {expected_shape}"
     )
     assert detector.params[detector.sweep_parameter] == original_value, (
         f"{label}: detect_sweep did not restore {detector.sweep_parameter!r}"

@@ -20,11 +20,13 @@ def test_registered_under_its_name():
 
 def test_default_sweep_is_twenty_log_spaced_sigclips_in_1_to_20():
     detector = AstroScrappy()
-    values = detector.sweep_values()
-    assert len(values) == 20
-    assert values[0] == pytest.approx(1.0) and values[-1] == pytest.approx(20.0)
-    ratios = np.diff(np.log(values))
+    grid = detector.params["sweep"]
+    assert len(grid) == 20
+    assert grid[0] == pytest.approx(1.0) and grid[-1] == pytest.approx(20.0)
+    ratios = np.diff(np.log(grid))
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-3)
+    # the operating point is swept too, so its metrics are measured
+    assert detector.sweep_values() == sorted([*grid, 3.0])
     assert detector.params["sigfrac"] == 0.1
     assert detector.operating_point == 3.0
     assert AstroScrappy.dilate_output is True
@@ -98,9 +100,9 @@ def test_sweep_runs_upstream_once_per_value_and_is_monotone(monkeypatch):
     monkeypatch.setattr(astroscrappy, "detect_cosmics", counting)
     image, meta = prepare_input(detector, sample)
     masks = detector.detect_sweep(image, meta=meta)
-    assert calls == [2.0, 5.0, 12.0]
+    assert calls == [2.0, 3.0, 5.0, 12.0]  # plus the operating sigclip
     counts = masks.sum(axis=(1, 2))
-    assert counts[0] >= counts[1] >= counts[2]
+    assert np.all(np.diff(counts) <= 0)
     assert detector.params["sigclip"] == 3.0
 
 

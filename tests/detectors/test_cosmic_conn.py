@@ -87,13 +87,13 @@ def test_edge_pixels_are_scored_where_upstream_leaves_zero(detector):
 def test_overlapping_stamps_avoid_seam_false_positives(detector):
     from cosmic_conn.dl_framework.utils_ml import clean_large
 
-    sample = scene((512, 512), seed=5, n_crs=120)
-    whole = detector.detect(sample.image, meta=sample.meta)  # one 512-px stamp: no seams
-    tiled = CosmicCoNNPretrained(stamp=192, margin=32)
+    sample = scene((320, 320), seed=5, n_crs=80)
+    whole = detector.detect(sample.image, meta=sample.meta)  # one 320-px stamp: no seams
+    tiled = CosmicCoNNPretrained(stamp=128, margin=32)
     tiled.model = detector.model
     overlapping = tiled.detect(sample.image, meta=sample.meta)
     with torch.no_grad():
-        seamed = clean_large(sample.image.copy(), detector.model.network, patch=192, overlap=0).numpy()
+        seamed = clean_large(sample.image.copy(), detector.model.network, patch=128, overlap=0).numpy()
     disagree_overlap = int(np.sum((overlapping > 0.5) != (whole > 0.5)))
     disagree_seamed = int(np.sum((seamed > 0.5) != (whole > 0.5)))
     assert disagree_overlap <= 3

@@ -65,3 +65,12 @@ def test_small_frames_are_padded_not_refused(detector):
 def test_all_zero_frame_gives_zero_probability(detector):
     scores = detector.detect(np.zeros((20, 30), dtype=np.float32), meta=scene((20, 30)).meta)
     assert not scores.any()
+
+
+def test_crbench_list_says_how_to_install_the_extra(monkeypatch):
+    from crbench.commands.listing import detector_rows
+
+    monkeypatch.setattr(MaxiMask, "requires", ("crbench_no_such_tensorflow",))
+    (row,) = [row for row in detector_rows() if row["name"] == "maximask"]
+    assert row["status"] == "missing crbench_no_such_tensorflow"
+    assert row["fix"] == "pip install crbench[maximask]"
