@@ -74,6 +74,7 @@ class DeepCRPretrained(Detector):
         super().__init__(**params)
         self._configure()
         self.model = None
+        self._loaded_model = None
 
     def _configure(self):
         model = self.params["model"]

@@ -5,8 +5,8 @@ with its TensorFlow SavedModel. This adapter loads that model with
 ``tf.saved_model.load`` and runs upstream's own preprocessing
 (``utils.image_norm``: clipping to [-500, 80000], background and noise
 normalisation on 200-px meshes) and block inference
-(``MaxiMask_inference.process_image``: 400-px blocks at a 200-px stride,
-centres kept) with only class 0 (CR) requested, priors unmodified (the
+(``MaxiMask_inference.get_block_coords`` and ``process_batch``: 400-px
+blocks at a 200-px stride, centres kept) with only class 0 (CR) requested, priors unmodified (the
 training priors, i.e. upstream's ``--prior_modif False``) and no
 thresholding, so the output is the CR probability. The operating threshold is
 0.43, upstream's ``classes.thresh`` value for CR.
@@ -67,6 +67,7 @@ class MaxiMask(Detector):
         super().__init__(**params)
         self.model = None
         self.inference = None
+        self._tf_device = "/CPU:0"
 
     def setup(self, *, device="cpu"):
         self.check_available()
@@ -89,7 +90,6 @@ class MaxiMask(Detector):
         )
 
     def detect(self, image, *, meta):
-        import tensorflow as tf
         from maximask_and_maxitrack import utils
 
         if self.model is None:
@@ -101,6 +101,21 @@ class MaxiMask(Detector):
         data, _ = pad_to_multiple(data, multiple=1, minimum=BLOCK_SIZE)
         normalised, _seconds = utils.image_norm(data)
         probability = np.zeros(normalised.shape + (1,), dtype=np.float32)
-        with tf.device(self._tf_device):
-            self.inference.process_image(normalised, probability, self.model)
+        self._run_blocks(normalised, probability)
         return np.clip(probability[:ny, :nx, 0], 0.0, 1.0)
+
+    def _run_blocks(self, normalised, probability):
+        """Upstream ``process_image`` with each block inferred once.
+
+        Upstream's loop re-runs the last partial batch after every full batch
+        (an indentation slip): the result is the same, only slower. Here the
+        same blocks (``get_block_coords``) go through upstream's
+        ``process_batch`` once each, in the same order.
+        """
+        import tensorflow as tf
+
+        blocks = self.inference.get_block_coords(*normalised.shape)
+        batch_size = self.inference.batch_size
+        with tf.device(self._tf_device):
+            for start in range(0, len(blocks), batch_size):
+                self.inference.process_batch(normalised, probability, self.model, blocks[start : start + batch_size])

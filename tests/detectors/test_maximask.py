@@ -45,12 +45,15 @@ def _upstream_cr_probability(detector, image_adu):
     return out[..., 0]
 
 
-def test_matches_upstream_on_a_full_block_and_converts_units(detector):
-    electrons = scene((BLOCK_SIZE, BLOCK_SIZE), seed=1, gain=2.0, n_crs=30)
+def test_matches_upstream_and_converts_units(detector):
+    # 400 x 800 = 3 blocks with batch_size 2: one full batch and a partial one
+    detector.inference.batch_size = 2
+    electrons = scene((BLOCK_SIZE, 2 * BLOCK_SIZE), seed=1, gain=2.0, n_crs=30)
     image, meta = prepare_input(detector, electrons)
     assert meta.units == "adu"
     scores = detector.detect(image, meta=meta)
     expected = _upstream_cr_probability(detector, electrons.image / np.float32(2.0))
+    detector.inference.batch_size = detector.params["batch_size"]
     np.testing.assert_allclose(scores, expected, atol=1e-6)
     assert (scores > detector.operating_point).sum() > 0
 
