@@ -5,7 +5,9 @@ sigclip) as the swept parameter: 20 log-spaced values in [1, 20] by default,
 ``contrast`` (L.A.Cosmic's objlim, f_lim) from the data set card, and
 ``neighbor_threshold = sigfrac * cr_threshold`` with ``sigfrac = 0.1``, so
 that the neighbour limit follows the swept value as astroscrappy's does.
-Give ``neighbor_threshold`` explicitly to fix it instead. The mask is
+Give ``neighbor_threshold`` explicitly to fix it instead (a data set card
+giving both ``cr_threshold`` and ``neighbor_threshold`` is read as their
+ratio, see :meth:`LACosmic.apply_protocol`). The mask is
 3x3-dilated before scoring (``dilate_output``).
 
 Cost: upstream runs at roughly 2-8 s per megapixel and sweep value with
@@ -67,6 +69,26 @@ class LACosmic(Detector):
         "border_mode": "mirror",
         "mask_saturated": True,
     }
+
+    def apply_protocol(self, protocol):
+        """Adopt a card's protocol; a card's neighbour limit becomes a ratio.
+
+        Cards state the paper's protocol as ``cr_threshold`` plus
+        ``neighbor_threshold = sigfrac * cr_threshold`` at the operating
+        point. Kept as a fixed number it would not follow the swept
+        ``cr_threshold``, so when both are given (and the user set neither
+        ``neighbor_threshold`` nor ``sigfrac``) their ratio becomes
+        ``sigfrac`` and ``neighbor_threshold`` stays derived.
+        """
+        protocol = dict(protocol)
+        if (
+            "neighbor_threshold" in protocol
+            and "cr_threshold" in protocol
+            and protocol["neighbor_threshold"] is not None
+            and not {"neighbor_threshold", "sigfrac"} & set(self.user_params)
+        ):
+            protocol["sigfrac"] = float(protocol.pop("neighbor_threshold")) / float(protocol["cr_threshold"])
+        super().apply_protocol(protocol)
 
     def sweep_values(self):
         """Return the ``sweep`` grid plus the operating ``cr_threshold``, sorted."""

@@ -87,3 +87,19 @@ def test_saturated_pixels_are_masked_for_upstream():
     unmasked = LACosmic(cr_threshold=3.0, mask_saturated=False).detect(image, meta=sample.meta)
     assert not masked[40:44, 60:64].any()
     assert unmasked[40:44, 60:64].any()
+
+
+def test_card_neighbor_threshold_is_read_as_a_ratio_that_follows_the_sweep():
+    sample = scene(seed=1, gain=2.0, units="adu")
+    detector = LACosmic()
+    # as the LCO cards state it: sigclip 15, neighbour 0.1 x 15
+    detector.apply_protocol({"contrast": 2.0, "cr_threshold": 15.0, "neighbor_threshold": 1.5})
+    assert detector.params["contrast"] == 2.0 and detector.params["cr_threshold"] == 15.0
+    assert detector.params["neighbor_threshold"] is None
+    assert detector.params["sigfrac"] == pytest.approx(0.1)
+    detector.params["cr_threshold"] = 4.0
+    assert detector.upstream_kwargs(meta=sample.meta)["neighbor_threshold"] == pytest.approx(0.4)
+    # a user's explicit choice wins over the card
+    fixed = LACosmic(neighbor_threshold=0.7)
+    fixed.apply_protocol({"cr_threshold": 15.0, "neighbor_threshold": 1.5})
+    assert fixed.params["neighbor_threshold"] == 0.7 and fixed.params["sigfrac"] == 0.1
