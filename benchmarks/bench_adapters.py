@@ -137,7 +137,9 @@ def main(names, shape, repeats, seed):
                 "overhead_vs_upstream_percent": 100.0 * (median / reference - 1.0),
                 "all_seconds": " ".join(f"{value:.2f}" for value in values),
             })
-        click.echo(f"done {name}", err=True)
+        # print each detector's rows as soon as they exist: a long run keeps what it measured
+        click.echo(tabulate(pd.DataFrame(rows[-len(timings):]), headers="keys", tablefmt="github",
+                            showindex=False, floatfmt=".2f"), err=True)
     table = pd.DataFrame(rows)
     click.echo(f"frame {shape} ({megapixels:.2f} Mpix), {repeats} repeats, load average {os.getloadavg()}")
     click.echo(tabulate(table, headers="keys", tablefmt="github", showindex=False, floatfmt=".2f"))
