@@ -39,6 +39,8 @@ class LazyGroup(click.Group):
         "datasets": "crbench.commands.datasets:datasets",
         "leaderboard": "crbench.commands.leaderboard:leaderboard",
         "check": "crbench.commands.check:check",
+        "bench": "crbench.commands.bench:bench",
+        "mock-run": "crbench.commands.mock_run:mock_run",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

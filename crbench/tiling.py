@@ -75,8 +75,8 @@ def predict_tiled(image, predict, *, stamp, margin, multiple=1):
     predict : callable
         Maps a batch-free 2-D stamp (stamp x stamp, or the padded frame when
         it is smaller than one stamp) to a same-shaped float array.
-    stamp : int
-        Stamp side in pixels.
+    stamp : int or tuple of int
+        Stamp side in pixels, or ``(side_y, side_x)``.
     margin : int
         Overlap half-width: the outer ``margin`` pixels of each stamp are
         discarded unless they lie on the frame edge.
@@ -90,7 +90,8 @@ def predict_tiled(image, predict, *, stamp, margin, multiple=1):
     """
     padded, (ny, nx) = pad_to_multiple(image, multiple=multiple, minimum=0)
     py, px = padded.shape
-    stamp_y, stamp_x = min(stamp, py), min(stamp, px)
+    side_y, side_x = (stamp, stamp) if np.ndim(stamp) == 0 else stamp
+    stamp_y, stamp_x = min(int(side_y), py), min(int(side_x), px)
     output = np.empty((py, px), dtype=np.float32)
     starts_y = tile_starts(py, stamp=stamp_y, margin=margin if stamp_y > 2 * margin else 0)
     starts_x = tile_starts(px, stamp=stamp_x, margin=margin if stamp_x > 2 * margin else 0)

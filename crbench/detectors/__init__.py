@@ -15,6 +15,14 @@ BUILTIN_DETECTORS = {
     "oracle": "crbench.detectors.doubles:OracleDetector",
     "constant": "crbench.detectors.doubles:ConstantDetector",
     "random": "crbench.detectors.doubles:RandomDetector",
+    # established detectors, wrapped from their upstream packages
+    "astroscrappy": "crbench.detectors.astroscrappy_adapter:AstroScrappy",
+    "lacosmic": "crbench.detectors.lacosmic_adapter:LACosmic",
+    "cosmic_conn_pretrained": "crbench.detectors.cosmic_conn_adapter:CosmicCoNNPretrained",
+    "cosmic_conn_hst": "crbench.detectors.cosmic_conn_adapter:CosmicCoNNHST",
+    "cosmic_conn_nres": "crbench.detectors.cosmic_conn_adapter:CosmicCoNNNRES",
+    "deepcr_pretrained": "crbench.detectors.deepcr_adapter:DeepCRPretrained",
+    "maximask": "crbench.detectors.maximask_adapter:MaxiMask",
 }
 
 DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS)

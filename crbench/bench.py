@@ -1,0 +1,309 @@
+"""Run-time benchmark of one detector on one synthetic frame (paper Table 4).
+
+:func:`benchmark_detector` times ``setup`` (model loading), one warm-up
+``detect`` and ``repeats`` timed ``detect`` calls on a seeded frame of the
+requested shape, and returns a JSON-ready record with the median, seconds
+per megapixel, peak resident memory, thread settings and the machine's
+description. Mask detectors are timed at their operating point: one sweep
+value costs one such call, so a full ROC costs ``n_sweep_values`` times the
+median (recorded too).
+
+:func:`benchmark_isolated` runs the same in a fresh process so that peak
+memory belongs to that detector alone. :func:`runtime_table` turns records
+into the layout of Bhavanam et al. (2022), Table 4.
+"""
+
+import datetime
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .atomic import write_json_atomic
+from .datasets.base import Sample, SampleMeta
+from .device import device_name
+from .environment import current_rss_bytes, environment_info, peak_rss_bytes, thread_counts
+from .errors import CorruptFileError, InputError
+
+__all__ = [
+    "BENCH_SCHEMA",
+    "PAPER_SHAPE",
+    "parse_shape",
+    "make_bench_frame",
+    "benchmark_detector",
+    "benchmark_isolated",
+    "bench_record_path",
+    "write_bench_record",
+    "load_bench_records",
+    "runtime_table",
+    "format_runtime_table",
+]
+
+BENCH_SCHEMA = "crbench.bench/1"
+#: one DECam CCD, 4096 rows x 2048 columns: the frame of the paper's Table 4
+PAPER_SHAPE = (4096, 2048)
+
+
+def parse_shape(text):
+    """Parse ``"ROWSxCOLS"`` (e.g. ``"4096x2048"``) into ``(ny, nx)``."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
+    if not match or min(int(match[1]), int(match[2])) < 1:
+        raise InputError(f"cannot read shape {text!r}: expected ROWSxCOLS with positive integers, e.g. 4096x2048")
+    return int(match[1]), int(match[2])
+
+
+def make_bench_frame(shape, *, seed=0, gain=2.0, read_noise=5.0, sky=200.0):
+    """Return a seeded synthetic frame in electrons: sky, stars, cosmic rays, noise.
+
+    The scene only has to look like a sky frame to the detectors (so that
+    iterative methods do their usual amount of work); its densities follow
+    a moderately crowded DECam frame: one star per 2000 pixels and one
+    cosmic-ray track per 4000 pixels.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)``.
+    seed : int
+        Seed of the ``numpy.random.Generator``.
+    gain, read_noise, sky : float
+        e-/ADU, e- and e- per pixel.
+
+    Returns
+    -------
+    Sample
+    """
+    rng = np.random.default_rng(seed)
+    ny, nx = shape
+    scene = np.full(shape, sky, dtype=np.float64)
+    n_stars = max(1, ny * nx // 2000)
+    half = 7
+    offsets = np.arange(-half, half + 1)
+    for y0, x0, sigma, flux in zip(
+        rng.uniform(0, ny, n_stars),
+        rng.uniform(0, nx, n_stars),
+        rng.uniform(1.0, 2.2, n_stars),
+        10 ** rng.uniform(2.5, 5.0, n_stars),
+    ):
+        ys = np.clip(int(y0) + offsets, 0, ny - 1)
+        xs = np.clip(int(x0) + offsets, 0, nx - 1)
+        profile = np.exp(-((ys[:, None] - y0) ** 2 + (xs[None, :] - x0) ** 2) / (2 * sigma**2))
+        np.add.at(scene, (ys[:, None], xs[None, :]), flux / (2 * np.pi * sigma**2) * profile)
+    truth = np.zeros(shape, dtype=bool)
+    n_crs = max(1, ny * nx // 4000)
+    for y0, x0, length, angle in zip(
+        rng.uniform(0, ny, n_crs), rng.uniform(0, nx, n_crs), rng.integers(1, 12, n_crs), rng.uniform(0, np.pi, n_crs)
+    ):
+        steps = np.linspace(0, length, 2 * int(length) + 1)
+        ys = np.clip(np.round(y0 + steps * np.sin(angle)).astype(int), 0, ny - 1)
+        xs = np.clip(np.round(x0 + steps * np.cos(angle)).astype(int), 0, nx - 1)
+        np.add.at(scene, (ys, xs), rng.uniform(300, 3000, ys.size))
+        truth[ys, xs] = True
+    image = (rng.poisson(scene) + rng.normal(0.0, read_noise, shape)).astype(np.float32)
+    meta = SampleMeta(
+        instrument="bench", units="electron", gain=gain, read_noise=read_noise, saturation=65535.0 * gain,
+        exposure_time=90.0, sky_level=sky,
+    )
+    return Sample(f"bench-{ny}x{nx}-seed{seed}", image, truth, np.zeros(shape, dtype=bool), meta)
+
+
+def _synchronise(device):
+    if str(device).startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, seed=0, progress=None):
+    """Time one detector on one synthetic frame.
+
+    Parameters
+    ----------
+    detector : Detector
+        An instance, not yet set up.
+    shape : tuple of int
+        Frame shape ``(ny, nx)``.
+    device : str
+        Resolved device (``"cpu"`` or ``"cuda"``).
+    repeats : int
+        Timed calls after the warm-up; the record keeps all and their median.
+    seed : int
+        Seed of the synthetic frame.
+    progress : callable, optional
+        Called with a short message before each phase.
+
+    Returns
+    -------
+    dict
+        The bench record (schema :data:`BENCH_SCHEMA`).
+    """
+    if repeats < 1:
+        raise InputError(f"repeats must be at least 1, got {repeats}")
+    say = progress or (lambda message: None)
+    sample = make_bench_frame(tuple(shape), seed=seed)
+    from .detectors.base import convert_units
+
+    image = convert_units(sample.image, from_units="electron", to_units=detector.input_units, gain=sample.meta.gain)
+    meta = sample.meta.in_units(detector.input_units)
+    baseline_rss = current_rss_bytes()
+
+    say(f"{detector.name}: setup on {device}")
+    start = time.perf_counter()
+    detector.setup(device=device)
+    setup_seconds = time.perf_counter() - start
+
+    say(f"{detector.name}: warm-up")
+    start = time.perf_counter()
+    detector.detect(image, meta=meta)
+    _synchronise(device)
+    warmup_seconds = time.perf_counter() - start
+
+    seconds = []
+    for index in range(repeats):
+        say(f"{detector.name}: repeat {index + 1}/{repeats}")
+        start = time.perf_counter()
+        detector.detect(image, meta=meta)
+        _synchronise(device)
+        seconds.append(time.perf_counter() - start)
+
+    import psutil
+
+    median = statistics.median(seconds)
+    megapixels = shape[0] * shape[1] / 1e6
+    threads = thread_counts()
+    threads["process_threads"] = psutil.Process().num_threads()
+    return {
+        "schema": BENCH_SCHEMA,
+        "crbench_version": __version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "detector": detector.info(),
+        "shape": [int(shape[0]), int(shape[1])],
+        "megapixels": megapixels,
+        "device": device,
+        "device_model": device_name(device),
+        "seed": seed,
+        "setup_seconds": setup_seconds,
+        "warmup_seconds": warmup_seconds,
+        "seconds": seconds,
+        "median_seconds": median,
+        "seconds_per_megapixel": median / megapixels,
+        "n_sweep_values": len(detector.sweep_values()) if detector.output_kind == "mask" else None,
+        "baseline_rss_bytes": baseline_rss,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "threads": threads,
+        "environment": environment_info(),
+    }
+
+
+def _isolated_worker(detector_name, params, shape, device, repeats, seed):
+    from .detectors import get_detector_class
+
+    detector_cls = get_detector_class(detector_name)
+    detector_cls.check_available()
+    return benchmark_detector(detector_cls(**params), shape=shape, device=device, repeats=repeats, seed=seed)
+
+
+def benchmark_isolated(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", repeats=3, seed=0):
+    """Run :func:`benchmark_detector` in a fresh spawned process.
+
+    A new interpreter per detector keeps one detector's imports and memory
+    out of another's peak RSS and setup time.
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = pool.submit(_isolated_worker, detector_name, dict(params or {}), tuple(shape), device, repeats, seed)
+        return future.result()
+
+
+def _safe(text):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-")
+
+
+def bench_record_path(output_dir, record):
+    """Return ``output_dir/bench__<detector>__<params_hash>__<ny>x<nx>__<device>.json``."""
+    detector = record["detector"]
+    shape = "x".join(str(side) for side in record["shape"])
+    name = f"bench__{_safe(detector['name'])}__{detector['params_hash']}__{shape}__{_safe(record['device'])}.json"
+    return Path(output_dir) / name
+
+
+def write_bench_record(output_dir, record):
+    """Write ``record`` atomically under ``output_dir``; return the path."""
+    path = bench_record_path(output_dir, record)
+    write_json_atomic(path, record)
+    return path
+
+
+def load_bench_records(paths):
+    """Load bench records from files or directories (``bench__*.json``).
+
+    Raises
+    ------
+    CorruptFileError
+        For a file that is not JSON or not a bench record, naming the file.
+    """
+    files = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.glob("bench__*.json")) if path.is_dir() else [path])
+    records = []
+    for file in files:
+        try:
+            record = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise CorruptFileError(f"cannot read bench record {file}: {err}; delete it and re-run crbench bench") from err
+        if not isinstance(record, dict) or record.get("schema") != BENCH_SCHEMA:
+            raise CorruptFileError(f"{file} is not a {BENCH_SCHEMA} record; delete it and re-run crbench bench")
+        records.append(record)
+    return records
+
+
+def runtime_table(records):
+    """Return the run-time table (one row per record) as a pandas DataFrame.
+
+    Columns follow Bhavanam et al. (2022), Table 4 ("model", CPU seconds for
+    one 4K x 2K image) extended with what makes a timing reproducible:
+    shape, device and its model, setup and warm-up time, seconds per
+    megapixel, peak memory and threads. Rows are sorted by seconds per
+    megapixel.
+    """
+    import pandas as pd
+
+    rows = []
+    for record in records:
+        threads = record.get("threads", {})
+        rows.append(
+            {
+                "model": record["detector"]["name"],
+                "params_hash": record["detector"]["params_hash"],
+                "shape": "x".join(str(side) for side in record["shape"]),
+                "device": record["device"],
+                "device_model": record.get("device_model"),
+                "seconds_per_image": record["median_seconds"],
+                "seconds_per_megapixel": record["seconds_per_megapixel"],
+                "setup_seconds": record["setup_seconds"],
+                "warmup_seconds": record["warmup_seconds"],
+                "repeats": len(record["seconds"]),
+                "peak_rss_mib": record["peak_rss_bytes"] / 2**20,
+                "threads": threads.get("torch_threads") or threads.get("usable_cpus"),
+            }
+        )
+    columns = [
+        "model", "params_hash", "shape", "device", "device_model", "seconds_per_image", "seconds_per_megapixel",
+        "setup_seconds", "warmup_seconds", "repeats", "peak_rss_mib", "threads",
+    ]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("seconds_per_megapixel", kind="stable").reset_index(drop=True)
+
+
+def format_runtime_table(table, *, tablefmt="github"):
+    """Format :func:`runtime_table` output with tabulate (seconds to 2 decimals)."""
+    from tabulate import tabulate
+
+    return tabulate(table, headers="keys", tablefmt=tablefmt, showindex=False, floatfmt=".2f")
