@@ -15,6 +15,11 @@ BUILTIN_DETECTORS = {
     "oracle": "crbench.detectors.doubles:OracleDetector",
     "constant": "crbench.detectors.doubles:ConstantDetector",
     "random": "crbench.detectors.doubles:RandomDetector",
+    # UNet-3-32 family of Bhavanam et al. 2022 (published DECam weights or crbench-trained)
+    "deepcr": "crbench.detectors.attention_unet:DeepCRDecam",
+    "att_deepcr": "crbench.detectors.attention_unet:AttDeepCRDecam",
+    "cosmic_conn": "crbench.detectors.attention_unet:CosmicCoNNDecam",
+    "att_cosmic_conn": "crbench.detectors.attention_unet:AttCosmicCoNNDecam",
 }
 
 DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS)

@@ -1,0 +1,235 @@
+"""The DECam-trained U-Nets of Bhavanam et al. (2022), with and without attention gates.
+
+Four detectors share one adapter: ``deepcr`` and ``att_deepcr`` (BatchNorm),
+``cosmic_conn`` and ``att_cosmic_conn`` (GroupNorm). By default they load the
+authors' released weights (:mod:`crbench.weights`); ``weights=PATH`` loads a
+checkpoint written by ``crbench train`` instead.
+
+Input convention (why ``input_units = "adu"`` and the sky is subtracted)
+-----------------------------------------------------------------------
+- The authors' training script (``Attentionbase_CR_detection_Models/Train.py``
+  in their repository) loads per-band arrays ``decam_<band>_image_wd.npy`` and
+  ``decam_<band>_sky_wd.npy`` and passes them unchanged to a deepCR-style
+  trainer with ``aug_sky=(-0.9, 3)``; its data class
+  (``dataset_norm.dataset``) returns ``image + a * sky`` with ``a`` uniform in
+  that range and applies no scaling (the optional percentile normalisation
+  exists only in the file-list ``DatasetSim`` path, which is not used).
+  So the network sees raw pixel values: whatever units the patches were in.
+- The patches are cut from DECam Community Pipeline (CP) images (paper,
+  Sec. 3: 2K x 4K CCD images, g r i z, 90 s). CP single-exposure products
+  are in ADU (header ``BUNIT = 'ADU'``, ``GAINA``/``GAINB`` ~ 4 e-/ADU), and
+  the CP's sky-pattern removal leaves a background of mean about zero, i.e.
+  the patches are sky-subtracted; the ``sky`` arrays record the subtracted
+  level so that the augmentation can add -0.9 to 3 times it back.
+- Hence: images in ADU, sky-subtracted. The runner converts samples to ADU
+  (``input_units``); :meth:`detect` subtracts ``meta.sky_level`` unless
+  ``meta.sky_subtracted`` (or a sigma-clipped median when no level is given).
+
+Operating point and dilation: the models were trained on 3x3-dilated masks
+(``dilate_output = False``) and are used at probability threshold 0.5.
+
+Stamps: BatchNorm models in eval mode are translation-equivariant, so tiled
+output equals whole-image output given a margin wider than the receptive
+field (32 px here). GroupNorm layers (and the attention gate's single-channel
+GroupNorm) normalise over the whole stamp, so those models' outputs depend on
+the stamp size; the default 256 px is the size they were trained on. The
+stamp size is a recorded parameter.
+"""
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import InputError, MissingDependencyError
+from .base import Detector
+
+__all__ = [
+    "AttentionUNetDetector",
+    "DeepCRDecam",
+    "AttDeepCRDecam",
+    "CosmicCoNNDecam",
+    "AttCosmicCoNNDecam",
+]
+
+_CITATION = (
+    "Bhavanam, S. R., Channappayya, S. S., Srijith, P. K., Desai, S. 2022, "
+    "'Cosmic Ray Rejection with Attention Augmented Deep Learning', Astronomy and Computing 40, 100625 "
+    "(arXiv:2207.10411)"
+)
+_PUBLISHED_FAMILY = ("decam",)
+
+
+def _resolve_device(device):
+    """Resolve ``"auto"``/``"cpu"``/``"cuda"`` to an available torch device name.
+
+    Private stand-in until crbench has one shared device helper.
+    """
+    import torch
+
+    if device not in ("auto", "cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise InputError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'auto'")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise MissingDependencyError(
+            f"device {device!r} requested but torch reports no CUDA device; use --device cpu or auto"
+        )
+    return str(device)
+
+
+def _background_level(image):
+    """Sigma-clipped median of ``image`` (used when a sample states no sky level)."""
+    from astropy.stats import sigma_clipped_stats
+
+    _, median, _ = sigma_clipped_stats(image, sigma=3.0, maxiters=5)
+    return float(median)
+
+
+class AttentionUNetDetector(Detector):
+    """Shared adapter of the four UNet-3-32 detectors (see the module docstring).
+
+    Parameters
+    ----------
+    weights : str or None
+        Path of a ``crbench train`` checkpoint (or another state dict of this
+        architecture); None loads the published DECam weights.
+    stamp : int
+        Side of the square stamps the frame is cut into (multiple of 4).
+    margin : int
+        Overlap half-width: the outer ``margin`` pixels of each stamp are
+        discarded except at the frame edges.
+    threshold : float
+        Operating probability threshold.
+    """
+
+    model_name: ClassVar[str] = ""
+    version = "1"
+    license = "Weights: see the authors' repository Terms_of_use.txt; adapter: BSD-3-Clause"
+    citation = _CITATION
+    training_datasets = _PUBLISHED_FAMILY
+    output_kind = "score"
+    dilate_output = False
+    input_units = "adu"
+    default_threshold = 0.5
+    default_params = {"weights": None, "stamp": 256, "margin": 32}
+    requires = ("torch",)
+    install_hint = "pip install torch"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        stamp, margin = self.params["stamp"], self.params["margin"]
+        if not isinstance(stamp, int) or stamp < 8 or stamp % 4:
+            raise InputError(f"{self.name}: stamp must be an integer multiple of 4 (>= 8), got {stamp!r}")
+        if not isinstance(margin, int) or margin < 0 or stamp <= 2 * margin:
+            raise InputError(f"{self.name}: margin must be an integer in [0, stamp/2), got {margin!r}")
+        self._model = None
+        self._weights_file = None
+        self._weights_sha256 = None
+        self._metadata = {}
+        if self.params["weights"] is not None:
+            self._load_custom_metadata(Path(self.params["weights"]))
+
+    def _load_custom_metadata(self, path):
+        from ..models.checkpoints import read_checkpoint
+
+        _, metadata = read_checkpoint(path)
+        self._metadata = metadata
+        family = metadata.get("dataset_family")
+        # a foreign state dict carries no provenance: claim no training family
+        self.training_datasets = (family,) if family else ()
+
+    # ------------------------------------------------------------------ setup
+    def setup(self, *, device="cpu"):
+        import torch
+
+        from ..models.checkpoints import load_model
+        from ..weights import file_sha256, weights_path
+
+        self.device = _resolve_device(device)
+        if self.params["weights"] is None:
+            self._weights_file = weights_path(self.model_name)
+        else:
+            self._weights_file = Path(self.params["weights"])
+        model, metadata = load_model(self.model_name, self._weights_file)
+        self._weights_sha256 = file_sha256(self._weights_file)
+        self._model = model.to(torch.device(self.device)).eval()
+
+    def info(self):
+        info = super().info()
+        if self._weights_file is not None:
+            info["weights_file"] = str(self._weights_file)
+            info["weights_sha256"] = self._weights_sha256
+        if self._metadata:
+            info["checkpoint"] = {key: value for key, value in self._metadata.items() if key != "format"}
+        return info
+
+    # ------------------------------------------------------------------ inference
+    def predict_stamp(self, stamp):
+        """Return the model's probabilities for one 2-D stamp (sides multiples of 4)."""
+        import torch
+
+        with torch.inference_mode():
+            tensor = torch.from_numpy(np.ascontiguousarray(stamp, dtype=np.float32))[None, None]
+            output = self._model(tensor.to(self.device))
+        return output[0, 0].float().cpu().numpy()
+
+    def prepare(self, image, *, meta):
+        """Return the sky-subtracted float32 image the network expects (ADU)."""
+        image = np.asarray(image, dtype=np.float32)
+        if meta.units != self.input_units:
+            raise InputError(
+                f"{self.name}: expected an image in {self.input_units}, got {meta.units}; "
+                "run it through crbench's runner, which converts units"
+            )
+        if meta.sky_subtracted:
+            return image
+        sky = meta.sky_level if meta.sky_level is not None else _background_level(image)
+        return image - np.float32(sky)
+
+    def detect(self, image, *, meta):
+        if self._model is None:
+            self.setup(device=self.device)
+        from ..tiling import predict_tiled
+
+        prepared = self.prepare(image, meta=meta)
+        scores = predict_tiled(
+            prepared,
+            self.predict_stamp,
+            stamp=self.params["stamp"],
+            margin=self.params["margin"],
+            multiple=4,
+        )
+        return np.clip(scores, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+class DeepCRDecam(AttentionUNetDetector):
+    """deepCR-style UNet-3-32 with BatchNorm, trained on DECam."""
+
+    name = "deepcr"
+    model_name = "deepcr"
+    description = "deepCR-style UNet-3-32 (BatchNorm) trained on DECam by Bhavanam et al. 2022"
+
+
+class AttDeepCRDecam(AttentionUNetDetector):
+    """deepCR-style UNet-3-32 with BatchNorm and attention gates, trained on DECam."""
+
+    name = "att_deepcr"
+    model_name = "att_deepcr"
+    description = "deepCR-style UNet-3-32 (BatchNorm) with attention gates, DECam (Bhavanam et al. 2022)"
+
+
+class CosmicCoNNDecam(AttentionUNetDetector):
+    """Cosmic-CoNN-style UNet-3-32 with GroupNorm, trained on DECam."""
+
+    name = "cosmic_conn"
+    model_name = "cosmic_conn"
+    description = "Cosmic-CoNN-style UNet-3-32 (GroupNorm) trained on DECam by Bhavanam et al. 2022"
+
+
+class AttCosmicCoNNDecam(AttentionUNetDetector):
+    """Cosmic-CoNN-style UNet-3-32 with GroupNorm and attention gates, trained on DECam."""
+
+    name = "att_cosmic_conn"
+    model_name = "att_cosmic_conn"
+    description = "Cosmic-CoNN-style UNet-3-32 (GroupNorm) with attention gates, DECam (Bhavanam et al. 2022)"
