@@ -37,6 +37,7 @@ class LazyGroup(click.Group):
         "run": "crbench.commands.run:run",
         "list": "crbench.commands.listing:list_command",
         "datasets": "crbench.commands.datasets:datasets",
+        "train": "crbench.commands.train:train",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
