@@ -47,6 +47,7 @@ from .base import Detector
 __all__ = [
     "AttentionUNetDetector",
     "subtract_sky",
+    "predict_tiled_batched",
     "DeepCRDecam",
     "AttDeepCRDecam",
     "CosmicCoNNDecam",
@@ -105,6 +106,50 @@ def subtract_sky(image, *, meta):
     return image - np.float32(sky)
 
 
+def predict_tiled_batched(image, predict_batch, *, stamp, margin, multiple=1, batch_size=4):
+    """Batched equivalent of :func:`crbench.tiling.predict_tiled`.
+
+    Cuts the same overlapping stamps (same starts, same kept centres), but
+    hands them to ``predict_batch`` ``batch_size`` at a time, which runs
+    noticeably faster on CPU than one stamp per call.
+
+    Parameters
+    ----------
+    image : ndarray of float32, shape (ny, nx)
+    predict_batch : callable
+        Maps an array of stamps ``(n, sy, sx)`` to predictions of the same shape.
+    stamp, margin, multiple
+        As in :func:`crbench.tiling.predict_tiled`.
+    batch_size : int
+        Stamps per call.
+
+    Returns
+    -------
+    ndarray of float32, shape (ny, nx)
+    """
+    from ..tiling import pad_to_multiple, tile_starts
+
+    padded, (ny, nx) = pad_to_multiple(image, multiple=multiple, minimum=0)
+    py, px = padded.shape
+    stamp_y, stamp_x = min(stamp, py), min(stamp, px)
+    starts_y = tile_starts(py, stamp=stamp_y, margin=margin if stamp_y > 2 * margin else 0)
+    starts_x = tile_starts(px, stamp=stamp_x, margin=margin if stamp_x > 2 * margin else 0)
+    jobs = []
+    for iy, y0 in enumerate(starts_y):
+        keep_y = (0 if iy == 0 else margin, stamp_y if iy == len(starts_y) - 1 else stamp_y - margin)
+        for ix, x0 in enumerate(starts_x):
+            keep_x = (0 if ix == 0 else margin, stamp_x if ix == len(starts_x) - 1 else stamp_x - margin)
+            jobs.append((y0, x0, keep_y, keep_x))
+    output = np.empty((py, px), dtype=np.float32)
+    for first in range(0, len(jobs), batch_size):
+        chunk = jobs[first : first + batch_size]
+        stamps = np.stack([padded[y0 : y0 + stamp_y, x0 : x0 + stamp_x] for y0, x0, _, _ in chunk])
+        results = np.asarray(predict_batch(stamps), dtype=np.float32)
+        for (y0, x0, (ky0, ky1), (kx0, kx1)), result in zip(chunk, results):
+            output[y0 + ky0 : y0 + ky1, x0 + kx0 : x0 + kx1] = result[ky0:ky1, kx0:kx1]
+    return output[:ny, :nx]
+
+
 class AttentionUNetDetector(Detector):
     """Shared adapter of the four UNet-3-32 detectors (see the module docstring).
 
@@ -131,8 +176,9 @@ class AttentionUNetDetector(Detector):
     dilate_output = False
     input_units = "adu"
     default_threshold = 0.5
-    # margin 24 px covers the receptive field: tiled BatchNorm output equals whole-frame output (tested)
-    default_params = {"weights": None, "stamp": 256, "margin": 24}
+    # margin 24 px covers the receptive field: tiled BatchNorm output equals whole-frame output (tested);
+    # batch_size (stamps per forward pass) changes speed only, never the scores
+    default_params = {"weights": None, "stamp": 256, "margin": 24, "batch_size": 4}
     requires = ("torch",)
     install_hint = "pip install torch"
 
@@ -141,6 +187,8 @@ class AttentionUNetDetector(Detector):
         stamp, margin = self.params["stamp"], self.params["margin"]
         if not isinstance(stamp, int) or stamp < 8 or stamp % 4:
             raise InputError(f"{self.name}: stamp must be an integer multiple of 4 (>= 8), got {stamp!r}")
+        if not isinstance(self.params["batch_size"], int) or self.params["batch_size"] < 1:
+            raise InputError(f"{self.name}: batch_size must be a positive integer, got {self.params['batch_size']!r}")
         if not isinstance(margin, int) or margin < 0 or stamp <= 2 * margin:
             raise InputError(f"{self.name}: margin must be an integer in [0, stamp/2), got {margin!r}")
         self._model = None
@@ -186,15 +234,15 @@ class AttentionUNetDetector(Detector):
         return info
 
     # ------------------------------------------------------------------ inference
-    def predict_stamp(self, stamp):
-        """Return the model's probabilities for one 2-D stamp (sides multiples of 4)."""
+    def predict_stamps(self, stamps):
+        """Return the model's probabilities for stamps of shape ``(n, sy, sx)`` (sides multiples of 4)."""
         import torch
 
         with torch.inference_mode():
-            tensor = torch.from_numpy(np.ascontiguousarray(stamp, dtype=np.float32))[None, None]
+            tensor = torch.from_numpy(np.ascontiguousarray(stamps, dtype=np.float32))[:, None]
             tensor = tensor.to(self.device).contiguous(memory_format=torch.channels_last)
             output = self._model(tensor)
-        return output[0, 0].float().cpu().numpy()
+        return output[:, 0].float().cpu().numpy()
 
     def prepare(self, image, *, meta):
         """Return the sky-subtracted float32 image the network expects (ADU)."""
@@ -209,15 +257,14 @@ class AttentionUNetDetector(Detector):
     def detect(self, image, *, meta):
         if self._model is None:
             self.setup(device=self.device)
-        from ..tiling import predict_tiled
-
         prepared = self.prepare(image, meta=meta)
-        scores = predict_tiled(
+        scores = predict_tiled_batched(
             prepared,
-            self.predict_stamp,
+            self.predict_stamps,
             stamp=self.params["stamp"],
             margin=self.params["margin"],
             multiple=4,
+            batch_size=self.params["batch_size"],
         )
         return np.clip(scores, 0.0, 1.0).astype(np.float32, copy=False)
 

@@ -10,9 +10,10 @@ from scipy import ndimage
 
 from crbench.datasets import SampleMeta
 from crbench.detectors import get_detector_class
-from crbench.detectors.attention_unet import _resolve_device, subtract_sky
+from crbench.detectors.attention_unet import _resolve_device, predict_tiled_batched, subtract_sky
 from crbench.errors import InputError, MissingDependencyError
 from crbench.models import build_model, save_checkpoint
+from crbench.tiling import predict_tiled
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights" / "attention_decam_2022"
 NAMES = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn")
@@ -47,7 +48,7 @@ def test_registered_with_metadata(name):
     assert detector.name == name
     assert detector.output_kind == "score" and detector.dilate_output is False
     assert detector.input_units == "adu"
-    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": 256, "margin": 24}
+    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": 256, "margin": 24, "batch_size": 4}
     assert detector.training_datasets == ("decam",)
     assert "Bhavanam" in detector.citation
 
@@ -57,7 +58,7 @@ def test_stamp_changes_params_hash():
     assert cls(stamp=512).params_hash != cls().params_hash
 
 
-@pytest.mark.parametrize("params", [{"stamp": 250}, {"stamp": 64, "margin": 32}, {"margin": -1}])
+@pytest.mark.parametrize("params", [{"stamp": 250}, {"stamp": 64, "margin": 32}, {"margin": -1}, {"batch_size": 0}])
 def test_bad_stamp_parameters(params):
     with pytest.raises(InputError):
         get_detector_class("deepcr")(**params)
@@ -155,3 +156,28 @@ def test_foreign_state_dict_claims_no_family(tmp_path):
     path = tmp_path / "plain.pth"
     torch.save(build_model("deepcr").state_dict(), path)
     assert get_detector_class("deepcr")(weights=str(path)).training_datasets == ()
+
+
+@pytest.mark.parametrize("shape", [(70, 90), (300, 517), (64, 64)])
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_batched_tiling_equals_reference_tiling(shape, batch_size):
+    image = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+
+    def mark(stamp):
+        # position-dependent output exposes any misplaced stamp
+        return stamp * 2.0 + stamp.shape[0]
+
+    expected = predict_tiled(image, mark, stamp=64, margin=8, multiple=4)
+    got = predict_tiled_batched(image, lambda stamps: np.stack([mark(s) for s in stamps]), stamp=64, margin=8,
+                                multiple=4, batch_size=batch_size)  # fmt: skip
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_batch_size_does_not_change_scores(published):
+    image = make_frame((200, 300), seed=8)
+    one = get_detector_class("att_cosmic_conn")(batch_size=1)
+    many = get_detector_class("att_cosmic_conn")(batch_size=6)
+    one.setup()
+    many.setup()
+    # identical up to float rounding (convolution kernels differ with the batch size)
+    np.testing.assert_allclose(one.detect(image, meta=META), many.detect(image, meta=META), atol=1e-4)
