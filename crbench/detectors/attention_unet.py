@@ -178,7 +178,7 @@ class AttentionUNetDetector(Detector):
     default_threshold = 0.5
     # margin 24 px covers the receptive field: tiled BatchNorm output equals whole-frame output (tested);
     # batch_size (stamps per forward pass) changes speed only, never the scores
-    default_params = {"weights": None, "stamp": 256, "margin": 24, "batch_size": 4}
+    default_params = {"weights": None, "stamp": 256, "margin": 24, "batch_size": 16}
     requires = ("torch",)
     install_hint = "pip install torch"
 
