@@ -53,12 +53,18 @@ def test_registered_with_metadata(name):
     assert "Bhavanam" in detector.citation
 
 
+def test_command_line_strings_are_accepted():
+    assert get_detector_class("deepcr")(stamp="512", margin="16").params["stamp"] == 512
+
+
 def test_stamp_changes_params_hash():
     cls = get_detector_class("att_cosmic_conn")
     assert cls(stamp=512).params_hash != cls().params_hash
 
 
-@pytest.mark.parametrize("params", [{"stamp": 250}, {"stamp": 64, "margin": 32}, {"margin": -1}, {"batch_size": 0}])
+@pytest.mark.parametrize(
+    "params", [{"stamp": 250}, {"stamp": 64, "margin": 32}, {"margin": -1}, {"batch_size": 0}, {"stamp": "big"}]
+)
 def test_bad_stamp_parameters(params):
     with pytest.raises(InputError):
         get_detector_class("deepcr")(**params)
