@@ -41,6 +41,7 @@ class LazyGroup(click.Group):
         "check": "crbench.commands.check:check",
         "bench": "crbench.commands.bench:bench",
         "mock-run": "crbench.commands.mock_run:mock_run",
+        "train": "crbench.commands.train:train",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

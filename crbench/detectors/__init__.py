@@ -23,6 +23,11 @@ BUILTIN_DETECTORS = {
     "cosmic_conn_nres": "crbench.detectors.cosmic_conn_adapter:CosmicCoNNNRES",
     "deepcr_pretrained": "crbench.detectors.deepcr_adapter:DeepCRPretrained",
     "maximask": "crbench.detectors.maximask_adapter:MaxiMask",
+    # UNet-3-32 family of Bhavanam et al. 2022 (published DECam weights or crbench-trained)
+    "deepcr": "crbench.detectors.attention_unet:DeepCRDecam",
+    "att_deepcr": "crbench.detectors.attention_unet:AttDeepCRDecam",
+    "cosmic_conn": "crbench.detectors.attention_unet:CosmicCoNNDecam",
+    "att_cosmic_conn": "crbench.detectors.attention_unet:AttCosmicCoNNDecam",
 }
 
 DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS)

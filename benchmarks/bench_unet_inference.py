@@ -1,0 +1,117 @@
+"""CPU time per megapixel: crbench's DECam UNet-3-32 detectors vs upstream cosmic-conn.
+
+Runs, in one process and on the same seeded 2048 x 2048 frame:
+
+- crbench ``att_cosmic_conn`` (published weights, 256 px stamps, default margin)
+  and optionally the other three detectors of the family;
+- the upstream ``cosmic_conn`` package's ``detect_cr`` with its
+  ``ground_imaging`` model, with its default stamp size and with 256 px stamps.
+
+Each configuration is timed ``--repeats`` times (repeats interleaved across
+configurations) after one warm-up call; the
+best CPU time (process time, all threads) and wall time are reported in
+seconds per megapixel, with the ratio crbench / cosmic-conn (< 1 = crbench is
+faster). Run from the repository root:
+
+    CRBENCH_WEIGHTS_DIR=../shared/weights/attention_decam_2022 \\
+        python benchmarks/bench_unet_inference.py [--all] [--repeats 2] [--size 2048]
+"""
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crbench.datasets import SampleMeta  # noqa: E402
+from crbench.detectors import get_detector_class  # noqa: E402
+
+
+def make_frame(size, *, seed=0):
+    """A sky-subtracted frame in ADU: noise, stars and cosmic-ray tracks."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(0.0, 8.0, (size, size))
+    yy, xx = np.mgrid[0:size, 0:size]
+    for _ in range(size // 16):
+        y0, x0, flux = rng.uniform(0, size), rng.uniform(0, size), 10 ** rng.uniform(3, 5)
+        window = np.s_[max(0, int(y0) - 8) : int(y0) + 9, max(0, int(x0) - 8) : int(x0) + 9]
+        image[window] += flux / (2 * np.pi * 2.0**2) * np.exp(
+            -((yy[window] - y0) ** 2 + (xx[window] - x0) ** 2) / (2 * 2.0**2)
+        )
+    for _ in range(size * size // 2000):
+        y, x = int(rng.integers(0, size - 4)), int(rng.integers(0, size - 4))
+        image[y, x : x + int(rng.integers(1, 4))] += rng.uniform(200, 3000)
+    return image.astype(np.float32)
+
+
+def time_call(function, *, repeats):
+    """Return (best CPU seconds, best wall seconds) of ``function()`` over ``repeats`` calls."""
+    cpu, wall = [], []
+    for _ in range(repeats):
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        function()
+        cpu.append(time.process_time() - cpu_start)
+        wall.append(time.perf_counter() - wall_start)
+    return min(cpu), min(wall)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--all", action="store_true", help="also time deepcr, att_deepcr and cosmic_conn")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    image = make_frame(args.size)
+    megapixels = image.size / 1e6
+    meta = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
+    configurations = []  # (label, callable)
+
+    names = ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])
+    for name in names:
+        detector = get_detector_class(name)()
+        detector.setup(device="cpu")
+        label = f"crbench {name} (stamp {detector.params['stamp']}, margin {detector.params['margin']})"
+        configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
+
+    logging.disable(logging.WARNING)
+    from cosmic_conn import init_model
+
+    upstream = init_model("ground_imaging")
+
+    def upstream_call(crop):
+        upstream.opt.crop = crop
+        return upstream.detect_cr(image)
+
+    for crop in (upstream.opt.crop, 256):
+        configurations.append(
+            (f"cosmic-conn detect_cr ground_imaging (crop {crop})", lambda crop=crop: upstream_call(crop))
+        )
+
+    # warm up, then interleave the repeats so that load changes on a shared machine hit all alike
+    for _, function in configurations:
+        function()
+    timings = {label: [] for label, _ in configurations}
+    for _ in range(args.repeats):
+        for label, function in configurations:
+            timings[label].append(time_call(function, repeats=1))
+    rows = [(label, min(t[0] for t in runs), min(t[1] for t in runs)) for label, runs in timings.items()]
+
+    print(f"frame {args.size}x{args.size} ({megapixels:.2f} MP), torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, best of {args.repeats}")  # fmt: skip
+    print(f"{'configuration':62s} {'CPU s/MP':>9s} {'wall s/MP':>10s}")
+    for label, cpu, wall in rows:
+        print(f"{label:62s} {cpu / megapixels:9.2f} {wall / megapixels:10.2f}")
+    ours = rows[0][1]
+    for label, cpu, _ in rows[len(names) :]:
+        print(f"ratio att_cosmic_conn / [{label}] (CPU time): {ours / cpu:.2f}")
+
+
+if __name__ == "__main__":
+    main()

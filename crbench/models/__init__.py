@@ -1,0 +1,26 @@
+"""Neural-network architectures and checkpoint I/O (imports torch)."""
+
+from .checkpoints import (
+    CHECKPOINT_FORMAT,
+    MODEL_CONFIGS,
+    build_model,
+    load_model,
+    load_state_dict_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from .unet import AttentionGate, ConvBlock, UNet3, unique_parameter_count
+
+__all__ = [
+    "AttentionGate",
+    "CHECKPOINT_FORMAT",
+    "ConvBlock",
+    "MODEL_CONFIGS",
+    "UNet3",
+    "build_model",
+    "load_model",
+    "load_state_dict_strict",
+    "read_checkpoint",
+    "save_checkpoint",
+    "unique_parameter_count",
+]

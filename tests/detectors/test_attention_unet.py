@@ -1,0 +1,189 @@
+"""The four DECam UNet-3-32 detectors: metadata, input conversion, tiling."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from crbench.datasets import SampleMeta
+from crbench.detectors import get_detector_class
+from crbench.detectors.attention_unet import _resolve_device, predict_tiled_batched, subtract_sky
+from crbench.errors import InputError, MissingDependencyError
+from crbench.models import build_model, save_checkpoint
+from crbench.tiling import predict_tiled
+
+SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights" / "attention_decam_2022"
+NAMES = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn")
+META = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=40000.0, sky_subtracted=True)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    if not SHARED_WEIGHTS.is_dir():
+        pytest.skip(f"published DECam weights not found at {SHARED_WEIGHTS} (shared/ beside the repository)")
+    monkeypatch.setenv("CRBENCH_WEIGHTS_DIR", str(SHARED_WEIGHTS))
+
+
+def make_frame(shape, *, seed):
+    """Sky-subtracted noise in ADU (sigma 8, as a 90 s DECam exposure) with short cosmic-ray tracks."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(0.0, 8.0, shape)
+    for _ in range(shape[0] * shape[1] // 800):
+        y, x = int(rng.integers(2, shape[0] - 6)), int(rng.integers(2, shape[1] - 6))
+        length = int(rng.integers(2, 5))
+        if rng.integers(0, 2):
+            image[y, x : x + length] += rng.uniform(300, 3000)
+        else:
+            image[y : y + length, x] += rng.uniform(300, 3000)
+    return image.astype(np.float32)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_registered_with_metadata(name):
+    cls = get_detector_class(name)
+    detector = cls()
+    assert detector.name == name
+    assert detector.output_kind == "score" and detector.dilate_output is False
+    assert detector.input_units == "adu"
+    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": 256, "margin": 24, "batch_size": 16}
+    assert detector.training_datasets == ("decam",)
+    assert "Bhavanam" in detector.citation
+
+
+def test_command_line_strings_are_accepted():
+    assert get_detector_class("deepcr")(stamp="512", margin="16").params["stamp"] == 512
+
+
+def test_stamp_changes_params_hash():
+    cls = get_detector_class("att_cosmic_conn")
+    assert cls(stamp=512).params_hash != cls().params_hash
+
+
+@pytest.mark.parametrize(
+    "params", [{"stamp": 250}, {"stamp": 64, "margin": 32}, {"margin": -1}, {"batch_size": 0}, {"stamp": "big"}]
+)
+def test_bad_stamp_parameters(params):
+    with pytest.raises(InputError):
+        get_detector_class("deepcr")(**params)
+
+
+def test_subtract_sky():
+    image = np.full((8, 8), 105.0, dtype=np.float32)
+    meta = dataclasses.replace(META, sky_subtracted=False, sky_level=100.0)
+    np.testing.assert_allclose(subtract_sky(image, meta=meta), 5.0)
+    np.testing.assert_allclose(subtract_sky(image, meta=META), 105.0)
+    noisy = np.random.default_rng(0).normal(50.0, 2.0, (64, 64)).astype(np.float32)
+    estimated = subtract_sky(noisy, meta=dataclasses.replace(META, sky_subtracted=False, sky_level=None))
+    assert abs(float(np.median(estimated))) < 0.2
+
+
+def test_resolve_device():
+    assert _resolve_device("cpu") == "cpu"
+    assert _resolve_device("auto") in ("cpu", "cuda")
+    with pytest.raises(InputError):
+        _resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(MissingDependencyError, match="--device cpu"):
+            _resolve_device("cuda")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_detect_published(name, published):
+    detector = get_detector_class(name)()
+    detector.setup(device="cpu")
+    image = make_frame((100, 132), seed=3)  # not a multiple of 4: padded internally
+    scores = detector.detect(image, meta=META)
+    assert scores.shape == image.shape and scores.dtype == np.float32
+    assert 0.0 <= float(scores.min()) and float(scores.max()) <= 1.0
+    hot = image > 200
+    far = ~ndimage.binary_dilation(hot, structure=np.ones((5, 5), bool))
+    # the published models find most injected tracks and flag almost nothing away from them
+    assert float((scores[hot] > 0.5).mean()) > 0.5
+    assert float((scores[far] > 0.5).mean()) < 0.002
+    info = detector.info()
+    assert len(info["weights_sha256"]) == 64 and info["params"]["stamp"] == 256
+
+
+def test_sky_handling_is_equivalent(published):
+    detector = get_detector_class("cosmic_conn")()
+    detector.setup()
+    image = make_frame((64, 64), seed=5)
+    with_sky = detector.detect(image + 250.0, meta=dataclasses.replace(META, sky_subtracted=False, sky_level=250.0))
+    np.testing.assert_allclose(with_sky, detector.detect(image, meta=META), atol=1e-5)
+
+
+def test_wrong_units_are_refused(published):
+    detector = get_detector_class("deepcr")()
+    detector.setup()
+    with pytest.raises(InputError, match="adu"):
+        detector.detect(np.zeros((16, 16), np.float32), meta=dataclasses.replace(META, units="electron"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["deepcr", "att_deepcr"])
+def test_tiled_equals_whole_frame_for_batchnorm(name, published):
+    image = make_frame((1024, 1024), seed=11)
+    tiled = get_detector_class(name)()
+    whole = get_detector_class(name)(stamp=1024)
+    tiled.setup()
+    whole.setup()
+    difference = np.abs(tiled.detect(image, meta=META) - whole.detect(image, meta=META))
+    assert float(difference.max()) <= 1e-4
+
+
+def test_groupnorm_output_depends_on_stamp(published):
+    # documented behaviour: GroupNorm statistics are per stamp, so the stamp size matters
+    image = make_frame((256, 256), seed=13)
+    small = get_detector_class("att_cosmic_conn")(stamp=128)
+    large = get_detector_class("att_cosmic_conn")(stamp=256)
+    small.setup()
+    large.setup()
+    assert float(np.abs(small.detect(image, meta=META) - large.detect(image, meta=META)).max()) > 1e-3
+
+
+def test_custom_weights_carry_their_training_family(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pth", build_model("att_cosmic_conn"), name="att_cosmic_conn",
+                           dataset_family="tiny")  # fmt: skip
+    detector = get_detector_class("att_cosmic_conn")(weights=str(path))
+    assert detector.training_datasets == ("tiny",)
+    detector.setup()
+    scores = detector.detect(make_frame((40, 40), seed=1), meta=META)
+    assert scores.shape == (40, 40)
+    info = detector.info()
+    assert info["training_datasets"] == ["tiny"] and info["checkpoint"]["dataset_family"] == "tiny"
+    with pytest.raises(InputError, match="trained as 'att_cosmic_conn'"):
+        get_detector_class("deepcr")(weights=str(path)).setup()
+
+
+def test_foreign_state_dict_claims_no_family(tmp_path):
+    path = tmp_path / "plain.pth"
+    torch.save(build_model("deepcr").state_dict(), path)
+    assert get_detector_class("deepcr")(weights=str(path)).training_datasets == ()
+
+
+@pytest.mark.parametrize("shape", [(70, 90), (300, 517), (64, 64)])
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_batched_tiling_equals_reference_tiling(shape, batch_size):
+    image = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+
+    def mark(stamp):
+        # position-dependent output exposes any misplaced stamp
+        return stamp * 2.0 + stamp.shape[0]
+
+    expected = predict_tiled(image, mark, stamp=64, margin=8, multiple=4)
+    got = predict_tiled_batched(image, lambda stamps: np.stack([mark(s) for s in stamps]), stamp=64, margin=8,
+                                multiple=4, batch_size=batch_size)  # fmt: skip
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_batch_size_does_not_change_scores(published):
+    image = make_frame((200, 300), seed=8)
+    one = get_detector_class("att_cosmic_conn")(batch_size=1)
+    many = get_detector_class("att_cosmic_conn")(batch_size=6)
+    one.setup()
+    many.setup()
+    # identical up to float rounding (convolution kernels differ with the batch size)
+    np.testing.assert_allclose(one.detect(image, meta=META), many.detect(image, meta=META), atol=1e-4)
