@@ -91,9 +91,15 @@ def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, expo
     noise_sigma = np.sqrt(sky_mean + profile.read_noise_e**2)
 
     expected = scene.sky + scene.sources + profile.dark_e_per_s * exposure_time
+    # what calibration subtracts: the mean dark plus each hot pixel's and warm column's master-dark level
+    master_dark = np.full(shape, profile.dark_e_per_s * exposure_time)
     classes = np.zeros(shape, dtype=np.uint8)
-    n_hot = add_hot_pixels(expected, classes, fraction=profile.hot_pixel_fraction, exposure_time=exposure_time, rng=rng)
-    n_bad_columns = add_bad_columns(expected, classes, per_1000=profile.bad_columns_per_1000, rng=rng)
+    n_hot = add_hot_pixels(
+        expected, master_dark, classes, fraction=profile.hot_pixel_fraction, exposure_time=exposure_time, rng=rng
+    )
+    n_bad_columns = add_bad_columns(
+        expected, master_dark, classes, per_1000=profile.bad_columns_per_1000, noise_sigma=noise_sigma, rng=rng
+    )
     has_satellite = bool(rng.random() < profile.satellite_probability)
     if has_satellite:
         add_satellite_trail(expected, classes, psf_fwhm_px=scene.psf.fwhm_px, noise_sigma=noise_sigma, rng=rng)
@@ -109,6 +115,7 @@ def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, expo
     ignore = ignore_mask(saturated, border=border)
     objects = cr_objects(truth, cosmic_rays.charge, cosmic_rays.kind_charge)
 
+    electrons -= master_dark  # dark calibration, as in the reduced frames of both real data sets
     to_units = 1.0 / profile.gain_e_per_adu if profile.units == "adu" else 1.0
     if profile.sky_subtracted:
         electrons = electrons - scene.sky

@@ -125,7 +125,7 @@ class InstrumentProfile:
     cosmic_rays: CosmicRayModel
     dark_e_per_s: float = 0.0
     seeing_sigma_ln: float = 0.2
-    sharp_psf_fraction: float = 0.15
+    sharp_psf_fraction: float = 0.08
     sharp_fwhm_px: tuple = (1.5, 2.5)
     moffat_beta_range: tuple = (2.5, 4.765)
     star_density_at_20: float = 0.3
@@ -180,7 +180,7 @@ DECAM = InstrumentProfile(
         spot_charge_median_e=40000.0,
         spot_charge_sigma_ln=0.8,
     ),
-    bright_star_probability=0.15,
+    bright_star_probability=0.05,
     bad_columns_per_1000=0.5,
     satellite_probability=0.02,
     sources={

@@ -33,14 +33,25 @@ def test_bleed_conserves_charge_along_the_column():
 def test_hot_pixels_bad_columns_and_satellite():
     rng = np.random.default_rng(1)
     expected = np.full((500, 400), 300.0)
+    master = np.zeros(expected.shape)
     classes = np.zeros(expected.shape, dtype=np.uint8)
-    n_hot = add_hot_pixels(expected, classes, fraction=5e-4, exposure_time=100.0, rng=rng)
+    n_hot = add_hot_pixels(expected, master, classes, fraction=5e-4, exposure_time=100.0, rng=rng,
+                           unstable_fraction=0.2)
     assert n_hot == pytest.approx(100, abs=35)
-    assert (classes == CODE["hot_pixel"]).sum() == n_hot
-    assert (expected[classes == CODE["hot_pixel"]] > 300).all()
-    n_columns = add_bad_columns(expected, classes, per_1000=10.0, rng=rng)
+    hot = classes == CODE["hot_pixel"]
+    assert hot.sum() == n_hot
+    assert (expected[hot] > 300).all()
+    # calibration removes the dark of stable hot pixels exactly and only part of it for unstable ones
+    residual = expected[hot] - 300.0 - master[hot]
+    assert np.mean(np.abs(residual) < 1e-6) == pytest.approx(0.8, abs=0.12)
+    assert (residual > -1e-6).all() and (residual <= expected[hot] - 300.0).all()
+    assert (master[~hot] == 0).all()
+    n_columns = add_bad_columns(expected, master, classes, per_1000=10.0, noise_sigma=20.0, rng=rng)
     assert n_columns > 0
-    assert (classes == CODE["bad_column"]).any()
+    column = classes == CODE["bad_column"]
+    assert column.any()
+    offset = expected[column] - 300.0 - master[column]
+    assert (offset > 0).all() and (offset < 0.3 * (expected[column] - 300.0) + 1e-9).all()
     add_satellite_trail(expected, classes, psf_fwhm_px=3.0, noise_sigma=20.0, rng=rng)
     assert (classes == CODE["satellite_trail"]).sum() > 100
 
