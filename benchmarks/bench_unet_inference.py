@@ -64,6 +64,7 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--all", action="store_true", help="also time deepcr, att_deepcr and cosmic_conn")
+    parser.add_argument("--margins", nargs="+", type=int, default=[24], help="stamp margins to time for crbench")
     args = parser.parse_args(argv)
 
     import torch
@@ -75,10 +76,11 @@ def main(argv=None):
 
     names = ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])
     for name in names:
-        detector = get_detector_class(name)()
-        detector.setup(device="cpu")
-        label = f"crbench {name} (stamp {detector.params['stamp']}, margin {detector.params['margin']})"
-        configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
+        for margin in args.margins:
+            detector = get_detector_class(name)(margin=margin)
+            detector.setup(device="cpu")
+            label = f"crbench {name} (stamp {detector.params['stamp']}, margin {margin})"
+            configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
 
     logging.disable(logging.WARNING)
     from cosmic_conn import init_model
@@ -109,7 +111,7 @@ def main(argv=None):
     for label, cpu, wall in rows:
         print(f"{label:62s} {cpu / megapixels:9.2f} {wall / megapixels:10.2f}")
     ours = rows[0][1]
-    for label, cpu, _ in rows[len(names) :]:
+    for label, cpu, _ in rows[len(names) * len(args.margins) :]:
         print(f"ratio att_cosmic_conn / [{label}] (CPU time): {ours / cpu:.2f}")
 
 

@@ -27,12 +27,14 @@ _LOSSES = ("bce", "median_bce", "dice_bce")
               help="median_bce: fraction of the epochs over which the weight floor rises to 1.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many samples per split.")
+@click.option("--max-val-stamps", type=click.IntRange(min=0), default=64, show_default=True,
+              help="Validate on at most this many stamps of the val split (0 = all).")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Checkpoint path [<model>_<dataset>.pth]; the record goes next to it as .json.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(model_name, dataset_name, size, data_dir, epochs, batch_size, stamp, stamps_per_epoch, loss,
-          learning_rate, alpha_ramp, seed, limit, device, out, quiet):  # fmt: skip
+          learning_rate, alpha_ramp, seed, limit, max_val_stamps, device, out, quiet):  # fmt: skip
     """Train MODEL on DATASET's train split, validating on its val split.
 
     Writes a checkpoint loadable as a detector
@@ -47,7 +49,7 @@ def train(model_name, dataset_name, size, data_dir, epochs, batch_size, stamp, s
         config = TrainingConfig(
             model=model_name, dataset=dataset_name, dataset_size=size, epochs=epochs, batch_size=batch_size,
             stamp=stamp, stamps_per_epoch=stamps_per_epoch, loss=loss, learning_rate=learning_rate, seed=seed,
-            alpha_ramp_fraction=alpha_ramp, limit=limit,
+            alpha_ramp_fraction=alpha_ramp, limit=limit, max_val_stamps=max_val_stamps or None,
         )  # fmt: skip
     except ValueError as err:
         raise click.UsageError(str(err)) from err

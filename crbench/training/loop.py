@@ -66,6 +66,9 @@ class TrainingConfig:
     train_split, val_split : str
     limit : int or None
         Use at most this many samples per split (quick runs).
+    max_val_stamps : int or None
+        Validate on at most this many grid stamps of the val split, evenly
+        spaced over the grid (None = all); keeps validation affordable on CPU.
     """
 
     model: str
@@ -82,6 +85,7 @@ class TrainingConfig:
     train_split: str = "train"
     val_split: str = "val"
     limit: int | None = None
+    max_val_stamps: int | None = 64
 
     def __post_init__(self):
         if self.model not in MODEL_CONFIGS:
@@ -172,6 +176,10 @@ def train_model(config, dataset, *, out, device="cpu", progress=False, command=N
         train_images, stamp=config.stamp, n_stamps=stamps_per_epoch, seed=config.seed, sky_range=SKY_AUGMENTATION_RANGE
     )
     val_stamps = grid_stamps(val_images, stamp=config.stamp)
+    n_grid = len(val_stamps[0])
+    if config.max_val_stamps and n_grid > config.max_val_stamps:
+        chosen = torch.from_numpy(np.linspace(0, n_grid - 1, config.max_val_stamps).round().astype(np.int64))
+        val_stamps = tuple(column[chosen] for column in val_stamps)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
@@ -274,6 +282,7 @@ def train_model(config, dataset, *, out, device="cpu", progress=False, command=N
             "n_train_images": len(train_images),
             "n_val_images": len(val_images),
             "n_val_stamps": int(len(val_stamps[0])),
+            "n_val_grid_stamps": int(n_grid),
         },
         "history": history,
         "best_epoch": best["epoch"],
@@ -313,6 +322,7 @@ def default_command(config, out, device):
         parts += ["--stamps-per-epoch", str(config.stamps_per_epoch)]
     if config.limit:
         parts += ["--limit", str(config.limit)]
+    parts += ["--max-val-stamps", str(config.max_val_stamps or 0)]
     if config.loss == "median_bce":
         parts += ["--alpha-ramp", repr(config.alpha_ramp_fraction)]
     return shlex.join(parts)

@@ -20,7 +20,7 @@ def test_train_command_writes_loadable_checkpoint_and_record(tmp_path):
     result = CliRunner().invoke(
         main,
         ["train", "--model", "deepcr", "--dataset", "tiny", "--epochs", "5", "--batch-size", "4", "--stamp", "32",
-         "--stamps-per-epoch", "16", "--device", "cpu", "--out", str(out), "--quiet"],
+         "--stamps-per-epoch", "16", "--max-val-stamps", "3", "--device", "cpu", "--out", str(out), "--quiet"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     record = json.loads(out.with_suffix(".json").read_text())
@@ -30,6 +30,7 @@ def test_train_command_writes_loadable_checkpoint_and_record(tmp_path):
     assert record["checkpoint"]["sha256"] == file_sha256(out)
     assert record["command"].startswith("crbench train --model deepcr --dataset tiny")
     assert record["batch_norm_phase0_epochs"] == 2
+    assert record["dataset"]["n_val_stamps"] == 3 and record["dataset"]["n_val_grid_stamps"] == 24
     frozen = [entry["batch_norm_frozen"] for entry in record["history"]]
     assert frozen == [False, False, True, True, True]
     assert {"train_loss", "val_loss", "val_dice", "train_dice", "seconds"} <= set(record["history"][0])
