@@ -41,7 +41,7 @@ def train(model_name, dataset_name, size, data_dir, epochs, batch_size, stamp, s
     (--detector MODEL --detector-args weights=OUT) and a JSON training record.
     """
     from ..datasets import get_dataset_class
-    from ..detectors.attention_unet import _resolve_device
+    from ..device import resolve_device
     from ..errors import CRBenchError
     from ..training import TrainingConfig, default_command, record_path_for, train_model
 
@@ -56,7 +56,7 @@ def train(model_name, dataset_name, size, data_dir, epochs, batch_size, stamp, s
     try:
         dataset = get_dataset_class(dataset_name)(size=size, data_dir=data_dir)
         dataset.check_available()
-        resolved_device = _resolve_device(device)
+        resolved_device = resolve_device(device)
     except CRBenchError as err:
         raise click.ClickException(str(err)) from err
     out_path = Path(out) if out else Path(f"{model_name}_{dataset_name}.pth")

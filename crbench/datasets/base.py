@@ -20,7 +20,6 @@ import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 

@@ -41,7 +41,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..errors import InputError, MissingDependencyError
+from ..device import resolve_device
+from ..errors import InputError
 from .base import Detector
 
 __all__ = [
@@ -60,24 +61,6 @@ _CITATION = (
     "(arXiv:2207.10411)"
 )
 _PUBLISHED_FAMILY = ("decam",)
-
-
-def _resolve_device(device):
-    """Resolve ``"auto"``/``"cpu"``/``"cuda"`` to an available torch device name.
-
-    Private stand-in until crbench has one shared device helper.
-    """
-    import torch
-
-    if device not in ("auto", "cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise InputError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'auto'")
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise MissingDependencyError(
-            f"device {device!r} requested but torch reports no CUDA device; use --device cpu or auto"
-        )
-    return str(device)
 
 
 def _background_level(image):
@@ -230,7 +213,7 @@ class AttentionUNetDetector(Detector):
         from ..models.checkpoints import load_model
         from ..weights import file_sha256, weights_path
 
-        self.device = _resolve_device(device)
+        self.device = resolve_device(device)
         if self.params["weights"] is None:
             self._weights_file = weights_path(self.model_name)
         else:

@@ -14,7 +14,7 @@ import abc
 import hashlib
 import importlib.util
 import json
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 

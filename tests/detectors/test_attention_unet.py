@@ -10,8 +10,8 @@ from scipy import ndimage
 
 from crbench.datasets import SampleMeta
 from crbench.detectors import get_detector_class
-from crbench.detectors.attention_unet import _resolve_device, predict_tiled_batched, subtract_sky
-from crbench.errors import InputError, MissingDependencyError
+from crbench.detectors.attention_unet import predict_tiled_batched, subtract_sky
+from crbench.errors import InputError
 from crbench.models import build_model, save_checkpoint
 from crbench.tiling import predict_tiled
 
@@ -78,16 +78,6 @@ def test_subtract_sky():
     noisy = np.random.default_rng(0).normal(50.0, 2.0, (64, 64)).astype(np.float32)
     estimated = subtract_sky(noisy, meta=dataclasses.replace(META, sky_subtracted=False, sky_level=None))
     assert abs(float(np.median(estimated))) < 0.2
-
-
-def test_resolve_device():
-    assert _resolve_device("cpu") == "cpu"
-    assert _resolve_device("auto") in ("cpu", "cuda")
-    with pytest.raises(InputError):
-        _resolve_device("tpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(MissingDependencyError, match="--device cpu"):
-            _resolve_device("cuda")
 
 
 @pytest.mark.parametrize("name", NAMES)
