@@ -17,8 +17,9 @@ into stamps, to avoid three quirks of upstream ``detect_cr``:
   Defaults ``stamp=1056`` (largest side) and ``margin=16``: a 4096 x 2048
   DECam CCD becomes 4 x 2 stamps of 1056 x 1040 px, 4.8 % more pixels than
   upstream's eight 1024-px stamps, and a 2048-px side two stamps of 1040.
-  (With ``margin=16`` no pixel of a 320-px test frame cut into 128-px stamps
-  changes its decision at 0.5 against a whole-frame prediction.)
+  (On a 320-px test frame cut into 128-px stamps, one pixel changes its
+  decision at 0.5 against a whole-frame prediction with ``margin=16``, and 11
+  with upstream's non-overlapping tiles.)
 
 Each stamp is median-subtracted and passed through the network exactly as
 upstream ``clean_large`` does (``crop -= crop.median()``; ``model(crop)``).
