@@ -129,7 +129,13 @@ def peak_rss_bytes():
     """Return the peak resident set size of this process so far, in bytes."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports kilobytes, macOS bytes
-    return int(peak if sys.platform == "darwin" else peak * 1024)
+    peak = int(peak if sys.platform == "darwin" else peak * 1024)
+    # Linux updates its high-water mark lazily (when memory is released), so
+    # the current RSS can be above it for a while
+    try:
+        return max(peak, current_rss_bytes())
+    except ImportError:
+        return peak
 
 
 def current_rss_bytes():

@@ -89,7 +89,7 @@ def test_overlapping_stamps_avoid_seam_false_positives(detector):
 
     sample = scene((320, 320), seed=5, n_crs=80)
     whole = detector.detect(sample.image, meta=sample.meta)  # one 320-px stamp: no seams
-    tiled = CosmicCoNNPretrained(stamp=128, margin=32)
+    tiled = CosmicCoNNPretrained(stamp=128, margin=16)
     tiled.model = detector.model
     overlapping = tiled.detect(sample.image, meta=sample.meta)
     with torch.no_grad():
