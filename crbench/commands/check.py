@@ -56,7 +56,8 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
                 keys = select_entries(sorted(entries), patterns)
                 if not keys:
                     raise InputError(f"no baseline entry matches {list(patterns)}; entries are: {', '.join(sorted(entries))}")
-                jobs = [Job(entries[key]["detector"], entries[key]["dataset"], entries[key]["size"], entries[key]["split"])
+                jobs = [Job(entries[key]["detector"], entries[key]["dataset"], entries[key]["size"], entries[key]["split"],
+                            params=entries[key].get("params"))
                         for key in keys]
                 results_dir = Path(results) if results else Path(scratch)
                 results_dir.mkdir(parents=True, exist_ok=True)

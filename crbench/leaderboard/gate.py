@@ -126,6 +126,8 @@ def baseline_entry(record):
         "metric_spec_version": str(record.get("metric_spec_version")),
         "detector_version": str(detector.get("version")),
         "params_hash": detector.get("params_hash"),
+        # exact parameters, so that `crbench check --rerun` reproduces this entry
+        "params": detector.get("params"),
         "status": record.get("status"),
         "created": record.get("created"),
         "metrics": {
