@@ -113,7 +113,11 @@ def main(names, shape, repeats, seed):
         adapters = {}
         for label, params in _variants(name).items():
             adapter = detector_cls(**params)
-            adapter.setup(device="cpu")
+            if adapters and hasattr(adapter, "model"):
+                # one network for every variant and the direct call: only the tiling differs
+                adapter.model = next(iter(adapters.values())).model
+            else:
+                adapter.setup(device="cpu")
             adapters[label] = adapter
         first = next(iter(adapters.values()))
         candidates = {label: (lambda a=adapter: a.detect(image, meta=meta)) for label, adapter in adapters.items()}
