@@ -1,11 +1,40 @@
-"""Shared pytest fixtures: every test gets its own crbench cache directory."""
+"""Shared pytest fixtures.
+
+Every test gets its own crbench cache directory, and the published DECam
+U-Net weights are taken from the verified copy in ``shared/`` beside the
+repository (``CRBENCH_WEIGHTS_DIR``), since tests never download.
+"""
+
+import os
+from pathlib import Path
 
 import pytest
+
+SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "attention_decam_2022"
+PUBLISHED_UNETS = frozenset({"deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn"})
+
+
+def published_weights_dir():
+    """Return the folder holding the published weights, or None when absent."""
+    configured = os.environ.get("CRBENCH_WEIGHTS_DIR")
+    if configured and Path(configured).is_dir():
+        return Path(configured)
+    return SHARED_WEIGHTS if SHARED_WEIGHTS.is_dir() else None
 
 
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path, monkeypatch):
-    """Point ``$CRBENCH_CACHE`` at a per-test temporary directory."""
+    """Point ``$CRBENCH_CACHE`` at a per-test directory and seed the weights folder."""
     cache = tmp_path / "crbench-cache"
     monkeypatch.setenv("CRBENCH_CACHE", str(cache))
+    weights = published_weights_dir()
+    if weights is not None:
+        monkeypatch.setenv("CRBENCH_WEIGHTS_DIR", str(weights))
     return cache
+
+
+@pytest.fixture
+def requires_published_weights():
+    """Skip a test that needs the published DECam weights when they are not beside the repo."""
+    if published_weights_dir() is None:
+        pytest.skip(f"published DECam weights not found at {SHARED_WEIGHTS} (shared/ beside the repository)")

@@ -6,6 +6,7 @@ import pytest
 from crbench.detectors import BUILTIN_DETECTORS
 from crbench.detectors.base import Detector
 from crbench.detectors.doubles import ConstantDetector, OracleDetector
+from tests.conftest import PUBLISHED_UNETS
 from crbench.testing.contract import (
     CONTRACT_CHECKS,
     CONTRACT_GAIN,
@@ -18,7 +19,9 @@ from crbench.testing.contract import (
 
 
 @pytest.mark.parametrize(("detector", "check"), contract_cases(sorted(BUILTIN_DETECTORS)))
-def test_builtin_detector_contract(detector, check):
+def test_builtin_detector_contract(detector, check, request):
+    if detector in PUBLISHED_UNETS:
+        request.getfixturevalue("requires_published_weights")
     run_contract_check(detector, check)
 
 
