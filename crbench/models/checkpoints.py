@@ -46,9 +46,7 @@ MODEL_CONFIGS = {
     # networks as cosmic_conn / att_cosmic_conn (separate names for checkpoints crbench trains)
     "unet": {"norm": "group", "attention": False},
     "att_unet": {"norm": "group", "attention": True},
-    "transunet_small": {
-        "architecture": "transunet", "norm": "group", "hidden": 60, "mlp": 64, "layers": 6, "heads": 6,
-    },  # fmt: skip
+    "transunet_small": {"architecture": "transunet", "norm": "group", "hidden": 60, "mlp": 64, "layers": 6, "heads": 6},
 }
 
 #: Model classes by architecture name.

@@ -157,7 +157,9 @@ class TransUNet(nn.Module):
             c3, hidden=hidden, layers=layers, heads=heads, mlp=mlp, patch=patch, pos_grid=pos_grid
         )
         self.conv_more = nn.Sequential(
-            nn.Conv2d(hidden, bottleneck_channels, 3, padding=1), nn.GroupNorm(8, bottleneck_channels), nn.ReLU(inplace=True)
+            nn.Conv2d(hidden, bottleneck_channels, 3, padding=1),
+            nn.GroupNorm(8, bottleneck_channels),
+            nn.ReLU(inplace=True),
         )
         self.up2 = _UpBlock(bottleneck_channels, c3, c3)
         self.up1 = _UpBlock(c3, c2, c2)

@@ -70,8 +70,9 @@ def test_parameter_count():
     hidden, mlp, layers = 60, 64, 6
     # pre-norm encoder layer: q/k/v/out projections, two-layer MLP, two LayerNorms; plus the final LayerNorm
     per_layer = 4 * (hidden * hidden + hidden) + (hidden * mlp + mlp) + (mlp * hidden + hidden) + 2 * 2 * hidden
-    transformer = sum(p.numel() for p in model.bottleneck.layers.parameters()) + 2 * hidden
+    transformer = sum(p.numel() for part in (model.bottleneck.layers, model.bottleneck.norm) for p in part.parameters())
     assert transformer == layers * per_layer + 2 * hidden == 136_224
+
     # 3x3 convolutions with bias and one affine GroupNorm per convolution
     def double(c_in, c_out):
         return (9 * c_in * c_out + c_out) + (9 * c_out * c_out + c_out) + 4 * c_out
