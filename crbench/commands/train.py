@@ -6,7 +6,7 @@ import click
 
 __all__ = ["train"]
 
-_MODELS = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn")
+_MODELS = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn", "unet", "att_unet", "transunet_small")
 _LOSSES = ("bce", "median_bce", "dice_bce")
 
 

@@ -28,6 +28,9 @@ BUILTIN_DETECTORS = {
     "att_deepcr": "crbench.detectors.attention_unet:AttDeepCRDecam",
     "cosmic_conn": "crbench.detectors.attention_unet:CosmicCoNNDecam",
     "att_cosmic_conn": "crbench.detectors.attention_unet:AttCosmicCoNNDecam",
+    # trained by crbench on sim_decam; checkpoints ship in crbench/models/trained/
+    "transunet_small": "crbench.detectors.crbench_trained:TransUNetSmallSimDecam",
+    "att_unet": "crbench.detectors.crbench_trained:AttUNetSimDecam",
 }
 
 DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS)

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..device import resolve_device
 from ..errors import InputError
+from ._inputs import private_copy
 from .base import Detector
 
 __all__ = [
@@ -207,15 +208,21 @@ class AttentionUNetDetector(Detector):
         self.training_datasets = (family,) if family else ()
 
     # ------------------------------------------------------------------ setup
+    def default_weights_file(self):
+        """Return the weights used when ``weights`` is None (the published DECam file)."""
+        from ..weights import weights_path
+
+        return weights_path(self.model_name)
+
     def setup(self, *, device="cpu"):
         import torch
 
         from ..models.checkpoints import load_model
-        from ..weights import file_sha256, weights_path
+        from ..weights import file_sha256
 
         self.device = resolve_device(device)
         if self.params["weights"] is None:
-            self._weights_file = weights_path(self.model_name)
+            self._weights_file = self.default_weights_file()
         else:
             self._weights_file = Path(self.params["weights"])
         model, metadata = load_model(self.model_name, self._weights_file)
@@ -244,14 +251,20 @@ class AttentionUNetDetector(Detector):
         return output[:, 0].float().cpu().numpy()
 
     def prepare(self, image, *, meta):
-        """Return the sky-subtracted float32 image the network expects (ADU)."""
-        image = np.asarray(image, dtype=np.float32)
+        """Return the sky-subtracted float32 image the network expects (ADU).
+
+        Non-finite pixels are set to the sky level (0 after subtraction) in a
+        private copy; the caller's array is never modified.
+        """
         if meta.units != self.input_units:
             raise InputError(
                 f"{self.name}: expected an image in {self.input_units}, got {meta.units}; "
                 "run it through crbench's runner, which converts units"
             )
-        return subtract_sky(image, meta=meta)
+        image, bad = private_copy(image, detector_name=self.name)
+        prepared = subtract_sky(image, meta=meta)
+        prepared[bad] = 0.0
+        return prepared
 
     def detect(self, image, *, meta):
         if self._model is None:

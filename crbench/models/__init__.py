@@ -1,6 +1,7 @@
 """Neural-network architectures and checkpoint I/O (imports torch)."""
 
 from .checkpoints import (
+    ARCHITECTURES,
     CHECKPOINT_FORMAT,
     MODEL_CONFIGS,
     build_model,
@@ -9,9 +10,11 @@ from .checkpoints import (
     read_checkpoint,
     save_checkpoint,
 )
+from .transunet import TransformerBottleneck, TransUNet
 from .unet import AttentionGate, ConvBlock, UNet3, unique_parameter_count
 
 __all__ = [
+    "ARCHITECTURES",
     "AttentionGate",
     "CHECKPOINT_FORMAT",
     "ConvBlock",
@@ -22,5 +25,7 @@ __all__ = [
     "load_state_dict_strict",
     "read_checkpoint",
     "save_checkpoint",
+    "TransformerBottleneck",
+    "TransUNet",
     "unique_parameter_count",
 ]

@@ -1,4 +1,4 @@
-"""Strict, safe loading and saving of UNet-3-32 checkpoints.
+"""Strict, safe loading and saving of UNet-3-32 and TransUNet checkpoints.
 
 Two file layouts are accepted:
 
@@ -19,9 +19,11 @@ import torch
 
 from ..atomic import atomic_path
 from ..errors import CorruptFileError, InputError
+from .transunet import TransUNet
 from .unet import UNet3
 
 __all__ = [
+    "ARCHITECTURES",
     "CHECKPOINT_FORMAT",
     "MODEL_CONFIGS",
     "build_model",
@@ -33,20 +35,31 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "crbench-unet3-v1"
 
-#: Architecture of each model name of the family.
+#: Architecture of each model name: constructor keywords, plus ``architecture``
+#: (a key of :data:`ARCHITECTURES`, default ``"unet3"``).
 MODEL_CONFIGS = {
     "deepcr": {"norm": "batch", "attention": False},
     "att_deepcr": {"norm": "batch", "attention": True},
     "cosmic_conn": {"norm": "group", "attention": False},
     "att_cosmic_conn": {"norm": "group", "attention": True},
+    # the DECam TransUNet study's "UNet" and "Att_UNet" baselines: GroupNorm U-Nets, the same
+    # networks as cosmic_conn / att_cosmic_conn (separate names for checkpoints crbench trains)
+    "unet": {"norm": "group", "attention": False},
+    "att_unet": {"norm": "group", "attention": True},
+    "transunet_small": {"architecture": "transunet", "norm": "group", "hidden": 60, "mlp": 64, "layers": 6, "heads": 6},
 }
+
+#: Model classes by architecture name.
+ARCHITECTURES = {"unet3": UNet3, "transunet": TransUNet}
 
 
 def build_model(name):
-    """Return a freshly initialised :class:`UNet3` for model ``name``."""
+    """Return a freshly initialised network (:class:`UNet3` or :class:`TransUNet`) for model ``name``."""
     if name not in MODEL_CONFIGS:
         raise InputError(f"unknown model {name!r}; expected one of {', '.join(MODEL_CONFIGS)}")
-    return UNet3(**MODEL_CONFIGS[name])
+    options = dict(MODEL_CONFIGS[name])
+    architecture = options.pop("architecture", "unet3")
+    return ARCHITECTURES[architecture](**options)
 
 
 def read_checkpoint(path):
@@ -132,7 +145,7 @@ def load_model(name, path):
 
     Returns
     -------
-    model : UNet3
+    model : UNet3 or TransUNet
         In eval mode, on the CPU.
     metadata : dict
         Checkpoint metadata (empty for the published files).
@@ -156,7 +169,7 @@ def save_checkpoint(path, model, *, name, **metadata):
     Parameters
     ----------
     path : path-like
-    model : UNet3
+    model : torch.nn.Module
     name : str
         Model name (a key of :data:`MODEL_CONFIGS`).
     **metadata

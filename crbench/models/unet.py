@@ -67,17 +67,22 @@ def make_norm(kind, n_channels, *, groups=GROUPS, affine=True):
 
 
 class ConvBlock(nn.Module):
-    """Two 3x3 convolutions, each followed by the block's one shared norm and a ReLU."""
+    """Two 3x3 convolutions, each followed by a norm and a ReLU.
 
-    def __init__(self, in_channels, out_channels, *, norm, group_affine=False):
+    ``share_norm=True`` (the released UNet-3-32 checkpoints) applies one norm
+    layer after both convolutions; ``False`` gives each its own.
+    """
+
+    def __init__(self, in_channels, out_channels, *, norm, group_affine=False, share_norm=True):
         super().__init__()
-        shared_norm = make_norm(norm, out_channels, affine=group_affine)
+        first_norm = make_norm(norm, out_channels, affine=group_affine)
+        second_norm = first_norm if share_norm else make_norm(norm, out_channels, affine=group_affine)
         self.conv = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 3, padding=1),
-            shared_norm,
+            first_norm,
             nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, 3, padding=1),
-            shared_norm,
+            second_norm,
             nn.ReLU(inplace=True),
         )
 
