@@ -112,3 +112,28 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
         for key, error in sorted(report.failures.items()):
             click.echo(f"FAILED {key}: {error}", err=True)
         raise click.exceptions.Exit(1)
+
+
+@leaderboard.command("baseline")
+@click.option("--results", type=click.Path(file_okay=False, exists=True), default="leaderboard/records",
+              show_default=True, help="Directory of run records.")
+@click.option("--out", type=click.Path(dir_okay=False), default="leaderboard/baseline.json", show_default=True)
+def baseline_command(results, out):
+    """Write the CI gate's baseline from the complete run records in RESULTS.
+
+    'rebuild' does this itself; use this after adding records by hand
+    (e.g. a new detector's runs written with 'crbench run --output').
+    """
+    from ..errors import CRBenchError
+    from ..leaderboard.collect import load_results
+    from ..leaderboard.gate import make_baseline, write_baseline
+
+    try:
+        collection = load_results(results)
+        records = [
+            record for group in collection.groups for record in group.records if record.get("status") == "complete"
+        ]
+        write_baseline(make_baseline(records, note=f"written by crbench leaderboard baseline --results {results}"), out)
+    except CRBenchError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"baseline of {len(records)} run records: {out}")
