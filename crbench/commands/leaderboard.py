@@ -51,6 +51,23 @@ def leaderboard(ctx, results, fmt, out, rank_metric):
         click.echo(f"wrote {path}")
 
 
+def _invocation(ctx):
+    """The command line as given (options that differ from their defaults), for the record."""
+    parts = ["crbench", *ctx.command_path.split()[1:]]  # the program name differs under python -c
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value == param.default or value in ((), None) or param.name == "quiet":
+            continue
+        flag = param.opts[0]
+        if isinstance(value, bool):
+            parts.append(flag if value else (param.secondary_opts[0] if param.secondary_opts else ""))
+        elif isinstance(value, tuple):
+            parts.extend(f"{flag} {item}" for item in value)
+        else:
+            parts.append(f"{flag} {value}")
+    return " ".join(part for part in parts if part)
+
+
 @leaderboard.command("rebuild")
 @click.option("--out-dir", type=click.Path(file_okay=False), default="leaderboard", show_default=True,
               help="Directory to regenerate (records/, LEADERBOARD.md, plots/, baseline.json).")
@@ -96,7 +113,7 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
         report = rebuild(
             out_dir, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
             processes=processes, bench=bench, bench_shape=bench_shape, bench_repeats=bench_repeats,
-            cache_dir=cache_dir, progress=not quiet,
+            cache_dir=cache_dir, progress=not quiet, command=_invocation(click.get_current_context()),
         )
     except (CRBenchError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error

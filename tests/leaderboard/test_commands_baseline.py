@@ -22,3 +22,18 @@ def test_baseline_command_writes_complete_records_only(tmp_path):
     assert detectors == ["constant", "random"]
     outcome = runner.invoke(main, ["check", "--baseline", str(out), "--results", str(results)])
     assert outcome.exit_code == 0, outcome.output
+
+
+def test_rebuild_records_the_options_it_was_given(monkeypatch):
+    import crbench.leaderboard.rebuild as rebuild_module
+
+    captured = {}
+
+    def fake_rebuild(out_dir, **options):
+        captured.update(options)
+        raise RuntimeError("stopped by the test")
+
+    monkeypatch.setattr(rebuild_module, "rebuild", fake_rebuild)
+    outcome = CliRunner().invoke(main, ["leaderboard", "rebuild", "--no-bench", "--cache-dir", "/tmp/c", "--quiet"])
+    assert outcome.exit_code != 0
+    assert captured["command"] == "crbench leaderboard rebuild --no-bench --cache-dir /tmp/c"
