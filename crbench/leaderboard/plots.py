@@ -17,9 +17,12 @@ from matplotlib.figure import Figure
 __all__ = ["ZOOM_FPR_RANGE", "plot_slug", "curve_rates", "operating_point_roc", "operating_point_pr", "plot_roc", "plot_pr", "plot_group"]
 
 ZOOM_FPR_RANGE = (1e-6, 1e-2)
+# 16 distinguishable colours: the leaderboard has more detectors than the
+# default 10-colour cycle, and two curves sharing a colour are ambiguous
 _PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+    "#000000", "#aec7e8", "#98df8a", "#ff9896", "#c5b0d5", "#6b4c00",
 ]
 # PNG metadata left out so that re-rendering the same records gives the same bytes
 _SAVE_OPTIONS = {"format": "png", "dpi": 110, "metadata": {"Software": None}}
