@@ -264,7 +264,8 @@ def _mebibytes(value):
 
 
 def _seconds(value, digits=3):
-    return NOT_AVAILABLE if value is None else f"{value:.{digits}f}"
+    # pandas turns None into NaN in a numeric column, so both mean "not measured"
+    return NOT_AVAILABLE if value is None or value != value else f"{value:.{digits}f}"
 
 
 def _threads(threads):
