@@ -135,20 +135,6 @@ def deposit_steps(shape, *, x, y, charge, sigma):
     # scatter only the touched pixels (a full-frame bincount would cost O(ny nx) per call)
     np.add.at(image, rows3[inside] * nx + cols3[inside], weights[inside])
     return image.reshape(shape)
-    sigma = np.maximum(np.asarray(sigma, dtype=float), 1e-3)
-    radius = int(np.ceil(4.0 * sigma.max())) + 1
-    x0, wx = _axis_weights(np.asarray(x, float), sigma, radius)
-    y0, wy = _axis_weights(np.asarray(y, float), sigma, radius)
-    offsets = np.arange(2 * radius + 1)
-    cols = x0[:, None] + offsets[None, :]
-    rows = y0[:, None] + offsets[None, :]
-    weights = charge[:, None, None] * wy[:, :, None] * wx[:, None, :]
-    rows3 = np.broadcast_to(rows[:, :, None], weights.shape)
-    cols3 = np.broadcast_to(cols[:, None, :], weights.shape)
-    inside = (rows3 >= 0) & (rows3 < ny) & (cols3 >= 0) & (cols3 < nx)
-    flat = rows3[inside] * nx + cols3[inside]
-    image += np.bincount(flat, weights=weights[inside], minlength=ny * nx)
-    return image.reshape(shape)
 
 
 def _diffusion_sigma_px(depth_um, *, model, thickness_um, pixel_size_um):
