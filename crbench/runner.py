@@ -114,11 +114,7 @@ def validate_prediction(prediction, *, shape, output_kind, n_sweep, sample_id, d
     if prediction.shape != expected:
         raise ShapeMismatchError(f"{where} returned shape {prediction.shape}, expected {expected}")
     if output_kind == "mask":
-        if prediction.dtype != bool:
-            if not np.isin(prediction, (0, 1)).all():
-                raise InputError(f"{where}: a mask detector must return booleans (or 0/1)")
-            prediction = prediction.astype(bool)
-        return prediction
+        return scoring.validate_masks(prediction, sample_id=sample_id)
     if not np.issubdtype(prediction.dtype, np.floating):
         raise InputError(f"{where}: a score detector must return floats in [0, 1], got {prediction.dtype}")
     prediction = prediction.astype(np.float32, copy=False)
