@@ -34,7 +34,7 @@ from ..atomic import write_json_atomic
 from ..datasets.base import manifest_hash
 from ..models.checkpoints import MODEL_CONFIGS, build_model, save_checkpoint
 from .data import SKY_AUGMENTATION_RANGE, RandomStampSet, grid_stamps, prepare_split
-from .losses import LOSSES, compute_loss
+from .losses import LOSSES, bce_loss, compute_loss, dice_from_sums, dice_sums
 
 __all__ = ["TrainingConfig", "train_model", "record_path_for", "default_command", "BN_PHASE0_FRACTION"]
 
@@ -116,22 +116,34 @@ def _dice(tp, fp, fn):
 
 
 def _evaluate(model, val_stamps, *, loss, batch_size, device):
-    """Return (validation loss, Dice at threshold 0.5) on fixed stamps."""
-    images, targets, valids, weights = val_stamps
-    total_loss, total_valid = 0.0, 0.0
+    """Return (validation loss, Dice at threshold 0.5) on fixed stamps.
+
+    The loss is computed over the validation set as a whole, not averaged over
+    batches: BCE is the mean over all valid pixels and, for ``dice_bce``, the
+    soft Dice uses sums over all stamps, so that batches without CR pixels
+    (where Dice is undefined) cannot make an empty prediction look good.
+    """
+    images, targets, valids, _weights = val_stamps
+    bce_sum, n_valid = 0.0, 0.0
+    intersection, total = 0.0, 0.0
     tp = fp = fn = 0
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
             batch = slice(start, start + batch_size)
             image, target, valid = images[batch].to(device), targets[batch].to(device), valids[batch].to(device)
             pred = model(image)
-            n_valid = float(valid.sum())
-            # alpha = 1: the validation loss does not change definition while alpha ramps
-            total_loss += float(compute_loss(loss, pred, target, valid, weights[batch].to(device), 1.0)) * n_valid
-            total_valid += n_valid
+            batch_valid = float(valid.sum())
+            # median_bce is validated at alpha = 1 (plain BCE) so the loss does not change definition while alpha ramps
+            bce_sum += float(bce_loss(pred, target, valid)) * batch_valid
+            n_valid += batch_valid
+            batch_intersection, batch_total = dice_sums(pred, target, valid)
+            intersection, total = intersection + float(batch_intersection), total + float(batch_total)
             counts = _hard_counts(pred, target, valid)
             tp, fp, fn = tp + counts[0], fp + counts[1], fn + counts[2]
-    return total_loss / max(total_valid, 1.0), _dice(tp, fp, fn)
+    val_loss = bce_sum / max(n_valid, 1.0)
+    if loss == "dice_bce":
+        val_loss = (1 - float(dice_from_sums(intersection, total)) + val_loss) / 2
+    return val_loss, _dice(tp, fp, fn)
 
 
 def _new_optimizer(model, learning_rate):

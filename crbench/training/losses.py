@@ -11,12 +11,21 @@ tensors have shape ``(batch, 1, ny, nx)``. Means are over valid pixels.
   (:func:`crbench.training.data.median_weight_base`), so that false
   positives on stars cost more early in training; ``alpha`` ramps from 0 to
   1, after which the loss is plain BCE.
-- ``dice_bce``: ``(1 - soft Dice + BCE) / 2``.
+- ``dice_bce``: ``(1 - soft Dice + BCE) / 2`` (the DECam TransUNet study).
+
+Soft Dice convention: ``2 * sum(p * t) / (sum(p) + sum(t))`` over the valid
+pixels of the whole batch, with no smoothing term. A batch without CR pixels
+therefore has Dice 0 for any prediction and contributes no Dice gradient,
+only BCE. The common smoothed form ``(2I + 1) / (P + T + 1)`` is *not* used:
+it scores an all-zero prediction as a perfect 1 on such batches and pushes
+every score towards 0 there, which with small batches of sparse CR masks made
+training collapse to the empty mask (seen on ``sim_decam``).
 """
 
 import torch
 
-__all__ = ["LOSSES", "bce_loss", "median_bce_loss", "dice_bce_loss", "soft_dice", "compute_loss"]
+__all__ = ["LOSSES", "bce_loss", "median_bce_loss", "dice_bce_loss", "soft_dice", "dice_sums", "dice_from_sums",
+           "compute_loss"]
 
 _EPS = 1e-7
 
@@ -44,11 +53,24 @@ def median_bce_loss(pred, target, valid, weight_base, alpha):
     return -_valid_mean(positive + negative, valid)
 
 
-def soft_dice(pred, target, valid):
-    """Soft Dice coefficient over valid pixels of the whole batch."""
+def dice_sums(pred, target, valid):
+    """Return ``(sum(p * t), sum(p) + sum(t))`` over valid pixels.
+
+    Sums rather than the ratio so that Dice over a whole validation set can be
+    accumulated batch by batch.
+    """
     pred, target = pred * valid, target * valid
-    intersection = (pred * target).sum()
-    return (2 * intersection + 1.0) / (pred.sum() + target.sum() + 1.0)
+    return (pred * target).sum(), pred.sum() + target.sum()
+
+
+def dice_from_sums(intersection, total):
+    """Dice ``2 I / (P + T)``; 0 when both sums are 0 (nothing to find, nothing flagged)."""
+    return 2 * torch.as_tensor(intersection) / torch.as_tensor(total).clamp_min(_EPS)
+
+
+def soft_dice(pred, target, valid):
+    """Soft Dice coefficient over the valid pixels of the whole batch (no smoothing)."""
+    return dice_from_sums(*dice_sums(pred, target, valid))
 
 
 def dice_bce_loss(pred, target, valid):

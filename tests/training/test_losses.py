@@ -4,7 +4,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from crbench.training.losses import bce_loss, compute_loss, dice_bce_loss, median_bce_loss, soft_dice
+from crbench.training.losses import (
+    bce_loss,
+    compute_loss,
+    dice_bce_loss,
+    dice_from_sums,
+    dice_sums,
+    median_bce_loss,
+    soft_dice,
+)
 
 
 def random_batch(seed=0):
@@ -43,8 +51,36 @@ def test_dice_bce():
     pred, target, valid, _ = random_batch(3)
     expected = (1 - soft_dice(pred, target, valid) + bce_loss(pred, target, valid)) / 2
     assert float(dice_bce_loss(pred, target, valid)) == pytest.approx(float(expected))
-    perfect = soft_dice(target, target, valid)
-    assert float(perfect) == pytest.approx(1.0, abs=0.05)
+    assert float(soft_dice(target, target, valid)) == pytest.approx(1.0)
+
+
+def test_soft_dice_matches_hard_dice_on_binary_predictions():
+    pred, target, valid, _ = random_batch(4)
+    flagged = (pred > 0.5) & valid.bool()
+    truth = target.bool() & valid.bool()
+    expected = 2 * (flagged & truth).sum() / (flagged.sum() + truth.sum())
+    assert float(soft_dice(flagged.float(), target, valid)) == pytest.approx(float(expected))
+
+
+def test_dice_is_not_rewarded_on_batches_without_cr_pixels():
+    # Regression: the smoothed (2I + 1) / (P + T + 1) form gave an all-zero
+    # prediction Dice 1 here and pushed all scores to 0, collapsing training.
+    pred = torch.full((2, 1, 8, 8), 0.3, requires_grad=True)
+    target = torch.zeros(2, 1, 8, 8)
+    valid = torch.ones(2, 1, 8, 8)
+    assert float(soft_dice(torch.zeros_like(target), target, valid)) == 0.0
+    dice_bce_loss(pred, target, valid).backward()
+    dice_bce_gradient = pred.grad.clone()
+    pred.grad = None
+    (bce_loss(pred, target, valid) / 2).backward()
+    torch.testing.assert_close(dice_bce_gradient, pred.grad)
+
+
+def test_dice_sums_accumulate_to_whole_set_dice():
+    pred, target, valid, _ = random_batch(5)
+    parts = [dice_sums(pred[i : i + 1], target[i : i + 1], valid[i : i + 1]) for i in range(2)]
+    accumulated = dice_from_sums(sum(p[0] for p in parts), sum(p[1] for p in parts))
+    assert float(accumulated) == pytest.approx(float(soft_dice(pred, target, valid)))
 
 
 def test_dispatch():

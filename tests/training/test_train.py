@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -66,3 +67,27 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert result.exit_code == 2 and "multiple of 4" in result.output
     result = CliRunner().invoke(main, ["train", "--model", "deepcr", "--dataset", "nope"])
     assert result.exit_code != 0 and "unknown dataset" in str(result.output) + str(result.exception)
+
+
+def test_validation_loss_does_not_favour_an_empty_prediction():
+    from crbench.training.loop import _evaluate
+
+    generator = torch.Generator().manual_seed(0)
+    targets = torch.zeros(8, 1, 16, 16)
+    targets[0, 0, 4:6, 4:6] = 1  # one stamp in eight holds a CR, as in sparse val sets
+    valids = torch.ones_like(targets)
+    stamps = (torch.rand(8, 1, 16, 16, generator=generator), targets, valids, torch.ones_like(targets))
+
+    def empty(image):
+        return torch.zeros_like(image)
+
+    def perfect(image):
+        return targets  # called once: batch_size=8 below
+
+    empty_loss, empty_dice = _evaluate(empty, stamps, loss="dice_bce", batch_size=2, device="cpu")
+    perfect_loss, perfect_dice = _evaluate(perfect, stamps, loss="dice_bce", batch_size=8, device="cpu")
+    assert empty_dice == 0.0 and perfect_dice == 1.0
+    # Dice over the whole set: the empty prediction pays the full Dice term
+    empty_bce = -np.log(1e-7) * 4 / targets.numel()  # 4 missed CR pixels at the probability clamp
+    assert empty_loss == pytest.approx((1 - 0 + empty_bce) / 2, rel=1e-4)
+    assert perfect_loss < 1e-5
