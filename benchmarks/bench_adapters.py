@@ -120,7 +120,9 @@ def main(names, shape, repeats, seed):
                 adapter.setup(device="cpu")
             adapters[label] = adapter
         first = next(iter(adapters.values()))
-        candidates = {label: (lambda a=adapter: a.detect(image, meta=meta)) for label, adapter in adapters.items()}
+        candidates = {
+            label: (lambda a=adapter, i=image, m=meta: a.detect(i, meta=m)) for label, adapter in adapters.items()
+        }
         candidates.update(_direct_calls(name, first, image, meta))
         for call in candidates.values():  # warm-up: lazy imports, allocator, thread pools
             call()

@@ -4,11 +4,11 @@ import json
 import os
 
 from crbench.environment import (
+    current_rss_bytes,
     environment_info,
     git_commit,
     package_versions,
     peak_rss_bytes,
-    current_rss_bytes,
     thread_counts,
 )
 

@@ -19,12 +19,12 @@ def mock_run(detector_name, detector_args, device):
     seeded toy frames and prints one line per check. Exits with status 1 on
     the first failure, printing what went wrong.
     """
+    import time
+
     from ..detectors import get_detector_class
     from ..device import resolve_device
     from ..testing.contract import CONTRACT_CHECKS, build_detector
     from .options import parse_key_values
-
-    import time
 
     try:
         detector_cls = get_detector_class(detector_name)

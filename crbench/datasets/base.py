@@ -274,7 +274,7 @@ class Dataset(abc.ABC):
         """Registry name (from the card)."""
         return self.card.name
 
-    def check_available(self):
+    def check_available(self):  # noqa: B027 -- optional hook: data sets that generate their data never miss any
         """Raise :class:`DataNotAvailableError` naming the fix if data are missing."""
 
     def is_available(self):

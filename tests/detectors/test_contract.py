@@ -6,7 +6,6 @@ import pytest
 from crbench.detectors import BUILTIN_DETECTORS
 from crbench.detectors.base import Detector
 from crbench.detectors.doubles import ConstantDetector, OracleDetector
-from tests.conftest import PUBLISHED_UNETS
 from crbench.testing.contract import (
     CONTRACT_CHECKS,
     CONTRACT_GAIN,
@@ -16,6 +15,7 @@ from crbench.testing.contract import (
     prepare_input,
     run_contract_check,
 )
+from tests.conftest import PUBLISHED_UNETS
 
 
 @pytest.mark.parametrize(("detector", "check"), contract_cases(sorted(BUILTIN_DETECTORS)))

@@ -8,8 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
-from crbench.scoring import counts as counts_module
-from crbench.scoring.pixels import KEY_ONE
 from crbench.scoring import (
     Curve,
     PositiveScores,
@@ -17,6 +15,8 @@ from crbench.scoring import (
     compute_metrics,
     score_images,
 )
+from crbench.scoring import counts as counts_module
+from crbench.scoring.pixels import KEY_ONE
 
 from .reference import (
     brute_counts,

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from crbench.errors import InputError
 from crbench.scoring import (
     METRIC_SPEC_VERSION,
     METRIC_SPECS,
@@ -93,7 +94,7 @@ def test_thinned_curve_is_a_subset_of_exact_points():
     for t, tp, fp in zip(thinned["thresholds"], thinned["tp"], thinned["fp"]):
         assert (float("inf") if t is None else t, tp, fp) in exact
     assert thinned["tp"][-1] == curve.n_pos and thinned["fp"][-1] == curve.n_neg
-    with pytest.raises(Exception):
+    with pytest.raises(InputError, match="at least 2"):
         curve.thinned(max_points=1)
 
 
