@@ -65,6 +65,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--all", action="store_true", help="also time deepcr, att_deepcr and cosmic_conn")
     parser.add_argument("--margins", nargs="+", type=int, default=[24], help="stamp margins to time for crbench")
+    parser.add_argument(
+        "--batch-sizes", nargs="+", type=int, default=[None], help="stamps per forward pass to time [detector default]"
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -77,10 +80,13 @@ def main(argv=None):
     names = ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])
     for name in names:
         for margin in args.margins:
-            detector = get_detector_class(name)(margin=margin)
-            detector.setup(device="cpu")
-            label = f"crbench {name} (stamp {detector.params['stamp']}, margin {margin})"
-            configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
+            for batch_size in args.batch_sizes:
+                options = {"margin": margin} | ({"batch_size": batch_size} if batch_size else {})
+                detector = get_detector_class(name)(**options)
+                detector.setup(device="cpu")
+                params = detector.params
+                label = f"crbench {name} (stamp {params['stamp']}, margin {margin}, batch {params['batch_size']})"
+                configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
 
     logging.disable(logging.WARNING)
     from cosmic_conn import init_model
@@ -107,11 +113,11 @@ def main(argv=None):
 
     print(f"frame {args.size}x{args.size} ({megapixels:.2f} MP), torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, best of {args.repeats}")  # fmt: skip
-    print(f"{'configuration':62s} {'CPU s/MP':>9s} {'wall s/MP':>10s}")
+    print(f"{'configuration':72s} {'CPU s/MP':>9s} {'wall s/MP':>10s}")
     for label, cpu, wall in rows:
-        print(f"{label:62s} {cpu / megapixels:9.2f} {wall / megapixels:10.2f}")
+        print(f"{label:72s} {cpu / megapixels:9.2f} {wall / megapixels:10.2f}")
     ours = rows[0][1]
-    for label, cpu, _ in rows[len(names) * len(args.margins) :]:
+    for label, cpu, _ in rows[len(names) * len(args.margins) * len(args.batch_sizes) :]:
         print(f"ratio att_cosmic_conn / [{label}] (CPU time): {ours / cpu:.2f}")
 
 

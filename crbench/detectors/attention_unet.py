@@ -159,8 +159,8 @@ class AttentionUNetDetector(Detector):
         Overlap half-width: the outer ``margin`` pixels of each stamp are
         discarded except at the frame edges.
     batch_size : int
-        Stamps per forward pass (speed and memory only; about 1.4 GB peak
-        for 16 stamps of 256 px).
+        Stamps per forward pass (speed and memory only; default 1, the
+        fastest on CPU; about 1.4 GB peak for 16 stamps of 256 px).
     threshold : float
         Operating probability threshold.
     """
@@ -175,8 +175,11 @@ class AttentionUNetDetector(Detector):
     input_units = "adu"
     default_threshold = 0.5
     # margin 24 px covers the receptive field: tiled BatchNorm output equals whole-frame output (tested);
-    # batch_size (stamps per forward pass) changes speed only, never the scores
-    default_params = {"weights": None, "stamp": 256, "margin": 24, "batch_size": 16}
+    # batch_size (stamps per forward pass) changes speed only, not the scores (up to float rounding);
+    # one stamp per pass is the fastest on CPU: a 256-px stamp's activations stay in cache, while
+    # 16 stamps (134 MB per 32-channel activation) make GroupNorm, concatenation and ReLU
+    # memory-bound (benchmarks/bench_unet_inference.py: 6.25 vs 7.93 CPU s/MP at 1 thread)
+    default_params = {"weights": None, "stamp": 256, "margin": 24, "batch_size": 1}
     requires = ("torch",)
     install_hint = "pip install torch"
 

@@ -48,7 +48,7 @@ def test_registered_with_metadata(name):
     assert detector.name == name
     assert detector.output_kind == "score" and detector.dilate_output is False
     assert detector.input_units == "adu"
-    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": 256, "margin": 24, "batch_size": 16}
+    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": 256, "margin": 24, "batch_size": 1}
     assert detector.training_datasets == ("decam",)
     assert "Bhavanam" in detector.citation
 
