@@ -10,10 +10,10 @@ from scipy import ndimage
 
 from crbench.datasets import SampleMeta
 from crbench.detectors import get_detector_class
-from crbench.detectors.attention_unet import predict_tiled_batched, subtract_sky
+from crbench.detectors.attention_unet import subtract_sky
 from crbench.errors import InputError
 from crbench.models import build_model, save_checkpoint
-from crbench.tiling import predict_tiled
+from crbench.tiling import predict_tiled, predict_tiled_batched
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights" / "attention_decam_2022"
 NAMES = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn")
