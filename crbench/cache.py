@@ -1,21 +1,46 @@
 """On-disk caches: where crbench keeps score maps, data and weights.
 
-The root is ``$CRBENCH_CACHE`` or ``~/.cache/crbench``. Score maps are
-cached per (detector name, parameter hash, data set name, version, size,
-split, sample id) so that re-scoring a run, or resuming an interrupted one,
-never re-runs the detector. Every write is atomic, so an interrupted run
-leaves either a complete map or none.
+The root is ``$CRBENCH_CACHE`` or ``~/.cache/crbench``.
+
+Score maps are **content addressed**: an entry's key names everything that
+determines it,
+
+* the detector's identity (:meth:`crbench.detectors.Detector.identity_hash`:
+  registry name, version, class path, a hash of the source of every module
+  that defines the class or one of its bases, and the versions of the
+  packages it wraps),
+* its parameter hash, and
+* the sha256 of the input the detector saw (:func:`detection_input_sha256`:
+  the pixels, truth and ignore masks and the sample metadata used for unit
+  conversion).
+
+Nothing about *where* the data came from (data set name, ``--data-dir``,
+sample id) is part of the key, so two data locations with the same file
+names can never share a map, while identical inputs do.
+
+Entries are **immutable**: a map is written to a temporary file and linked
+into place only if no entry exists (``os.link`` fails on an existing name),
+so two concurrent runs that compute the same entry keep the first one and
+both score the same bytes. Every save and load returns the sha256 of the
+entry's bytes; the runner passes it back on later loads, and a changed
+entry raises :class:`~crbench.errors.CacheChangedError` instead of being
+scored. ``--fresh`` (``replace=True``) is the one way to supersede an entry.
 """
 
+import hashlib
+import io
+import json
 import os
 import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import save_npy_atomic
+from .errors import CacheChangedError
 
-__all__ = ["cache_root", "ScoreCache"]
+__all__ = ["cache_root", "ScoreCache", "detection_input_sha256"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
@@ -27,87 +52,174 @@ def cache_root():
 
 
 def _safe(part):
-    # sample ids may contain '#', '/' or spaces (e.g. LCO "file.fits#1")
     return _UNSAFE.sub("_", str(part))
 
 
+def detection_input_sha256(sample_sha256, meta):
+    """Return the sha256 naming what a detector sees for one sample.
+
+    Parameters
+    ----------
+    sample_sha256 : str
+        :func:`crbench.datasets.sample_sha256` of the validated sample (pixels,
+        truth, ignore mask and shape).
+    meta : crbench.datasets.SampleMeta
+        The sample's metadata in its own units. Gain, units, saturation and
+        the rest decide the converted image and what the detector is told.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    canonical = json.dumps({"sample": sample_sha256, "meta": meta.to_dict()}, sort_keys=True, default=repr)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class ScoreCache:
-    """Cache of detector outputs for one (detector, data set split).
+    """Content-addressed cache of one detector configuration's outputs.
 
     Parameters
     ----------
     root : path-like
         Cache root; the maps go below ``root / "scores"``.
-    detector_name, params_hash : str
-        Detector identity.
-    dataset_name, dataset_version, dataset_size, split : str
-        Data set identity.
+    detector_name : str
+        Registry name (only to keep the tree readable).
+    identity_hash : str
+        :meth:`crbench.detectors.Detector.identity_hash`.
+    params_hash : str
+        :attr:`crbench.detectors.Detector.params_hash`.
 
     Notes
     -----
-    Score maps are stored as float32 ``.npy``; mask sweeps as bit-packed
-    uint8 ``.npy`` of shape (n_values, ceil(ny * nx / 8)). The image shape is
-    supplied at read time and checked, so a stale entry is detected.
+    Entries are keyed by :func:`detection_input_sha256`. Score maps are
+    stored as float32 ``.npy``; mask sweeps as bit-packed uint8 ``.npy`` of
+    shape (n_values, ceil(ny * nx / 8)). The image shape is supplied at read
+    time and checked, so a damaged entry is detected.
     """
 
-    def __init__(self, root, *, detector_name, params_hash, dataset_name, dataset_version, dataset_size, split):
-        self.directory = (
-            Path(root)
-            / "scores"
-            / _safe(detector_name)
-            / _safe(params_hash)
-            / _safe(dataset_name)
-            / _safe(f"v{dataset_version}")
-            / _safe(dataset_size)
-            / _safe(split)
-        )
+    root: Path
+    detector_name: str
+    identity_hash: str
+    params_hash: str
 
-    def path(self, sample_id):
-        """Return the cache file path of ``sample_id``."""
-        return self.directory / f"{_safe(sample_id)}.npy"
+    @property
+    def directory(self):
+        """Directory of this detector configuration's entries."""
+        return (Path(self.root) / "scores" / _safe(self.detector_name)
+                / f"{_safe(self.identity_hash)}-{_safe(self.params_hash)}")
 
-    def has(self, sample_id):
-        """Return True when a complete map of ``sample_id`` is cached."""
-        return self.path(sample_id).is_file()
+    def path(self, input_sha256):
+        """Return the file path of the entry for ``input_sha256``."""
+        key = _safe(input_sha256)
+        return self.directory / key[:2] / f"{key}.npy"
 
-    def save(self, sample_id, prediction):
-        """Store a float32 score map, or a bool mask stack (bit-packed)."""
-        prediction = np.asarray(prediction)
-        if prediction.dtype == bool:
-            flat = prediction.reshape(prediction.shape[0], -1) if prediction.ndim == 3 else prediction.reshape(1, -1)
-            save_npy_atomic(self.path(sample_id), np.packbits(flat, axis=1))
-        else:
-            save_npy_atomic(self.path(sample_id), prediction.astype(np.float32, copy=False))
+    def has(self, input_sha256):
+        """Return True when an entry for ``input_sha256`` exists."""
+        return self.path(input_sha256).is_file()
 
-    def load(self, sample_id, *, shape, kind):
-        """Load a cached map.
+    def save(self, input_sha256, prediction, *, replace=False):
+        """Store a float32 score map, or a bool mask stack (bit-packed).
 
         Parameters
         ----------
-        sample_id : str
+        input_sha256 : str
+        prediction : ndarray
+            float32 (ny, nx) scores or bool (n_values, ny, nx) / (ny, nx) masks.
+        replace : bool
+            Supersede an existing entry (``--fresh``). Otherwise an existing
+            entry wins and this prediction is dropped.
+
+        Returns
+        -------
+        str
+            sha256 of the bytes of the entry now stored under the key (the
+            existing entry's when it won).
+        """
+        prediction = np.asarray(prediction)
+        if prediction.dtype == bool:
+            flat = prediction.reshape(prediction.shape[0], -1) if prediction.ndim == 3 else prediction.reshape(1, -1)
+            array = np.packbits(flat, axis=1)
+        else:
+            array = prediction.astype(np.float32, copy=False)
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        payload = buffer.getvalue()
+        path = self.path(input_sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            os.chmod(tmp_name, 0o444)  # entries are never modified in place
+            if replace:
+                os.replace(tmp_name, path)
+            else:
+                try:
+                    os.link(tmp_name, path)
+                except FileExistsError:
+                    # another run stored this entry first: keep it, so every reader sees one set of bytes
+                    return self.digest(input_sha256)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        return hashlib.sha256(payload).hexdigest()
+
+    def _read(self, input_sha256, expected_sha256):
+        payload = self.path(input_sha256).read_bytes()
+        digest = hashlib.sha256(payload).hexdigest()
+        if expected_sha256 is not None and digest != expected_sha256:
+            raise CacheChangedError(
+                f"cache entry {self.path(input_sha256)} changed while this run was using it "
+                f"(sha256 {digest[:12]}..., expected {expected_sha256[:12]}...); another process replaced it "
+                "(e.g. a concurrent --fresh run). Re-run; nothing was scored from the changed entry."
+            )
+        return payload, digest
+
+    def digest(self, input_sha256):
+        """Return the sha256 of the bytes of the entry for ``input_sha256``."""
+        return self._read(input_sha256, None)[1]
+
+    def load(self, input_sha256, *, shape, kind, expected_sha256=None):
+        """Load an entry.
+
+        Parameters
+        ----------
+        input_sha256 : str
         shape : tuple of int
             Image shape (ny, nx).
         kind : {"score", "mask"}
             ``"score"`` returns float32 (ny, nx); ``"mask"`` returns bool
             (n_values, ny, nx).
+        expected_sha256 : str, optional
+            The digest returned when the entry was saved or first loaded.
+
+        Returns
+        -------
+        array : ndarray
+        digest : str
+            sha256 of the entry's bytes.
 
         Raises
         ------
         ValueError
-            When the cached file does not match ``shape`` (stale cache); the
-            caller then recomputes.
+            When the entry does not match ``shape`` or is not a valid ``.npy``
+            (damaged); the caller then recomputes.
+        CacheChangedError
+            When the entry's bytes differ from ``expected_sha256``.
         """
-        array = np.load(self.path(sample_id), allow_pickle=False)
+        payload, digest = self._read(input_sha256, expected_sha256)
+        array = np.load(io.BytesIO(payload), allow_pickle=False)
         n_pixels = int(np.prod(shape))
         if kind == "score":
             if array.shape != tuple(shape) or array.dtype != np.float32:
-                raise ValueError(f"cached map {self.path(sample_id)} has shape {array.shape}, expected {shape}")
-            return array
-        if array.ndim != 2 or array.shape[1] != -(-n_pixels // 8):
-            raise ValueError(f"cached masks {self.path(sample_id)} do not fit shape {shape}")
+                raise ValueError(f"cached map {self.path(input_sha256)} has shape {array.shape}, expected {shape}")
+            return array, digest
+        if array.ndim != 2 or array.dtype != np.uint8 or array.shape[1] != -(-n_pixels // 8):
+            raise ValueError(f"cached masks {self.path(input_sha256)} do not fit shape {shape}")
         masks = np.unpackbits(array, axis=1, count=n_pixels).astype(bool)
-        return masks.reshape((array.shape[0],) + tuple(shape))
+        return masks.reshape((array.shape[0],) + tuple(shape)), digest
 
-    def discard(self, sample_id):
-        """Remove a cached map (e.g. a stale one)."""
-        self.path(sample_id).unlink(missing_ok=True)
+    def discard(self, input_sha256):
+        """Remove an entry (e.g. a damaged one)."""
+        self.path(input_sha256).unlink(missing_ok=True)

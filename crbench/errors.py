@@ -5,6 +5,7 @@ one knows what to do next without reading the source.
 """
 
 __all__ = [
+    "CacheChangedError",
     "CRBenchError",
     "InputError",
     "ShapeMismatchError",
@@ -72,6 +73,10 @@ class UnsafeArchiveError(CorruptFileError):
 
 class DetectorFailedError(CRBenchError):
     """One or more images made a detector raise during a run."""
+
+
+class CacheChangedError(CRBenchError):
+    """A cache entry's bytes changed while a run was using it."""
 
 
 class NotComparableError(CRBenchError):

@@ -27,12 +27,13 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from . import scoring
-from .cache import ScoreCache, cache_root
+from .cache import ScoreCache, cache_root, detection_input_sha256
 from .datasets import sample_sha256
 from .detectors import convert_units
 from .device import resolve_device
@@ -43,7 +44,13 @@ __all__ = ["ImageOutcome", "RunResult", "run_detector", "validate_prediction"]
 
 @dataclass
 class ImageOutcome:
-    """What happened to one image in the detect stage."""
+    """What happened to one image in the detect stage.
+
+    ``sha256`` is the sample's content hash (the data set manifest's),
+    ``input_sha256`` the score cache key (the sample plus the metadata the
+    detector saw), ``map_sha256`` the hash of the cached output's bytes,
+    which both scoring passes check.
+    """
 
     sample_id: str
     shape: tuple
@@ -51,6 +58,8 @@ class ImageOutcome:
     sha256: str
     truth_packed: np.ndarray | None
     ignore_packed: np.ndarray | None
+    input_sha256: str | None = None
+    map_sha256: str | None = None
     detect_seconds: float | None = None
     from_cache: bool = False
     error: str | None = None
@@ -82,6 +91,11 @@ class RunResult:
     def failures(self):
         """Outcomes whose detector call raised."""
         return [outcome for outcome in self.outcomes if outcome.error is not None]
+
+    @property
+    def n_from_cache(self):
+        """Number of images whose output came from the score cache instead of the detector."""
+        return sum(outcome.from_cache for outcome in self.outcomes)
 
 
 def validate_prediction(prediction, *, shape, output_kind, n_sweep, sample_id, detector_name):
@@ -128,7 +142,7 @@ def validate_prediction(prediction, *, shape, output_kind, n_sweep, sample_id, d
     return prediction
 
 
-def _detect_image(detector, dataset, split, sample_id, cache):
+def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
     """Detect stage for one image; never raises for detector errors."""
     sample = dataset.load_sample(split, sample_id).validated()
     outcome = ImageOutcome(
@@ -139,13 +153,14 @@ def _detect_image(detector, dataset, split, sample_id, cache):
         truth_packed=np.packbits(sample.truth.ravel()),
         ignore_packed=np.packbits(sample.ignore.ravel()),
     )
-    if cache.has(sample_id):
+    outcome.input_sha256 = detection_input_sha256(outcome.sha256, sample.meta)
+    if not fresh and cache.has(outcome.input_sha256):
         try:
-            cache.load(sample_id, shape=outcome.shape, kind=detector.output_kind)
+            _, outcome.map_sha256 = cache.load(outcome.input_sha256, shape=outcome.shape, kind=detector.output_kind)
             outcome.from_cache = True
             return outcome
-        except (ValueError, OSError):
-            cache.discard(sample_id)  # stale or unreadable: recompute
+        except ValueError:
+            cache.discard(outcome.input_sha256)  # damaged entry: recompute
     try:
         image = convert_units(
             sample.image, from_units=sample.meta.units, to_units=detector.input_units, gain=sample.meta.gain
@@ -171,10 +186,12 @@ def _detect_image(detector, dataset, split, sample_id, cache):
         )
         if detector.output_kind == "mask" and not n_sweep:
             prediction = prediction[np.newaxis]
-        cache.save(sample_id, prediction)
     except Exception as error:  # noqa: BLE001 - a detector may raise anything; it is recorded
         outcome.error = f"{type(error).__name__}: {error}"
         outcome.traceback = traceback.format_exc()
+        return outcome
+    # outside the try: a cache that cannot be written is an I/O problem of this machine, not the detector's
+    outcome.map_sha256 = cache.save(outcome.input_sha256, prediction, replace=fresh)
     return outcome
 
 
@@ -182,14 +199,14 @@ def _detect_image(detector, dataset, split, sample_id, cache):
 _WORKER = {}
 
 
-def _worker_init(detector_factory, dataset_factory, device, cache_kwargs):
+def _worker_init(detector_factory, dataset_factory, device, cache):
     detector = detector_factory()
     detector.setup(device=device)
-    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=ScoreCache(**cache_kwargs))
+    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache)
 
 
-def _worker_detect(split, sample_id):
-    return _detect_image(_WORKER["detector"], _WORKER["dataset"], split, sample_id, _WORKER["cache"])
+def _worker_detect(split, sample_id, fresh):
+    return _detect_image(_WORKER["detector"], _WORKER["dataset"], split, sample_id, _WORKER["cache"], fresh=fresh)
 
 
 @dataclass(frozen=True)
@@ -224,6 +241,7 @@ def run_detector(
     keep_going=False,
     progress=True,
     dataset_kwargs=None,
+    fresh=False,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -249,6 +267,9 @@ def run_detector(
         Show progress bars.
     dataset_kwargs : dict, optional
         Keyword arguments that rebuild ``dataset`` in worker processes.
+    fresh : bool
+        Ignore cached outputs: run the detector on every image and supersede
+        its cache entries.
 
     Returns
     -------
@@ -269,13 +290,10 @@ def run_detector(
     if limit is not None:
         ids = ids[:limit]
     cache = ScoreCache(
-        cache_dir or cache_root(),
+        Path(cache_dir or cache_root()),
         detector_name=detector.name,
+        identity_hash=detector.identity_hash(),
         params_hash=detector.params_hash,
-        dataset_name=dataset.name,
-        dataset_version=card.version,
-        dataset_size=dataset.size,
-        split=split,
     )
 
     setup_start = time.perf_counter()
@@ -284,18 +302,9 @@ def run_detector(
         detector.setup(device=device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
-            outcomes.append(_detect_image(detector, dataset, split, sample_id, cache))
+            outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh))
     else:
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
-        cache_kwargs = {
-            "root": cache.directory.parents[6],
-            "detector_name": detector.name,
-            "params_hash": detector.params_hash,
-            "dataset_name": dataset.name,
-            "dataset_version": card.version,
-            "dataset_size": dataset.size,
-            "split": split,
-        }
         detector_factory = _Factory(type(detector), dict(detector.params))
         dataset_factory = _Factory(type(dataset), dict(dataset_kwargs or {"size": dataset.size}))
         # spawn, not fork: forking a process that has torch/OpenMP threads can deadlock
@@ -304,9 +313,9 @@ def run_detector(
             max_workers=jobs,
             mp_context=context,
             initializer=_worker_init,
-            initargs=(detector_factory, dataset_factory, device, cache_kwargs),
+            initargs=(detector_factory, dataset_factory, device, cache),
         ) as pool:
-            futures = [pool.submit(_worker_detect, split, sample_id) for sample_id in ids]
+            futures = [pool.submit(_worker_detect, split, sample_id, fresh) for sample_id in ids]
             for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
                 outcomes.append(future.result())
 
@@ -349,7 +358,8 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
         total = None
         per_image = []
         for outcome in tqdm(outcomes, desc="scoring", **bar):
-            masks = cache.load(outcome.sample_id, shape=outcome.shape, kind="mask")
+            masks, _ = cache.load(outcome.input_sha256, shape=outcome.shape, kind="mask",
+                                  expected_sha256=outcome.map_sha256)
             state = scoring.SweepCounts.from_image(
                 outcome.unpack("truth"), outcome.unpack("ignore"), masks, values=values,
                 sample_id=outcome.sample_id, **options,
@@ -361,7 +371,8 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
 
     positives = scoring.PositiveScores.empty()
     for outcome in tqdm(outcomes, desc="scoring (pass 1)", **bar):
-        scores = cache.load(outcome.sample_id, shape=outcome.shape, kind="score")
+        scores, _ = cache.load(outcome.input_sha256, shape=outcome.shape, kind="score",
+                               expected_sha256=outcome.map_sha256)
         positives = positives.merge(
             scoring.PositiveScores.from_image(
                 outcome.unpack("truth"), outcome.unpack("ignore"), scores, sample_id=outcome.sample_id, **options
@@ -372,7 +383,8 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
     total = None
     per_image = []
     for outcome in tqdm(outcomes, desc="scoring (pass 2)", **bar):
-        scores = cache.load(outcome.sample_id, shape=outcome.shape, kind="score")
+        scores, _ = cache.load(outcome.input_sha256, shape=outcome.shape, kind="score",
+                               expected_sha256=outcome.map_sha256)
         state = scoring.ThresholdCounts.from_image(
             outcome.unpack("truth"), outcome.unpack("ignore"), scores, grid=grid,
             sample_id=outcome.sample_id, **options,

@@ -32,10 +32,12 @@ __all__ = ["run"]
               help="Directory for the run record.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
+@click.option("--fresh", is_flag=True,
+              help="Ignore cached detector outputs: run the detector on every image and replace its cache entries.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy,
-        jobs, keep_going, output, cache_dir, quiet, as_json):
+        jobs, keep_going, output, cache_dir, fresh, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
         detector = build_detector(detector_name, detector_args)
@@ -52,6 +54,7 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
             keep_going=keep_going,
             progress=not quiet and not as_json,
             dataset_kwargs=dataset_kwargs,
+            fresh=fresh,
         )
     except DetectorFailedError as error:
         raise click.ClickException(str(error)) from error
@@ -65,8 +68,8 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
     dataset_info = record["dataset"]
     click.echo(
         f"{record['detector']['name']} on {dataset_info['name']} ({dataset_info['size']}/{dataset_info['split']}): "
-        f"{dataset_info['n_images']} images, {dataset_info['n_pixels_scored']} pixels scored, "
-        f"{dataset_info['n_pixels_ignored']} ignored"
+        f"{dataset_info['n_images']} images ({result.n_from_cache} from the score cache), "
+        f"{dataset_info['n_pixels_scored']} pixels scored, {dataset_info['n_pixels_ignored']} ignored"
     )
     click.echo(metrics_table(record))
     runtime = record["runtime"]

@@ -11,16 +11,20 @@ mixed up.
 """
 
 import abc
+import functools
 import hashlib
+import importlib.metadata
 import importlib.util
+import inspect
 import json
+import sys
 from typing import ClassVar
 
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
 
-__all__ = ["Detector", "convert_units", "params_hash", "OUTPUT_KINDS", "UNITS"]
+__all__ = ["Detector", "convert_units", "detector_code_identity", "params_hash", "OUTPUT_KINDS", "UNITS"]
 
 OUTPUT_KINDS = ("score", "mask")
 UNITS = ("electron", "adu")
@@ -72,6 +76,64 @@ def convert_units(image, *, from_units, to_units, gain):
         raise InputError(f"gain must be a positive number of electrons per ADU, got {gain!r}")
     factor = gain if from_units == "adu" else 1.0 / gain
     return (image * np.float32(factor)).astype(np.float32, copy=False)
+
+
+def _module_source_sha256(module_name):
+    """sha256 of a module's source file (its bytes), or of ``inspect`` source where no file exists."""
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if path and path.endswith(".py"):
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    try:
+        return hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
+    except (OSError, TypeError):
+        # no source at all (built in a REPL, or only bytecode): the class path alone has to do
+        return None
+
+
+def _distribution_version(module_name):
+    """Version of the installed distribution that provides top-level module ``module_name``."""
+    top = module_name.split(".")[0]
+    for distribution in importlib.metadata.packages_distributions().get(top, []):
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+@functools.cache
+def detector_code_identity(cls):
+    """Return what identifies a detector class's code, beyond its declared name and version.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Detector` subclass.
+
+    Returns
+    -------
+    dict
+        ``class`` (``module:qualname``), ``sources`` (module name -> sha256 of
+        the source of every module defining ``cls`` or one of its
+        :class:`Detector` bases) and ``packages`` (each required module ->
+        the version of the distribution providing it).
+
+    Notes
+    -----
+    Editing ``detect()`` without bumping ``version`` changes the source
+    hash, so cached outputs of the old code are never reused for the new
+    one; two plug-in classes that declare the same name and version differ
+    by class path. Helper modules imported by the adapter are not hashed:
+    bump ``version`` when only those change.
+    """
+    modules = sorted({klass.__module__ for klass in cls.__mro__ if isinstance(klass, type) and issubclass(klass, Detector)})
+    return {
+        "class": f"{cls.__module__}:{cls.__qualname__}",
+        "sources": {name: _module_source_sha256(name) for name in modules},
+        "packages": {name: _distribution_version(name) for name in sorted(cls.requires)},
+    }
 
 
 class Detector(abc.ABC):
@@ -186,6 +248,12 @@ class Detector(abc.ABC):
             if key in accepted and key not in self.user_params:
                 self.params[key] = value
 
+    @classmethod
+    def identity_hash(cls):
+        """Short hash of name, version and :func:`detector_code_identity` (the score cache's key)."""
+        identity = {"name": cls.name, "version": cls.version, **detector_code_identity(cls)}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
     @property
     def params_hash(self):
         """Short hash of name, version and parameters."""
@@ -197,6 +265,7 @@ class Detector(abc.ABC):
             "name": self.name,
             "class": f"{type(self).__module__}:{type(self).__qualname__}",
             "version": self.version,
+            "identity_hash": self.identity_hash(),
             "params": self.params,
             "params_hash": self.params_hash,
             "training_datasets": list(self.training_datasets),
