@@ -8,7 +8,7 @@ description. Mask detectors are timed at their operating point: one sweep
 value costs one such call, so a full ROC costs ``n_sweep_values`` times the
 median (recorded too).
 
-:func:`benchmark_isolated` runs the same in a fresh process so that peak
+:func:`crbench.jobs.bench_job` runs the same in a fresh process so that peak
 memory belongs to that detector alone. :func:`runtime_table` turns records
 into the layout of Bhavanam et al. (2022), Table 4.
 """
@@ -28,6 +28,7 @@ from .datasets.base import Sample, SampleMeta
 from .device import device_name
 from .environment import current_rss_bytes, environment_info, peak_rss_bytes, thread_counts
 from .errors import CorruptFileError, InputError
+from .inputs import prepare_input
 
 __all__ = [
     "BENCH_SCHEMA",
@@ -35,7 +36,6 @@ __all__ = [
     "parse_shape",
     "make_bench_frame",
     "benchmark_detector",
-    "benchmark_isolated",
     "bench_record_path",
     "write_bench_record",
     "load_bench_records",
@@ -145,10 +145,7 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
         raise InputError(f"repeats must be at least 1, got {repeats}")
     say = progress or (lambda message: None)
     sample = make_bench_frame(tuple(shape), seed=seed)
-    from .detectors.base import convert_units
-
-    image = convert_units(sample.image, from_units="electron", to_units=detector.input_units, gain=sample.meta.gain)
-    meta = sample.meta.in_units(detector.input_units)
+    image, meta = prepare_input(sample, detector=detector)
     baseline_rss = current_rss_bytes()
 
     say(f"{detector.name}: setup on {device}")
@@ -197,29 +194,6 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
         "threads": threads,
         "environment": environment_info(),
     }
-
-
-def _isolated_worker(detector_name, params, shape, device, repeats, seed):
-    from .detectors import get_detector_class
-
-    detector_cls = get_detector_class(detector_name)
-    detector_cls.check_available()
-    return benchmark_detector(detector_cls(**params), shape=shape, device=device, repeats=repeats, seed=seed)
-
-
-def benchmark_isolated(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", repeats=3, seed=0):
-    """Run :func:`benchmark_detector` in a fresh spawned process.
-
-    A new interpreter per detector keeps one detector's imports and memory
-    out of another's peak RSS and setup time.
-    """
-    import concurrent.futures
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        future = pool.submit(_isolated_worker, detector_name, dict(params or {}), tuple(shape), device, repeats, seed)
-        return future.result()
 
 
 def _safe(text):

@@ -24,6 +24,7 @@ __all__ = [
     "peak_rss_bytes",
     "current_rss_bytes",
     "TRACKED_PACKAGES",
+    "THREAD_VARIABLES",
 ]
 
 # distributions whose versions change detector outputs or timings
@@ -42,7 +43,10 @@ TRACKED_PACKAGES = (
     "onnxruntime",
 )
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+#: environment variables that BLAS, OpenMP, numexpr, TensorFlow and torch read for their thread count at import
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,7 +111,7 @@ def thread_counts():
         "logical_cpus": os.cpu_count(),
         "usable_cpus": usable,
         "torch_threads": None,
-        "env": {name: os.environ[name] for name in _THREAD_VARIABLES if name in os.environ},
+        "env": {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ},
     }
     torch = sys.modules.get("torch")
     if torch is not None:

@@ -20,7 +20,6 @@ is recorded; by default the run then fails loudly with the list, and with
 """
 
 import concurrent.futures
-import dataclasses
 import multiprocessing
 import resource
 import sys
@@ -35,9 +34,9 @@ from tqdm.auto import tqdm
 from . import scoring
 from .cache import ScoreCache, cache_root, detection_input_sha256
 from .datasets import sample_sha256
-from .detectors import convert_units
 from .device import resolve_device
 from .errors import DetectorFailedError, InputError, ShapeMismatchError
+from .inputs import prepare_input
 
 __all__ = ["ImageOutcome", "RunResult", "run_detector", "validate_prediction"]
 
@@ -162,12 +161,7 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         except ValueError:
             cache.discard(outcome.input_sha256)  # damaged entry: recompute
     try:
-        image = convert_units(
-            sample.image, from_units=sample.meta.units, to_units=detector.input_units, gain=sample.meta.gain
-        )
-        meta = sample.meta.in_units(detector.input_units)
-        if getattr(detector, "needs_truth", False):
-            meta = dataclasses.replace(meta, extra={**meta.extra, "truth": sample.truth})
+        image, meta = prepare_input(sample, detector=detector)
         start = time.perf_counter()
         if detector.output_kind == "mask" and detector.sweep_parameter is not None:
             prediction = detector.detect_sweep(image, meta=meta)

@@ -10,7 +10,6 @@ from crbench.bench import (
     BENCH_SCHEMA,
     bench_record_path,
     benchmark_detector,
-    benchmark_isolated,
     format_runtime_table,
     load_bench_records,
     make_bench_frame,
@@ -112,15 +111,6 @@ def test_runtime_table_follows_the_paper_layout():
     assert table.loc[1, "peak_rss_mib"] == pytest.approx(1024)
     text = format_runtime_table(table)
     assert "| astroscrappy" in text and "16.23" in text
-
-
-def test_isolated_benchmark_runs_in_a_fresh_process():
-    import os
-
-    record = benchmark_isolated("constant", params={"value": 0.1}, shape=(16, 16), repeats=1)
-    assert record["detector"]["params"]["value"] == 0.1
-    assert record["baseline_rss_bytes"] > 0
-    assert record["environment"]["threads"]["logical_cpus"] == os.cpu_count()
 
 
 def test_cli_writes_records_and_prints_the_table(tmp_path):

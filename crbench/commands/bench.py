@@ -32,17 +32,9 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
     megapixel, peak memory, threads and the CPU/GPU model; prints the
     run-time table of every record in --output.
     """
-    from ..bench import (
-        benchmark_detector,
-        benchmark_isolated,
-        format_runtime_table,
-        load_bench_records,
-        parse_shape,
-        runtime_table,
-        write_bench_record,
-    )
-    from ..detectors import get_detector_class
+    from ..bench import format_runtime_table, load_bench_records, parse_shape, runtime_table
     from ..device import resolve_device
+    from ..jobs import bench_job
     from .options import parse_key_values
 
     try:
@@ -53,20 +45,11 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
             params = parse_key_values(detector_args)
             resolved = resolve_device(device)
             for name in detector_names:
-                detector_cls = get_detector_class(name)
-                detector_cls.check_available()
-                detector_cls(**params)  # fail on bad parameters before spending minutes
                 click.echo(f"timing {name} on a {shape} frame ({resolved}, {repeats} repeats) ...", err=True)
-                if isolate:
-                    record = benchmark_isolated(
-                        name, params=params, shape=frame_shape, device=resolved, repeats=repeats, seed=seed
-                    )
-                else:
-                    record = benchmark_detector(
-                        detector_cls(**params), shape=frame_shape, device=resolved, repeats=repeats, seed=seed,
-                        progress=lambda message: click.echo(f"  {message}", err=True),
-                    )
-                path = write_bench_record(output, record)
+                record, path = bench_job(
+                    name, params=params, shape=frame_shape, device=resolved, repeats=repeats, seed=seed,
+                    isolate=isolate, output=output, progress=lambda message: click.echo(f"  {message}", err=True),
+                )
                 click.echo(
                     f"  {record['median_seconds']:.2f} s per frame, {record['seconds_per_megapixel']:.2f} s/Mpix "
                     f"-> {path}",

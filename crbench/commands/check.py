@@ -50,14 +50,14 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
         run_failures = {}
         with tempfile.TemporaryDirectory(prefix="crbench-check-") as scratch:
             if rerun:
-                from ..leaderboard.rebuild import Job, run_jobs
+                from ..jobs import Job, run_jobs
 
                 entries = {entry["key"]: entry for entry in baseline_doc.get("entries", [])}
                 keys = select_entries(sorted(entries), patterns)
                 if not keys:
                     raise InputError(f"no baseline entry matches {list(patterns)}; entries are: {', '.join(sorted(entries))}")
-                jobs = [Job(entries[key]["detector"], entries[key]["dataset"], entries[key]["size"], entries[key]["split"],
-                            params=entries[key].get("params"))
+                jobs = [Job(entries[key]["detector"], entries[key]["dataset"], size=entries[key]["size"],
+                            split=entries[key]["split"], params=entries[key].get("params"))
                         for key in keys]
                 results_dir = Path(results) if results else Path(scratch)
                 results_dir.mkdir(parents=True, exist_ok=True)

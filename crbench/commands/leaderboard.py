@@ -89,7 +89,7 @@ def _invocation(ctx):
 def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
                     cache_dir, dry_run, quiet):
     """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
-    from ..leaderboard.rebuild import estimate_seconds, plan_rebuild, rebuild
+    from ..jobs import estimate_seconds, plan_rebuild, rebuild
 
     if dry_run:
         rows, _, cols = bench_shape.lower().partition("x")

@@ -1,12 +1,10 @@
-"""Shared option parsing for crbench commands."""
+"""Option parsing shared by crbench commands (building and running lives in :mod:`crbench.jobs`)."""
 
 import yaml
 
-from ..datasets import get_dataset_class
-from ..detectors import get_detector_class
 from ..errors import InputError
 
-__all__ = ["parse_key_values", "build_detector", "build_dataset"]
+__all__ = ["parse_key_values"]
 
 
 def _split_top_level(text):
@@ -47,23 +45,3 @@ def parse_key_values(text):
             raise InputError(f"cannot read {part!r}: expected key=value (e.g. --detector-args sigclip=4.5,objlim=2)")
         result[key.strip()] = yaml.safe_load(value) if value.strip() else None
     return result
-
-
-def build_detector(name, args):
-    """Construct the detector ``name`` with ``--detector-args`` text ``args``."""
-    detector_cls = get_detector_class(name)
-    detector_cls.check_available()
-    return detector_cls(**parse_key_values(args))
-
-
-def build_dataset(name, *, size=None, data_dir=None):
-    """Construct the data set ``name``; return it and the kwargs that rebuild it."""
-    dataset_cls = get_dataset_class(name)
-    kwargs = {}
-    if size is not None:
-        kwargs["size"] = size
-    if data_dir is not None:
-        kwargs["data_dir"] = data_dir
-    dataset = dataset_cls(**kwargs)
-    dataset.check_available()
-    return dataset, kwargs

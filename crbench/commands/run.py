@@ -5,10 +5,10 @@ import sys
 
 import click
 
-from ..errors import CRBenchError, DetectorFailedError
-from ..records import build_run_record, metrics_table, write_record
-from ..runner import run_detector
-from .options import build_dataset, build_detector
+from ..errors import CRBenchError
+from ..jobs import Job, run_job
+from ..records import metrics_table
+from .options import parse_key_values
 
 __all__ = ["run"]
 
@@ -40,28 +40,14 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         jobs, keep_going, output, cache_dir, fresh, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
-        detector = build_detector(detector_name, detector_args)
-        dataset, dataset_kwargs = build_dataset(dataset_name, size=size, data_dir=data_dir)
-        result = run_detector(
-            detector,
-            dataset,
-            split=split,
-            limit=limit,
-            device=device,
-            ignore_policy=ignore_policy,
-            jobs=jobs,
-            cache_dir=cache_dir,
-            keep_going=keep_going,
-            progress=not quiet and not as_json,
-            dataset_kwargs=dataset_kwargs,
-            fresh=fresh,
-        )
-    except DetectorFailedError as error:
-        raise click.ClickException(str(error)) from error
+        job = Job(detector_name, dataset_name, size=size, split=split, params=parse_key_values(detector_args),
+                  data_dir=data_dir)
+        output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
+                         ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
+                         progress=not quiet and not as_json)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
-    record = build_run_record(result)
-    path = write_record(record, output)
+    result, record, path = output.result, output.record, output.path
     if as_json:
         click.echo(json.dumps(record, indent=2))
         return

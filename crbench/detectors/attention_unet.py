@@ -43,13 +43,13 @@ import numpy as np
 
 from ..device import resolve_device
 from ..errors import InputError
+from ..inputs import subtract_sky
 from ..tiling import predict_tiled_batched
 from ._inputs import private_copy
 from .base import Detector
 
 __all__ = [
     "AttentionUNetDetector",
-    "subtract_sky",
     "DeepCRDecam",
     "AttDeepCRDecam",
     "CosmicCoNNDecam",
@@ -62,32 +62,6 @@ _CITATION = (
     "(arXiv:2207.10411)"
 )
 _PUBLISHED_FAMILY = ("decam",)
-
-
-def _background_level(image):
-    """Sigma-clipped median of ``image`` (used when a sample states no sky level)."""
-    from astropy.stats import sigma_clipped_stats
-
-    _, median, _ = sigma_clipped_stats(image, sigma=3.0, maxiters=5)
-    return float(median)
-
-
-def subtract_sky(image, *, meta):
-    """Return ``image`` (float32) with its sky removed, as the DECam models expect.
-
-    Parameters
-    ----------
-    image : ndarray
-        The image, in ``meta.units``.
-    meta : crbench.datasets.SampleMeta
-        ``sky_subtracted`` True leaves the image as is; otherwise
-        ``sky_level`` (or, if None, a sigma-clipped median) is subtracted.
-    """
-    image = np.asarray(image, dtype=np.float32)
-    if meta.sky_subtracted:
-        return image
-    sky = meta.sky_level if meta.sky_level is not None else _background_level(image)
-    return image - np.float32(sky)
 
 
 def _as_int(value, *, name):

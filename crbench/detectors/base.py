@@ -23,11 +23,11 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
+from ..inputs import UNITS, convert_units
 
 __all__ = ["Detector", "convert_units", "detector_code_identity", "params_hash", "OUTPUT_KINDS", "UNITS"]
 
 OUTPUT_KINDS = ("score", "mask")
-UNITS = ("electron", "adu")
 
 
 def params_hash(name, version, params):
@@ -47,35 +47,6 @@ def params_hash(name, version, params):
     """
     canonical = json.dumps({"name": name, "version": version, "params": params}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def convert_units(image, *, from_units, to_units, gain):
-    """Convert an image between electrons and ADU.
-
-    Parameters
-    ----------
-    image : ndarray
-        The image, in ``from_units``.
-    from_units, to_units : {"electron", "adu"}
-        Units of the input and of the result.
-    gain : float
-        Detector gain in electrons per ADU.
-
-    Returns
-    -------
-    ndarray
-        A new float32 array in ``to_units`` (the input is never modified).
-    """
-    for units in (from_units, to_units):
-        if units not in UNITS:
-            raise InputError(f"unknown units {units!r}; expected one of {UNITS}")
-    image = np.asarray(image, dtype=np.float32)
-    if from_units == to_units:
-        return image.copy()
-    if not np.isfinite(gain) or gain <= 0:
-        raise InputError(f"gain must be a positive number of electrons per ADU, got {gain!r}")
-    factor = gain if from_units == "adu" else 1.0 / gain
-    return (image * np.float32(factor)).astype(np.float32, copy=False)
 
 
 def _module_source_sha256(module_name):

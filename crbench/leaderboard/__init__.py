@@ -6,7 +6,9 @@
 - :mod:`~crbench.leaderboard.plots` draws ROC and precision-recall curves;
 - :mod:`~crbench.leaderboard.render` writes Markdown, HTML, CSV and LaTeX;
 - :mod:`~crbench.leaderboard.gate` compares fresh records with a baseline;
-- :mod:`~crbench.leaderboard.rebuild` regenerates the committed leaderboard.
+
+The package only reads records: running detectors (and the rebuild that regenerates
+the committed leaderboard) is :mod:`crbench.jobs`.
 """
 
 from .collect import Collection, RecordGroup, collect_records, load_results

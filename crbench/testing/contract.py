@@ -33,7 +33,7 @@ The contract
 
 Images are seeded toy frames in electrons with gain 2 e-/ADU, converted to
 the detector's ``input_units`` exactly as the runner does
-(:func:`prepare_input`), so a wrong unit declaration shows up as garbage
+(:func:`crbench.inputs.prepare_input`), so a wrong unit declaration shows up as garbage
 rather than passing silently elsewhere.
 """
 
@@ -44,14 +44,14 @@ import time
 import numpy as np
 
 from ..datasets.tiny import make_tiny_sample
-from ..detectors.base import OUTPUT_KINDS, UNITS, Detector, convert_units
+from ..detectors.base import OUTPUT_KINDS, UNITS, Detector
 from ..errors import InputError
+from ..inputs import prepare_input
 
 __all__ = [
     "CONTRACT_CHECKS",
     "CONTRACT_GAIN",
     "make_contract_sample",
-    "prepare_input",
     "build_detector",
     "check_metadata",
     "check_output",
@@ -95,23 +95,6 @@ def make_contract_sample(shape=_DEFAULT_SHAPE, *, seed=0):
     return sample
 
 
-def prepare_input(detector, sample):
-    """Return ``(image, meta)`` as the runner hands them to ``detector``.
-
-    The image is converted to ``detector.input_units`` with the sample's
-    gain, the metadata re-expressed in those units, and the truth mask put
-    in ``meta.extra["truth"]`` only for detectors declaring
-    ``needs_truth = True`` (test oracles).
-    """
-    image = convert_units(
-        sample.image, from_units=sample.meta.units, to_units=detector.input_units, gain=sample.meta.gain
-    )
-    meta = sample.meta.in_units(detector.input_units)
-    if getattr(detector, "needs_truth", False):
-        meta = dataclasses.replace(meta, extra={**meta.extra, "truth": sample.truth.copy()})
-    return image, meta
-
-
 def build_detector(detector_cls, *, device="cpu", **params):
     """Instantiate ``detector_cls(**params)``, check its requirements and set it up."""
     detector_cls.check_available()
@@ -138,7 +121,7 @@ def _validate_output(detector, output, shape, check):
 
 
 def _detect(detector, sample, check):
-    image, meta = prepare_input(detector, sample)
+    image, meta = prepare_input(sample, detector=detector)
     output = detector.detect(image, meta=meta)
     _validate_output(detector, output, image.shape, check)
     assert not np.shares_memory(output, image), f"{_label(detector, check)}: output shares memory with the input"
@@ -181,7 +164,7 @@ def check_output(detector):
 def check_no_mutation(detector):
     """The caller's image and metadata are unchanged by ``detect``."""
     sample = make_contract_sample(seed=1)
-    image, meta = prepare_input(detector, sample)
+    image, meta = prepare_input(sample, detector=detector)
     image_before, meta_before = image.copy(), meta.to_dict()
     detector.detect(image, meta=meta)
     assert np.array_equal(image, image_before), f"{_label(detector, 'no_mutation')}: detect() modified the input image"
@@ -207,7 +190,7 @@ def check_determinism(detector):
 def check_nan_input(detector):
     """NaN/inf pixels give a valid output or an InputError, and stay NaN in the caller's array."""
     sample = make_contract_sample(seed=3)
-    image, meta = prepare_input(detector, sample)
+    image, meta = prepare_input(sample, detector=detector)
     image[5, 7] = np.nan
     image[20:22, 30] = np.nan
     image[40, 11] = np.inf
@@ -251,7 +234,7 @@ def check_sweep(detector):
             f"{expected_values}, so operating-point metrics cannot be read from the sweep"
         )
         sample = make_contract_sample(seed=6)
-        image, meta = prepare_input(detector, sample)
+        image, meta = prepare_input(sample, detector=detector)
         masks = detector.detect_sweep(image, meta=meta)
     finally:
         detector.params["sweep"] = original_sweep

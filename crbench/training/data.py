@@ -28,8 +28,7 @@ from astropy.stats import mad_std
 from scipy import ndimage
 
 from ..datasets.base import sample_sha256
-from ..detectors.attention_unet import subtract_sky
-from ..detectors.base import convert_units
+from ..inputs import convert_units, subtract_sky
 from ..tiling import tile_starts
 
 __all__ = [

@@ -1,7 +1,7 @@
 import pytest
 
-from crbench.commands.options import build_detector, parse_key_values
-from crbench.errors import InputError, UnknownNameError
+from crbench.commands.options import parse_key_values
+from crbench.errors import InputError
 
 
 def test_parse_key_values_reads_yaml_scalars_and_lists():
@@ -14,9 +14,3 @@ def test_parse_key_values_reads_yaml_scalars_and_lists():
 def test_parse_key_values_rejects_missing_equals():
     with pytest.raises(InputError, match="expected key=value"):
         parse_key_values("sigclip")
-
-
-def test_build_detector_passes_parameters_and_suggests_names():
-    assert build_detector("constant", "value=0.25").params["value"] == 0.25
-    with pytest.raises(UnknownNameError, match="constant"):
-        build_detector("constnt", "")

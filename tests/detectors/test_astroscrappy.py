@@ -9,7 +9,7 @@ import pytest
 from crbench.datasets.tiny import TinyDataset
 from crbench.detectors import get_detector_class
 from crbench.detectors.astroscrappy_adapter import SIGCLIP_GRID, AstroScrappy
-from crbench.testing.contract import prepare_input
+from crbench.inputs import prepare_input
 
 from ._helpers import scene
 
@@ -55,7 +55,7 @@ def test_units_conversion_from_electrons_matches_upstream_on_adu():
     # the runner hands the adapter ADU made from an electron image with the sample's gain
     electrons = scene(seed=2, gain=3.0, units="electron")
     detector = AstroScrappy()
-    image, meta = prepare_input(detector, electrons)
+    image, meta = prepare_input(electrons, detector=detector)
     assert meta.units == "adu"
     np.testing.assert_allclose(image, electrons.image / 3.0, rtol=1e-6)
     mask = detector.detect(image, meta=meta)
@@ -98,7 +98,7 @@ def test_sweep_runs_upstream_once_per_value_and_is_monotone(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(astroscrappy, "detect_cosmics", counting)
-    image, meta = prepare_input(detector, sample)
+    image, meta = prepare_input(sample, detector=detector)
     masks = detector.detect_sweep(image, meta=meta)
     assert calls == [2.0, 3.0, 5.0, 12.0]  # plus the operating sigclip
     counts = masks.sum(axis=(1, 2))

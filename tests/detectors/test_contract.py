@@ -6,13 +6,13 @@ import pytest
 from crbench.detectors import BUILTIN_DETECTORS
 from crbench.detectors.base import Detector
 from crbench.detectors.doubles import ConstantDetector, OracleDetector
+from crbench.inputs import prepare_input
 from crbench.testing.contract import (
     CONTRACT_CHECKS,
     CONTRACT_GAIN,
     check_detector_contract,
     contract_cases,
     make_contract_sample,
-    prepare_input,
     run_contract_check,
 )
 from tests.conftest import PUBLISHED_UNETS
@@ -107,9 +107,9 @@ def test_contract_gives_the_oracle_its_truth():
     # the oracle raises without meta.extra["truth"]; prepare_input must supply it
     sample = make_contract_sample(seed=9)
     oracle = OracleDetector()
-    image, meta = prepare_input(oracle, sample)
+    image, meta = prepare_input(sample, detector=oracle)
     assert np.array_equal(oracle.detect(image, meta=meta) > 0.5, sample.truth)
-    _, meta = prepare_input(ConstantDetector(), sample)
+    _, meta = prepare_input(sample, detector=ConstantDetector())
     assert "truth" not in meta.extra
 
 
@@ -119,7 +119,7 @@ def test_prepare_input_converts_to_the_detector_units():
     class _AduDetector(ConstantDetector):
         input_units = "adu"
 
-    image, meta = prepare_input(_AduDetector(), sample)
+    image, meta = prepare_input(sample, detector=_AduDetector())
     np.testing.assert_allclose(image, sample.image / CONTRACT_GAIN, rtol=1e-6)
     assert meta.units == "adu"
     assert meta.saturation == pytest.approx(sample.meta.saturation / CONTRACT_GAIN)

@@ -12,7 +12,7 @@ from crbench.detectors.cosmic_conn_adapter import (
     even_stamp_size,
 )
 from crbench.errors import InputError
-from crbench.testing.contract import prepare_input
+from crbench.inputs import prepare_input
 
 from ._helpers import scene
 
@@ -52,7 +52,7 @@ def test_single_stamp_equals_upstream_detect_cr(detector):
 
 def test_units_conversion_from_adu(detector):
     adu = scene((128, 128), seed=2, gain=2.0, units="adu")
-    image, meta = prepare_input(detector, adu)
+    image, meta = prepare_input(adu, detector=detector)
     assert meta.units == "electron"
     np.testing.assert_allclose(image, adu.image * 2.0, rtol=1e-6)
     expected = detector.model.detect_cr(adu.image * np.float32(2.0), ret_numpy=True)

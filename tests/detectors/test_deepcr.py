@@ -8,7 +8,7 @@ from deepCR import deepCR
 from crbench.detectors import get_detector_class
 from crbench.detectors.deepcr_adapter import DEEPCR_MODELS, DeepCRPretrained
 from crbench.errors import InputError
-from crbench.testing.contract import prepare_input
+from crbench.inputs import prepare_input
 
 from ._helpers import scene
 
@@ -56,7 +56,7 @@ def test_shipped_models_exist_in_the_installed_package():
 
 def test_matches_upstream_clean_and_converts_electrons_to_adu(decam):
     electrons = scene((96, 128), seed=1, gain=2.0)
-    image, meta = prepare_input(decam, electrons)
+    image, meta = prepare_input(electrons, detector=decam)
     np.testing.assert_allclose(image, electrons.image / 2.0, rtol=1e-6)
     scores = decam.detect(image, meta=meta)
     reference = deepCR(mask="decam", device="CPU")

@@ -6,7 +6,7 @@ import pytest
 
 from crbench.detectors import get_detector_class
 from crbench.detectors.lacosmic_adapter import CR_THRESHOLD_GRID, LACosmic
-from crbench.testing.contract import prepare_input
+from crbench.inputs import prepare_input
 
 from ._helpers import scene
 
@@ -52,7 +52,7 @@ def test_explicit_neighbor_threshold_is_kept_during_the_sweep():
 def test_units_conversion_from_electrons():
     electrons = scene(seed=2, gain=4.0, units="electron")
     detector = LACosmic(cr_threshold=4.0)
-    image, meta = prepare_input(detector, electrons)
+    image, meta = prepare_input(electrons, detector=detector)
     assert meta.units == "adu"
     mask = detector.detect(image, meta=meta)
     _, expected = lacosmic.remove_cosmics(
@@ -71,7 +71,7 @@ def test_units_conversion_from_electrons():
 def test_sweep_is_monotone_and_restores_the_operating_point():
     sample = scene(seed=3)
     detector = LACosmic(sweep=[2.0, 6.0, 15.0])
-    image, meta = prepare_input(detector, sample)
+    image, meta = prepare_input(sample, detector=detector)
     masks = detector.detect_sweep(image, meta=meta)
     assert masks.shape[0] == 4  # 2, 3 (operating point), 6, 15
     counts = masks.sum(axis=(1, 2))

@@ -6,7 +6,7 @@ import pytest
 from crbench.detectors import get_detector_class
 from crbench.detectors.maximask_adapter import BLOCK_SIZE, MaxiMask
 from crbench.errors import MissingDependencyError
-from crbench.testing.contract import prepare_input
+from crbench.inputs import prepare_input
 
 from ._helpers import scene
 
@@ -49,7 +49,7 @@ def test_matches_upstream_and_converts_units(detector):
     # 400 x 800 = 3 blocks with batch_size 2: one full batch and a partial one
     detector.inference.batch_size = 2
     electrons = scene((BLOCK_SIZE, 2 * BLOCK_SIZE), seed=1, gain=2.0, n_crs=30)
-    image, meta = prepare_input(detector, electrons)
+    image, meta = prepare_input(electrons, detector=detector)
     assert meta.units == "adu"
     scores = detector.detect(image, meta=meta)
     expected = _upstream_cr_probability(detector, electrons.image / np.float32(2.0))

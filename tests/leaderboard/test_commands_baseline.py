@@ -25,7 +25,7 @@ def test_baseline_command_writes_complete_records_only(tmp_path):
 
 
 def test_rebuild_records_the_options_it_was_given(monkeypatch):
-    import crbench.leaderboard.rebuild as rebuild_module
+    import crbench.jobs as rebuild_module
 
     captured = {}
 

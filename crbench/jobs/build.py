@@ -1,0 +1,58 @@
+"""Build a detector or a data set from registry names and parameters."""
+
+from ..datasets import get_dataset_class
+from ..detectors import get_detector_class
+
+__all__ = ["build_detector", "build_dataset"]
+
+
+def build_detector(name, params=None):
+    """Construct the detector ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name or ``"package.module:Class"``.
+    params : dict, optional
+        Detector parameters (validated by the detector).
+
+    Raises
+    ------
+    MissingDependencyError
+        When the detector's optional dependencies are not installed (the
+        message names the install command).
+    InputError
+        On unknown parameters.
+    """
+    detector_cls = get_detector_class(name)
+    detector_cls.check_available()
+    return detector_cls(**(params or {}))
+
+
+def build_dataset(name, *, size=None, data_dir=None):
+    """Construct the data set ``name``; return it and the keyword arguments that rebuild it.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    size : str, optional
+        Size profile (simulated data sets).
+    data_dir : path-like, optional
+        Where a real data set lives.
+
+    Returns
+    -------
+    dataset : crbench.datasets.Dataset
+    kwargs : dict
+        Rebuilds an equal data set in a worker process.
+    """
+    dataset_cls = get_dataset_class(name)
+    kwargs = {}
+    if size is not None:
+        kwargs["size"] = size
+    if data_dir is not None:
+        kwargs["data_dir"] = str(data_dir)
+    dataset = dataset_cls(**kwargs)
+    dataset.check_available()
+    return dataset, kwargs

@@ -1,0 +1,171 @@
+"""Regenerate the committed leaderboard: records, tables, plots and baseline.
+
+``crbench leaderboard rebuild`` runs every registered detector (test
+doubles excluded) on every simulated data set (``sim_*``) at size
+``small``, in parallel worker processes with one thread each, times every
+detector with ``crbench bench``, then renders ``LEADERBOARD.md`` with its
+plots and writes ``baseline.json`` for the CI gate. The new records are
+written to a fresh directory and swapped in only at the end, so an
+interrupted rebuild leaves the previous leaderboard intact.
+
+Planning lives in :mod:`crbench.jobs.plan`, running in :mod:`crbench.jobs.run`
+and :mod:`crbench.jobs.bench`; this module only puts them together and hands
+the records to the leaderboard renderer.
+"""
+
+import datetime
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..atomic import write_json_atomic
+from ..bench import parse_shape
+from ..environment import environment_info
+from ..leaderboard.collect import REBUILD_SCHEMA, hardware_label, load_results
+from ..leaderboard.gate import make_baseline, write_baseline
+from ..leaderboard.render import write_leaderboard
+from .bench import bench_jobs
+from .plan import plan_rebuild
+from .run import run_jobs
+
+__all__ = ["RebuildReport", "rebuild"]
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild did."""
+
+    records: list = field(default_factory=list)
+    failures: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)
+    bench_records: list = field(default_factory=list)
+    bench_failures: dict = field(default_factory=dict)
+    written: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _preamble(report, *, processes, hardware, started, command):
+    minutes = report.seconds / 60
+    lines = [
+        f"Produced by `{command}` on {started:%Y-%m-%d} ({hardware}, {processes} worker process(es), "
+        f"1 thread each); the whole rebuild took {minutes:.1f} min. Run the same command to regenerate "
+        "every record, table, plot and `baseline.json`.",
+    ]
+    if report.skipped:
+        lines.append("Not run (not installed here): " + "; ".join(report.skipped) + ".")
+    if report.failures:
+        lines.append("FAILED runs (no record): " + "; ".join(f"{key}: {error}" for key, error in sorted(report.failures.items())) + ".")
+    if report.bench_failures:
+        lines.append("Not timed by crbench bench: " + "; ".join(f"{name}: {error}" for name, error in sorted(report.bench_failures.items())) + ".")
+    return "\n\n".join(lines)
+
+
+def rebuild(
+    out_dir="leaderboard",
+    *,
+    detectors=None,
+    datasets=None,
+    size="small",
+    split="test",
+    processes=2,
+    bench=True,
+    bench_shape="2048x2048",
+    bench_repeats=3,
+    cache_dir=None,
+    progress=True,
+    command="crbench leaderboard rebuild",
+):
+    """Regenerate ``out_dir``: ``records/``, ``LEADERBOARD.md``, ``plots/`` and ``baseline.json``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+    detectors, datasets, size, split
+        See :func:`plan_rebuild`.
+    processes : int
+        Parallel worker processes for the scoring runs.
+    bench : bool
+        Also time every detector with ``crbench bench`` (Table 4).
+    bench_shape : str
+        Frame shape of the timing runs (``ROWSxCOLS``).
+    bench_repeats : int
+    cache_dir : path-like, optional
+        Score cache root; default a fresh temporary directory, so that every
+        detector really runs and its time is measured.
+    progress : bool
+    command : str
+        The command line quoted in the page.
+
+    Returns
+    -------
+    RebuildReport
+    """
+    started_at = datetime.datetime.now(datetime.timezone.utc)
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs, skipped = plan_rebuild(detectors=detectors, datasets=datasets, size=size, split=split)
+    if not jobs:
+        raise RuntimeError(
+            "nothing to run: no available detector or no data set selected "
+            f"(skipped: {'; '.join(skipped) or 'none'}); check 'crbench list detectors' and 'crbench list datasets'"
+        )
+    report = RebuildReport(skipped=skipped)
+    staging = Path(tempfile.mkdtemp(prefix=".records.new.", dir=out_dir))
+    with tempfile.TemporaryDirectory(prefix="crbench-rebuild-cache-") as fresh_cache:
+        paths, report.failures = run_jobs(jobs, results_dir=staging, cache_dir=str(cache_dir or fresh_cache),
+                                          processes=processes, progress=progress)
+    report.records = sorted(paths.values())
+    if bench:
+        names = sorted({job.detector for job in jobs})
+        report.bench_records, report.bench_failures = bench_jobs(
+            names, output=staging, shape=parse_shape(bench_shape), repeats=bench_repeats
+        )
+    if not report.records:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RuntimeError("the rebuild produced no run record; failures: "
+                           + "; ".join(f"{key}: {error}" for key, error in report.failures.items()))
+    # swap the new records in only now: an interrupted rebuild leaves the old leaderboard intact
+    records_dir = out_dir / "records"
+    old = out_dir / ".records.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if records_dir.exists():
+        records_dir.rename(old)
+    staging.rename(records_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    plots_dir = out_dir / "plots"
+    shutil.rmtree(plots_dir, ignore_errors=True)  # plots of groups that no longer exist must go
+
+    collection = load_results(records_dir)
+    run_records = [record for group in collection.groups for record in group.records]
+    for record in run_records:
+        if record.get("status") != "complete":  # kept on the page (marked), never in the baseline
+            dataset = record["dataset"]
+            key = f"{record['detector']['name']}@{dataset['name']}/{dataset['size']}/{dataset['split']}"
+            report.failures[key] = f"partial: {len(record.get('failures') or [])} image(s) failed"
+    complete = [record for record in run_records if record.get("status") == "complete"]
+    write_baseline(make_baseline(complete, note=f"written by {command}"), out_dir / "baseline.json")
+
+    report.seconds = time.perf_counter() - start
+    hardware = hardware_label(environment_info())
+    collection.rebuild = {
+        "schema": REBUILD_SCHEMA,
+        "crbench_version": __version__,
+        "command": command,
+        "started": started_at.isoformat(timespec="seconds"),
+        "seconds": report.seconds,
+        "processes": processes,
+        "hardware": hardware,
+        "skipped": report.skipped,
+        "failures": report.failures,
+        "bench_failures": report.bench_failures,
+        "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command),
+    }
+    # kept with the records so that 'crbench leaderboard --results <out>/records' renders the same page
+    write_json_atomic(records_dir / "rebuild.json", collection.rebuild)
+    report.written = write_leaderboard(collection, fmt="md", out=out_dir / "LEADERBOARD.md")
+    report.written += [records_dir / "rebuild.json", out_dir / "baseline.json"]
+    return report

@@ -1,0 +1,186 @@
+"""Run jobs: one detector on one data set split, scored, with its record written.
+
+This is the one place that turns names into a finished run record; ``crbench
+run``, ``crbench check --rerun`` and ``crbench leaderboard rebuild`` all call
+:func:`run_job` or :func:`run_jobs`.
+"""
+
+import concurrent.futures
+import concurrent.futures.process
+import contextlib
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..environment import THREAD_VARIABLES
+from ..records import build_run_record, write_record
+from ..runner import run_detector
+from .build import build_dataset, build_detector
+
+__all__ = ["Job", "JobOutput", "run_job", "run_jobs", "limited_threads"]
+
+
+
+@dataclass(frozen=True)
+class Job:
+    """One detector on one data set split.
+
+    Attributes
+    ----------
+    detector : str
+        Registry name or ``"package.module:Class"``.
+    dataset : str
+        Registry name.
+    size : str or None
+        Size profile (None: the data set's default).
+    split : str
+    params : dict or None
+        Detector parameters (None: the detector's defaults plus the card's
+        protocol).
+    data_dir : str or None
+        Where a real data set lives.
+    """
+
+    detector: str
+    dataset: str
+    size: str | None = None
+    split: str = "test"
+    params: dict | None = field(default=None, hash=False, compare=False)
+    data_dir: str | None = None
+
+    @property
+    def key(self):
+        """``detector@dataset/size/split``, the form of a baseline entry key."""
+        return f"{self.detector}@{self.dataset}/{self.size}/{self.split}"
+
+
+@dataclass
+class JobOutput:
+    """What :func:`run_job` produced."""
+
+    job: Job
+    result: object
+    record: dict
+    path: Path
+
+
+def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
+            keep_going=False, fresh=False, progress=False):
+    """Build the job's detector and data set, run and score it, write its record.
+
+    Parameters
+    ----------
+    job : Job
+    results_dir : path-like
+        Where the run record goes.
+    cache_dir : path-like, optional
+        Score cache root (default :func:`crbench.cache.cache_root`).
+    device : {"cpu", "cuda", "auto"}
+    workers : int
+        Worker processes for the detect stage (1 = this process).
+    limit : int, optional
+        Score only the first ``limit`` images.
+    ignore_policy : {"exclude", "negative"}, optional
+        Default: the data set card's.
+    keep_going : bool
+        Score the images that worked if some fail (record marked partial).
+    fresh : bool
+        Ignore cached detector outputs.
+    progress : bool
+
+    Returns
+    -------
+    JobOutput
+
+    Raises
+    ------
+    CRBenchError
+        On bad names or parameters, missing data, or (without
+        ``keep_going``) a detector that failed on some image.
+    """
+    detector = build_detector(job.detector, job.params)
+    dataset, dataset_kwargs = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
+    result = run_detector(
+        detector, dataset, split=job.split, limit=limit, device=device, ignore_policy=ignore_policy, jobs=workers,
+        cache_dir=cache_dir, keep_going=keep_going, progress=progress, dataset_kwargs=dataset_kwargs, fresh=fresh,
+    )
+    record = build_run_record(result)
+    return JobOutput(job=job, result=result, record=record, path=write_record(record, results_dir))
+
+
+def _run_job_safely(job, results_dir, cache_dir):
+    try:
+        output = run_job(job, results_dir=results_dir, cache_dir=cache_dir, keep_going=True)
+        return job, str(output.path), None
+    except Exception as error:  # noqa: BLE001 - any failure of one job is reported, the others go on
+        return job, None, f"{type(error).__name__}: {error}"
+
+
+@contextlib.contextmanager
+def limited_threads(threads):
+    """Children spawned inside inherit these thread limits (read by BLAS/OpenMP/torch at import)."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_process=1, progress=True):
+    """Run jobs in parallel worker processes; one failing job never stops the others.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    results_dir : path-like
+        Where the run records go.
+    cache_dir : path-like, optional
+        Score cache root (None: the default cache).
+    processes : int
+        Worker processes (1 runs the jobs in this process, one after another).
+    threads_per_process : int
+        Thread limit of each worker (BLAS, OpenMP, torch).
+    progress : bool
+
+    Returns
+    -------
+    paths : dict of str to str
+        Job key -> record path.
+    failures : dict of str to str
+        Job key -> error message.
+    """
+    paths, failures = {}, {}
+    bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress)
+
+    def finished(job, path, error):
+        if error:
+            failures[job.key] = error
+        else:
+            paths[job.key] = path
+        bar.set_postfix_str(job.key)
+        bar.update()
+
+    if processes <= 1:
+        for job in jobs:
+            finished(*_run_job_safely(job, results_dir, cache_dir))
+    else:
+        context = multiprocessing.get_context("spawn")  # fork + torch/OpenMP threads can deadlock
+        with limited_threads(threads_per_process):
+            with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+                futures = {pool.submit(_run_job_safely, job, str(results_dir), cache_dir): job for job in jobs}
+                for future in concurrent.futures.as_completed(futures):
+                    try:
+                        finished(*future.result())
+                    except concurrent.futures.process.BrokenProcessPool as error:
+                        # a worker died (out of memory, segfault in a C extension): say so per job
+                        finished(futures[future], None, f"worker process died ({error}); re-run with --processes 1")
+    bar.close()
+    return paths, failures
