@@ -20,11 +20,9 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
 from .atomic import write_json_atomic
-from .datasets.base import Sample, SampleMeta
+from .datasets.toy import make_toy_sample
 from .device import device_name
 from .environment import current_rss_bytes, environment_info, peak_rss_bytes, thread_counts
 from .errors import CorruptFileError, InputError
@@ -57,7 +55,7 @@ def parse_shape(text):
 
 
 def make_bench_frame(shape, *, seed=0, gain=2.0, read_noise=5.0, sky=200.0):
-    """Return a seeded synthetic frame in electrons: sky, stars, cosmic rays, noise.
+    """Return a seeded toy frame in electrons for timing (:func:`~crbench.datasets.toy.make_toy_sample`).
 
     The scene only has to look like a sky frame to the detectors (so that
     iterative methods do their usual amount of work); its densities follow
@@ -77,38 +75,10 @@ def make_bench_frame(shape, *, seed=0, gain=2.0, read_noise=5.0, sky=200.0):
     -------
     Sample
     """
-    rng = np.random.default_rng(seed)
     ny, nx = shape
-    scene = np.full(shape, sky, dtype=np.float64)
-    n_stars = max(1, ny * nx // 2000)
-    half = 7
-    offsets = np.arange(-half, half + 1)
-    for y0, x0, sigma, flux in zip(
-        rng.uniform(0, ny, n_stars),
-        rng.uniform(0, nx, n_stars),
-        rng.uniform(1.0, 2.2, n_stars),
-        10 ** rng.uniform(2.5, 5.0, n_stars),
-    ):
-        ys = np.clip(int(y0) + offsets, 0, ny - 1)
-        xs = np.clip(int(x0) + offsets, 0, nx - 1)
-        profile = np.exp(-((ys[:, None] - y0) ** 2 + (xs[None, :] - x0) ** 2) / (2 * sigma**2))
-        np.add.at(scene, (ys[:, None], xs[None, :]), flux / (2 * np.pi * sigma**2) * profile)
-    truth = np.zeros(shape, dtype=bool)
-    n_crs = max(1, ny * nx // 4000)
-    for y0, x0, length, angle in zip(
-        rng.uniform(0, ny, n_crs), rng.uniform(0, nx, n_crs), rng.integers(1, 12, n_crs), rng.uniform(0, np.pi, n_crs)
-    ):
-        steps = np.linspace(0, length, 2 * int(length) + 1)
-        ys = np.clip(np.round(y0 + steps * np.sin(angle)).astype(int), 0, ny - 1)
-        xs = np.clip(np.round(x0 + steps * np.cos(angle)).astype(int), 0, nx - 1)
-        np.add.at(scene, (ys, xs), rng.uniform(300, 3000, ys.size))
-        truth[ys, xs] = True
-    image = (rng.poisson(scene) + rng.normal(0.0, read_noise, shape)).astype(np.float32)
-    meta = SampleMeta(
-        instrument="bench", units="electron", gain=gain, read_noise=read_noise, saturation=65535.0 * gain,
-        exposure_time=90.0, sky_level=sky,
-    )
-    return Sample(f"bench-{ny}x{nx}-seed{seed}", image, truth, np.zeros(shape, dtype=bool), meta)
+    return make_toy_sample(shape, seed=seed, n_stars=max(1, ny * nx // 2000), n_crs=max(1, ny * nx // 4000),
+                           sample_id=f"bench-{ny}x{nx}-seed{seed}", gain=gain, read_noise=read_noise, sky=sky,
+                           instrument="bench")
 
 
 def _synchronise(device):

@@ -10,14 +10,15 @@ copies of the files (same file names); a file found there is used only if
 its sha256 matches the registry.
 """
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cache_root
 from .errors import ChecksumError, DataNotAvailableError, UnknownNameError
+from .hashing import file_sha256
 
-__all__ = ["WeightFile", "PUBLISHED_WEIGHTS", "weights_path", "weights_cache_dir", "file_sha256"]
+__all__ = ["WeightFile", "PUBLISHED_WEIGHTS", "weights_path", "weights_cache_dir"]
 
 _ATTENTION_REPO = "lfovia/Attention-Augmented-Cosmic-Ray-Detection-in-Astronomical-Images"
 _ATTENTION_COMMIT = "9c122e554b70b478f2323af1c434b9e0d1c45d7b"
@@ -79,23 +80,9 @@ PUBLISHED_WEIGHTS = {
 }
 
 
-def file_sha256(path):
-    """Return the hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def weights_cache_dir():
     """Return the folder where downloaded weights are kept."""
-    root = os.environ.get("CRBENCH_CACHE")
-    if root:
-        return Path(root) / "weights"
-    import pooch
-
-    return Path(pooch.os_cache("crbench")) / "weights"
+    return cache_root() / "weights"
 
 
 def weights_path(name, *, base_url=None, progressbar=True):

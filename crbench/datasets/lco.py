@@ -76,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFileError, DataNotAvailableError, InputError
+from ..hashing import file_sha256
 from .base import Dataset, DatasetCard, Sample, SampleMeta
 from .locations import dataset_dir
 
@@ -513,11 +514,7 @@ class LCODataset(Dataset):
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         if key not in self._file_hashes:
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 22), b""):
-                    digest.update(block)
-            self._file_hashes[key] = digest.hexdigest()
+            self._file_hashes[key] = file_sha256(path, chunk_bytes=1 << 22)
         return self._file_hashes[key]
 
 

@@ -14,12 +14,9 @@ verified and extracted.
 import os
 from pathlib import Path
 
-__all__ = ["cache_root", "data_root", "dataset_dir", "download_dir"]
+from ..cache import cache_root
 
-
-def cache_root():
-    """Return ``$CRBENCH_CACHE`` or ``~/.cache/crbench``."""
-    return Path(os.environ.get("CRBENCH_CACHE") or Path.home() / ".cache" / "crbench").expanduser()
+__all__ = ["data_root", "dataset_dir", "download_dir"]
 
 
 def data_root():

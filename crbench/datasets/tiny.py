@@ -6,9 +6,8 @@ straight cosmic-ray tracks. The physically grounded simulator is
 well under a second with no dependency beyond numpy.
 """
 
-import numpy as np
-
-from .base import Dataset, DatasetCard, Sample, SampleMeta
+from .base import Dataset, DatasetCard
+from .toy import make_toy_sample
 
 __all__ = ["TinyDataset", "make_tiny_sample"]
 
@@ -18,7 +17,7 @@ _SHAPES = ((96, 128), (128, 96), (100, 100))
 
 
 def make_tiny_sample(*, seed, shape=(96, 128), sample_id="tiny", n_stars=6, n_crs=8):
-    """Return one seeded toy :class:`Sample` in electrons.
+    """Return one seeded toy :class:`Sample` in electrons (:func:`~crbench.datasets.toy.make_toy_sample`, 2-px ignored border).
 
     Parameters
     ----------
@@ -31,40 +30,8 @@ def make_tiny_sample(*, seed, shape=(96, 128), sample_id="tiny", n_stars=6, n_cr
     n_stars, n_crs : int
         Number of Gaussian stars and cosmic-ray tracks.
     """
-    rng = np.random.default_rng(seed)
-    ny, nx = shape
-    sky, read_noise = 200.0, 5.0
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    scene = np.full(shape, sky)
-    for _ in range(n_stars):
-        y0, x0 = rng.uniform(0, ny), rng.uniform(0, nx)
-        sigma = rng.uniform(1.2, 2.5)
-        flux = 10 ** rng.uniform(3.0, 5.0)
-        scene += flux / (2 * np.pi * sigma**2) * np.exp(-((yy - y0) ** 2 + (xx - x0) ** 2) / (2 * sigma**2))
-    cr_charge = np.zeros(shape)
-    for _ in range(n_crs):
-        length = rng.integers(1, 8)
-        angle = rng.uniform(0, np.pi)
-        y0, x0 = rng.uniform(2, ny - 2), rng.uniform(2, nx - 2)
-        for step in np.linspace(0, length, 2 * int(length) + 1):
-            y = int(np.clip(round(y0 + step * np.sin(angle)), 0, ny - 1))
-            x = int(np.clip(round(x0 + step * np.cos(angle)), 0, nx - 1))
-            cr_charge[y, x] += rng.uniform(300, 3000)
-    image = rng.poisson(scene + cr_charge) + rng.normal(0, read_noise, shape)
-    noise = np.sqrt(scene + read_noise**2)
-    truth = cr_charge > 2.5 * noise
-    ignore = np.zeros(shape, dtype=bool)
-    ignore[:2, :] = ignore[-2:, :] = ignore[:, :2] = ignore[:, -2:] = True
-    meta = SampleMeta(
-        instrument="tiny",
-        units="electron",
-        gain=1.0,
-        read_noise=read_noise,
-        saturation=65535.0,
-        exposure_time=60.0,
-        sky_level=sky,
-    )
-    return Sample(sample_id, image.astype(np.float32), truth, ignore, meta)
+    return make_toy_sample(shape, seed=seed, n_stars=n_stars, n_crs=n_crs, sample_id=sample_id, ignore_border=2,
+                           instrument="tiny")
 
 
 class TinyDataset(Dataset):
@@ -72,7 +39,7 @@ class TinyDataset(Dataset):
 
     card = DatasetCard(
         name="tiny",
-        version="1",
+        version="2",  # 2: frames from the shared toy-frame maker
         family="tiny",
         description="Seeded toy frames (Gaussian stars, straight CR tracks) for harness tests.",
         instrument="tiny",

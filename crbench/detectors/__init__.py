@@ -24,10 +24,10 @@ BUILTIN_DETECTORS = {
     "deepcr_pretrained": "crbench.detectors.deepcr_adapter:DeepCRPretrained",
     "maximask": "crbench.detectors.maximask_adapter:MaxiMask",
     # UNet-3-32 family of Bhavanam et al. 2022 (published DECam weights or crbench-trained)
-    "deepcr": "crbench.detectors.attention_unet:DeepCRDecam",
-    "att_deepcr": "crbench.detectors.attention_unet:AttDeepCRDecam",
-    "cosmic_conn": "crbench.detectors.attention_unet:CosmicCoNNDecam",
-    "att_cosmic_conn": "crbench.detectors.attention_unet:AttCosmicCoNNDecam",
+    "deepcr": "crbench.detectors.decam_unets:DeepCRDecam",
+    "att_deepcr": "crbench.detectors.decam_unets:AttDeepCRDecam",
+    "cosmic_conn": "crbench.detectors.decam_unets:CosmicCoNNDecam",
+    "att_cosmic_conn": "crbench.detectors.decam_unets:AttCosmicCoNNDecam",
     # trained by crbench on sim_decam; checkpoints ship in crbench/models/trained/
     "transunet_small": "crbench.detectors.crbench_trained:TransUNetSmallSimDecam",
     "att_unet": "crbench.detectors.crbench_trained:AttUNetSimDecam",

@@ -23,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
+from ..hashing import file_sha256
 from ..inputs import UNITS, convert_units
 
 __all__ = ["Detector", "convert_units", "detector_code_identity", "params_hash", "OUTPUT_KINDS", "UNITS"]
@@ -54,8 +55,7 @@ def _module_source_sha256(module_name):
     module = sys.modules.get(module_name)
     path = getattr(module, "__file__", None)
     if path and path.endswith(".py"):
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        return file_sha256(path)
     try:
         return hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
     except (OSError, TypeError):

@@ -15,7 +15,7 @@ reproduces the run).
 
 Everything else (input convention: ADU, sky-subtracted; tiling; threshold
 0.5; ``weights=PATH`` for another checkpoint) is inherited from
-:class:`~crbench.detectors.attention_unet.AttentionUNetDetector`. The default
+:class:`~crbench.detectors.decam_unets.DECamUNetDetector`. The default
 stamp is the training stamp (128 px): the networks' GroupNorm layers (and
 the TransUNet's positional embedding) make outputs depend on the stamp size.
 """
@@ -23,7 +23,7 @@ the TransUNet's positional embedding) make outputs depend on the stamp size.
 from pathlib import Path
 from typing import ClassVar
 
-from .attention_unet import AttentionUNetDetector
+from .decam_unets import DECamUNetDetector
 
 __all__ = ["TRAINED_DIR", "CrbenchTrainedDetector", "TransUNetSmallSimDecam", "AttUNetSimDecam"]
 
@@ -37,7 +37,7 @@ _TRANSUNET_CITATION = (
 )
 
 
-class CrbenchTrainedDetector(AttentionUNetDetector):
+class CrbenchTrainedDetector(DECamUNetDetector):
     """A network of :data:`crbench.models.MODEL_CONFIGS` with a checkpoint shipped in the package.
 
     With ``weights=None`` the shipped checkpoint ``bundled_checkpoint`` (in
@@ -50,12 +50,12 @@ class CrbenchTrainedDetector(AttentionUNetDetector):
     version = "1"
     license = "BSD-3-Clause (code and crbench-trained weights)"
     training_datasets = ("sim_decam",)
-    default_params = {**AttentionUNetDetector.default_params, "stamp": 128}
+    default_params = {**DECamUNetDetector.default_params, "stamp": 128}
 
     def __init__(self, **params):
         super().__init__(**params)
         if self.params["weights"] is None:
-            from ..weights import file_sha256
+            from ..hashing import file_sha256
 
             path = self.default_weights_file()
             if path.is_file():

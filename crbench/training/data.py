@@ -1,7 +1,7 @@
 """Training data from any crbench :class:`~crbench.datasets.Dataset`.
 
 A split's samples are loaded once, converted to what the UNet-3-32 family
-expects (ADU, sky-subtracted; see :mod:`crbench.detectors.attention_unet`),
+expects (ADU, sky-subtracted; see :mod:`crbench.detectors.decam_unets`),
 and served as square stamps:
 
 - :class:`RandomStampSet` draws random crops with random 90-degree rotation,

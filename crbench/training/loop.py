@@ -273,7 +273,7 @@ def train_model(config, dataset, *, out, device="cpu", progress=False, command=N
         best_epoch=best["epoch"],
         crbench_version=__version__,
     )
-    from ..weights import file_sha256
+    from ..hashing import file_sha256
 
     record = {
         "kind": "crbench-training-record",

@@ -10,8 +10,8 @@ from crbench.cli import main
 from crbench.datasets import SampleMeta
 from crbench.detectors import get_detector_class
 from crbench.detectors.crbench_trained import TRAINED_DIR
+from crbench.hashing import file_sha256
 from crbench.models import load_model, unique_parameter_count
-from crbench.weights import file_sha256
 
 from ._helpers import scene
 

@@ -11,9 +11,9 @@ from crbench.cli import main
 from crbench.datasets import SampleMeta
 from crbench.datasets.tiny import TinyDataset
 from crbench.detectors import get_detector_class
+from crbench.hashing import file_sha256
 from crbench.models import load_model
 from crbench.training import TrainingConfig, train_model
-from crbench.weights import file_sha256
 
 
 def test_train_command_writes_loadable_checkpoint_and_record(tmp_path):
@@ -26,7 +26,7 @@ def test_train_command_writes_loadable_checkpoint_and_record(tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["model"] == "deepcr" and record["seed"] == 0 and record["device"] == "cpu"
-    assert record["dataset"]["name"] == "tiny" and record["dataset"]["version"] == "1"
+    assert record["dataset"]["name"] == "tiny" and record["dataset"]["version"] == "2"
     assert len(record["history"]) == 5
     assert record["checkpoint"]["sha256"] == file_sha256(out)
     assert record["command"].startswith("crbench train --model deepcr --dataset tiny")

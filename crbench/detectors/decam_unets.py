@@ -49,7 +49,7 @@ from ._inputs import private_copy
 from .base import Detector
 
 __all__ = [
-    "AttentionUNetDetector",
+    "DECamUNetDetector",
     "DeepCRDecam",
     "AttDeepCRDecam",
     "CosmicCoNNDecam",
@@ -75,7 +75,7 @@ def _as_int(value, *, name):
     return int(as_float)
 
 
-class AttentionUNetDetector(Detector):
+class DECamUNetDetector(Detector):
     """Shared adapter of the four UNet-3-32 detectors (see the module docstring).
 
     Parameters
@@ -150,8 +150,8 @@ class AttentionUNetDetector(Detector):
     def setup(self, *, device="cpu"):
         import torch
 
+        from ..hashing import file_sha256
         from ..models.checkpoints import load_model
-        from ..weights import file_sha256
 
         self.device = resolve_device(device)
         if self.params["weights"] is None:
@@ -214,7 +214,7 @@ class AttentionUNetDetector(Detector):
         return np.clip(scores, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-class DeepCRDecam(AttentionUNetDetector):
+class DeepCRDecam(DECamUNetDetector):
     """deepCR-style UNet-3-32 with BatchNorm, trained on DECam."""
 
     name = "deepcr"
@@ -222,7 +222,7 @@ class DeepCRDecam(AttentionUNetDetector):
     description = "deepCR-style UNet-3-32 (BatchNorm) trained on DECam by Bhavanam et al. 2022"
 
 
-class AttDeepCRDecam(AttentionUNetDetector):
+class AttDeepCRDecam(DECamUNetDetector):
     """deepCR-style UNet-3-32 with BatchNorm and attention gates, trained on DECam."""
 
     name = "att_deepcr"
@@ -230,7 +230,7 @@ class AttDeepCRDecam(AttentionUNetDetector):
     description = "deepCR-style UNet-3-32 (BatchNorm) with attention gates, DECam (Bhavanam et al. 2022)"
 
 
-class CosmicCoNNDecam(AttentionUNetDetector):
+class CosmicCoNNDecam(DECamUNetDetector):
     """Cosmic-CoNN-style UNet-3-32 with GroupNorm, trained on DECam."""
 
     name = "cosmic_conn"
@@ -238,7 +238,7 @@ class CosmicCoNNDecam(AttentionUNetDetector):
     description = "Cosmic-CoNN-style UNet-3-32 (GroupNorm) trained on DECam by Bhavanam et al. 2022"
 
 
-class AttCosmicCoNNDecam(AttentionUNetDetector):
+class AttCosmicCoNNDecam(DECamUNetDetector):
     """Cosmic-CoNN-style UNet-3-32 with GroupNorm and attention gates, trained on DECam."""
 
     name = "att_cosmic_conn"

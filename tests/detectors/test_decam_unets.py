@@ -10,8 +10,8 @@ from scipy import ndimage
 
 from crbench.datasets import SampleMeta
 from crbench.detectors import get_detector_class
-from crbench.detectors.attention_unet import subtract_sky
 from crbench.errors import InputError
+from crbench.inputs import subtract_sky
 from crbench.models import build_model, save_checkpoint
 from crbench.tiling import predict_tiled, predict_tiled_batched
 
