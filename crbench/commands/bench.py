@@ -68,7 +68,7 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
                     )
                 path = write_bench_record(output, record)
                 click.echo(
-                    f"  {record['median_seconds']:.2f} s per frame, {record['seconds_per_megapixel']:.2f} s/Mpix "
+                    f"  {record.median_seconds:.2f} s per frame, {record.seconds_per_megapixel:.2f} s/Mpix "
                     f"-> {path}",
                     err=True,
                 )
