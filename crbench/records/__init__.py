@@ -17,7 +17,17 @@ from .build import build_run_record, load_record, metrics_table, record_filename
 from .consistency import METRIC_TOLERANCE, metric_problems, recompute_metrics
 from .fields import RecordError
 from .migrate import migrate, register_migration
-from .parts import DatasetInfo, DetectorInfo, Environment, Failure, ImageResult, Metric, Runtime, StoredCounts, StoredCurve
+from .parts import (
+    DatasetInfo,
+    DetectorInfo,
+    Environment,
+    Failure,
+    ImageResult,
+    Metric,
+    Runtime,
+    StoredCounts,
+    StoredCurve,
+)
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
 __all__ = [

@@ -11,7 +11,17 @@ from pathlib import Path
 
 from .fields import FieldReader, RecordError
 from .migrate import migrate
-from .parts import DatasetInfo, DetectorInfo, Environment, Failure, ImageResult, Metric, Runtime, StoredCounts, StoredCurve
+from .parts import (
+    DatasetInfo,
+    DetectorInfo,
+    Environment,
+    Failure,
+    ImageResult,
+    Metric,
+    Runtime,
+    StoredCounts,
+    StoredCurve,
+)
 
 __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
 
