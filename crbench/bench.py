@@ -177,7 +177,7 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
     megapixels = shape[0] * shape[1] / 1e6
     threads = thread_counts()
     threads["process_threads"] = psutil.Process().num_threads()
-    return BenchRecord.from_dict({
+    record = {
         "schema": BENCH_SCHEMA,
         "crbench_version": __version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -197,7 +197,10 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
         "peak_rss_bytes": peak_rss_bytes(),
         "threads": threads,
         "environment": environment_info(),
-    }, source=f"bench record of {detector.name!r}")
+    }
+    # through JSON once: the record in memory is exactly what its file will hold
+    record = json.loads(json.dumps(record, allow_nan=False))
+    return BenchRecord.from_dict(record, source=f"bench record of {detector.name!r}")
 
 
 def _isolated_worker(detector_name, params, shape, device, repeats, seed):

@@ -16,7 +16,7 @@ from .bench import BENCH_SCHEMA, BenchRecord, as_bench_record
 from .build import build_run_record, load_record, metrics_table, record_filename, write_record
 from .consistency import METRIC_TOLERANCE, metric_problems, recompute_metrics
 from .fields import RecordError
-from .migrate import migrate, register_migration
+from .migrate import known_schemas, register_migration
 from .parts import (
     DatasetInfo,
     DetectorInfo,
@@ -47,7 +47,7 @@ __all__ = [
     "RecordError",
     "as_run_record",
     "as_bench_record",
-    "migrate",
+    "known_schemas",
     "register_migration",
     "metric_problems",
     "recompute_metrics",

@@ -13,6 +13,7 @@ are ``null``.
 
 import copy
 import datetime
+import json
 from pathlib import Path
 
 from tabulate import tabulate
@@ -106,7 +107,9 @@ def build_run_record(result):
         },
         "environment": environment_info(),
     }
-    # validated here, so that a malformed record fails the run that made it, not a later reader
+    # through JSON once, so that the record in memory is exactly what its file will hold (tuples become
+    # lists, NaN is refused), and validated, so that a malformed record fails the run that made it
+    record = json.loads(json.dumps(record, allow_nan=False))
     return RunRecord.from_dict(record, source=f"run record of {result.detector_info.get('name')!r}")
 
 
