@@ -4,7 +4,7 @@
 ``detect`` and ``repeats`` timed ``detect`` calls on a seeded frame of the
 requested shape, and returns a JSON-ready record with the median, seconds
 per megapixel, peak resident memory, thread settings and the machine's
-description. Mask detectors are timed at their operating point: one sweep
+description (a :class:`crbench.records.BenchRecord`). Mask detectors are timed at their operating point: one sweep
 value costs one such call, so a full ROC costs ``n_sweep_values`` times the
 median (recorded too).
 
@@ -27,6 +27,8 @@ from .device import device_name
 from .environment import current_rss_bytes, environment_info, peak_rss_bytes, thread_counts
 from .errors import CorruptFileError, InputError
 from .inputs import prepare_input
+from .records import BENCH_SCHEMA, BenchRecord, RecordError, as_bench_record
+from .records.migrate import known_schemas
 
 __all__ = [
     "BENCH_SCHEMA",
@@ -41,7 +43,6 @@ __all__ = [
     "format_runtime_table",
 ]
 
-BENCH_SCHEMA = "crbench.bench/1"
 #: one DECam CCD, 4096 rows x 2048 columns: the frame of the paper's Table 4
 PAPER_SHAPE = (4096, 2048)
 
@@ -108,7 +109,7 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
 
     Returns
     -------
-    dict
+    BenchRecord
         The bench record (schema :data:`BENCH_SCHEMA`).
     """
     if repeats < 1:
@@ -143,7 +144,7 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
     megapixels = shape[0] * shape[1] / 1e6
     threads = thread_counts()
     threads["process_threads"] = psutil.Process().num_threads()
-    return {
+    record = {
         "schema": BENCH_SCHEMA,
         "crbench_version": __version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -164,34 +165,38 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
         "threads": threads,
         "environment": environment_info(),
     }
+    # through JSON once: the record in memory is exactly what its file will hold
+    record = json.loads(json.dumps(record, allow_nan=False))
+    return BenchRecord.from_dict(record, source=f"bench record of {detector.name!r}")
 
 
-def _safe(text):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-")
 
 
 def bench_record_path(output_dir, record):
     """Return ``output_dir/bench__<detector>__<params_hash>__<ny>x<nx>__<device>.json``."""
-    detector = record["detector"]
-    shape = "x".join(str(side) for side in record["shape"])
-    name = f"bench__{_safe(detector['name'])}__{detector['params_hash']}__{shape}__{_safe(record['device'])}.json"
-    return Path(output_dir) / name
+    return Path(output_dir) / as_bench_record(record).filename
 
 
 def write_bench_record(output_dir, record):
-    """Write ``record`` atomically under ``output_dir``; return the path."""
+    """Write ``record`` (:class:`BenchRecord` or dict) atomically under ``output_dir``; return the path."""
+    record = as_bench_record(record)
     path = bench_record_path(output_dir, record)
-    write_json_atomic(path, record)
+    write_json_atomic(path, record.to_dict())
     return path
 
 
 def load_bench_records(paths):
     """Load bench records from files or directories (``bench__*.json``).
 
+    Returns
+    -------
+    list of BenchRecord
+
     Raises
     ------
     CorruptFileError
-        For a file that is not JSON or not a bench record, naming the file.
+        For a file that is not JSON, not a bench record or malformed, naming
+        the file (and the field).
     """
     files = []
     for path in map(Path, paths):
@@ -199,12 +204,15 @@ def load_bench_records(paths):
     records = []
     for file in files:
         try:
-            record = json.loads(file.read_text())
+            data = json.loads(file.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise CorruptFileError(f"cannot read bench record {file}: {err}; delete it and re-run crbench bench") from err
-        if not isinstance(record, dict) or record.get("schema") != BENCH_SCHEMA:
+        if not isinstance(data, dict) or data.get("schema") not in known_schemas(BENCH_SCHEMA):
             raise CorruptFileError(f"{file} is not a {BENCH_SCHEMA} record; delete it and re-run crbench bench")
-        records.append(record)
+        try:
+            records.append(BenchRecord.from_dict(data, source=file))
+        except RecordError as err:
+            raise CorruptFileError(f"{err}; delete it and re-run crbench bench") from err
     return records
 
 
@@ -220,22 +228,21 @@ def runtime_table(records):
     import pandas as pd
 
     rows = []
-    for record in records:
-        threads = record.get("threads", {})
+    for record in map(as_bench_record, records):
         rows.append(
             {
-                "model": record["detector"]["name"],
-                "params_hash": record["detector"]["params_hash"],
-                "shape": "x".join(str(side) for side in record["shape"]),
-                "device": record["device"],
-                "device_model": record.get("device_model"),
-                "seconds_per_image": record["median_seconds"],
-                "seconds_per_megapixel": record["seconds_per_megapixel"],
-                "setup_seconds": record["setup_seconds"],
-                "warmup_seconds": record["warmup_seconds"],
-                "repeats": len(record["seconds"]),
-                "peak_rss_mib": record["peak_rss_bytes"] / 2**20,
-                "threads": threads.get("torch_threads") or threads.get("usable_cpus"),
+                "model": record.detector.name,
+                "params_hash": record.detector.params_hash,
+                "shape": "x".join(str(side) for side in record.shape),
+                "device": record.device,
+                "device_model": record.device_model,
+                "seconds_per_image": record.median_seconds,
+                "seconds_per_megapixel": record.seconds_per_megapixel,
+                "setup_seconds": record.setup_seconds,
+                "warmup_seconds": record.warmup_seconds,
+                "repeats": len(record.seconds),
+                "peak_rss_mib": None if record.peak_rss_bytes is None else record.peak_rss_bytes / 2**20,
+                "threads": record.thread_count,
             }
         )
     columns = [

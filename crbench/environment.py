@@ -129,11 +129,21 @@ def _gpu_info():
     ]
 
 
-def peak_rss_bytes():
-    """Return the peak resident set size of this process so far, in bytes."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_bytes(*, include_children=False):
+    """Return the peak resident set size of this process so far, in bytes.
+
+    Parameters
+    ----------
+    include_children : bool
+        Also consider terminated, waited-for child processes (the worker
+        processes of ``crbench run --jobs N``): the result is then the
+        largest peak of any one process, not a sum.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if include_children:
+        usage = max(usage, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     # Linux reports kilobytes, macOS bytes
-    peak = int(peak if sys.platform == "darwin" else peak * 1024)
+    peak = int(usage if sys.platform == "darwin" else usage * 1024)
     # Linux updates its high-water mark lazily (when memory is released), so
     # the current RSS can be above it for a while
     try:

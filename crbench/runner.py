@@ -20,9 +20,8 @@ is recorded; by default the run then fails loudly with the list, and with
 """
 
 import concurrent.futures
+import copy
 import multiprocessing
-import resource
-import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from . import scoring
 from .cache import ScoreCache, cache_root, detection_input_sha256
 from .datasets import sample_sha256
 from .device import resolve_device
+from .environment import peak_rss_bytes
 from .errors import DetectorFailedError, InputError, ShapeMismatchError
 from .inputs import prepare_input
 
@@ -73,7 +73,26 @@ class ImageOutcome:
 
 @dataclass
 class RunResult:
-    """Everything a run measured, before it is turned into a record."""
+    """Everything a run measured, before it is turned into a record.
+
+    The record is built from the snapshots only (``detector_info`` ...
+    ``peak_rss_bytes``), taken when the run ended; ``detector`` and
+    ``dataset`` are the live objects, for callers that want to go on using
+    them.
+
+    Attributes
+    ----------
+    detector_info : dict
+        ``detector.info()`` after the card's protocol was applied.
+    dataset_info : dict
+        ``dataset.info(split)``.
+    truth_dilation : int
+        The card's truth dilation the run was scored with.
+    n_sweep_values : int
+        Values of the swept parameter of a mask detector (0 for score detectors).
+    peak_rss_bytes : int
+        Peak resident memory of the running process and its workers, measured by the runner.
+    """
 
     detector: object
     dataset: object
@@ -85,6 +104,11 @@ class RunResult:
     outcomes: list
     scores: dict
     wall_seconds: float
+    detector_info: dict
+    dataset_info: dict
+    truth_dilation: int
+    n_sweep_values: int
+    peak_rss_bytes: int
 
     @property
     def failures(self):
@@ -214,14 +238,6 @@ class _Factory:
         return self.cls(**self.kwargs)
 
 
-def peak_rss_bytes():
-    """Return the peak resident set size of this process and its children, in bytes."""
-    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return int(max(own, children) * scale)
-
-
 def run_detector(
     detector,
     dataset,
@@ -334,6 +350,11 @@ def run_detector(
         outcomes=outcomes,
         scores=scores,
         wall_seconds=time.perf_counter() - started,
+        detector_info=copy.deepcopy(detector.info()),
+        dataset_info=copy.deepcopy(dataset.info(split)),
+        truth_dilation=card.truth_dilation,
+        n_sweep_values=len(detector.sweep_values()) if detector.output_kind == "mask" else 0,
+        peak_rss_bytes=peak_rss_bytes(include_children=True),
     )
 
 

@@ -42,23 +42,23 @@ def test_bench_frame_is_seeded_and_looks_like_sky():
 
 def test_benchmark_record_fields_and_arithmetic():
     record = benchmark_detector(ConstantDetector(), shape=(50, 40), device="cpu", repeats=3)
-    assert record["schema"] == BENCH_SCHEMA
-    assert record["shape"] == [50, 40]
-    assert len(record["seconds"]) == 3
-    assert record["median_seconds"] == pytest.approx(float(np.median(record["seconds"])))
-    assert record["seconds_per_megapixel"] == pytest.approx(record["median_seconds"] / (50 * 40 / 1e6))
-    assert record["peak_rss_bytes"] >= record["baseline_rss_bytes"] > 0
-    assert record["detector"]["name"] == "constant"
-    assert record["device"] == "cpu" and record["device_model"]
-    assert record["n_sweep_values"] is None
-    json.dumps(record, allow_nan=False)
+    assert record.schema == BENCH_SCHEMA
+    assert record.shape == [50, 40]
+    assert len(record.seconds) == 3
+    assert record.median_seconds == pytest.approx(float(np.median(record.seconds)))
+    assert record.seconds_per_megapixel == pytest.approx(record.median_seconds / (50 * 40 / 1e6))
+    assert record.peak_rss_bytes >= record.baseline_rss_bytes > 0
+    assert record.detector.name == "constant"
+    assert record.device == "cpu" and record.device_model
+    assert record.n_sweep_values is None
+    json.dumps(record.to_dict(), allow_nan=False)
 
 
 def test_mask_detectors_record_their_sweep_length():
     from crbench.detectors.astroscrappy_adapter import AstroScrappy
 
     record = benchmark_detector(AstroScrappy(), shape=(48, 48), repeats=1)
-    assert record["n_sweep_values"] == 21  # 20-point grid plus the operating sigclip
+    assert record.n_sweep_values == 21  # 20-point grid plus the operating sigclip
 
 
 def test_benchmark_rejects_zero_repeats():
@@ -70,7 +70,7 @@ def test_records_round_trip_and_name_their_settings(tmp_path):
     record = benchmark_detector(ConstantDetector(value=0.3), shape=(30, 20), repeats=1)
     path = write_bench_record(tmp_path, record)
     assert path == bench_record_path(tmp_path, record)
-    assert path.name == f"bench__constant__{record['detector']['params_hash']}__30x20__cpu.json"
+    assert path.name == f"bench__constant__{record.detector.params_hash}__30x20__cpu.json"
     assert load_bench_records([tmp_path]) == [record]
     assert not list(tmp_path.glob(".*.tmp"))
 

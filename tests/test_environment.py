@@ -56,3 +56,14 @@ def test_thread_counts_report_torch_when_imported():
     import torch
 
     assert thread_counts()["torch_threads"] == torch.get_num_threads()
+
+
+def test_peak_rss_can_include_finished_children():
+    import subprocess
+    import sys
+
+    # a child that touches 300 MiB (run --jobs N detects in such workers)
+    subprocess.run([sys.executable, "-c", "x = bytearray(300 * 2**20); x[::4096] = bytes(len(x[::4096]))"], check=True)
+    with_children = peak_rss_bytes(include_children=True)
+    assert with_children >= 300 * 2**20
+    assert with_children >= peak_rss_bytes()

@@ -51,7 +51,7 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
                     isolate=isolate, output=output, progress=lambda message: click.echo(f"  {message}", err=True),
                 )
                 click.echo(
-                    f"  {record['median_seconds']:.2f} s per frame, {record['seconds_per_megapixel']:.2f} s/Mpix "
+                    f"  {record.median_seconds:.2f} s per frame, {record.seconds_per_megapixel:.2f} s/Mpix "
                     f"-> {path}",
                     err=True,
                 )

@@ -148,7 +148,7 @@ def baseline_command(results, out):
     try:
         collection = load_results(results)
         records = [
-            record for group in collection.groups for record in group.records if record.get("status") == "complete"
+            record for group in collection.groups for record in group.records if record.is_complete
         ]
         write_baseline(make_baseline(records, note=f"written by crbench leaderboard baseline --results {results}"), out)
     except CRBenchError as error:

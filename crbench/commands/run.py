@@ -49,19 +49,19 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path
     if as_json:
-        click.echo(json.dumps(record, indent=2))
+        click.echo(json.dumps(record.to_dict(), indent=2))
         return
-    dataset_info = record["dataset"]
+    dataset_info = record.dataset
     click.echo(
-        f"{record['detector']['name']} on {dataset_info['name']} ({dataset_info['size']}/{dataset_info['split']}): "
-        f"{dataset_info['n_images']} images ({result.n_from_cache} from the score cache), "
-        f"{dataset_info['n_pixels_scored']} pixels scored, {dataset_info['n_pixels_ignored']} ignored"
+        f"{record.detector.name} on {dataset_info.name} ({dataset_info.size}/{dataset_info.split}): "
+        f"{dataset_info.n_images} images ({result.n_from_cache} from the score cache), "
+        f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )
     click.echo(metrics_table(record))
-    runtime = record["runtime"]
-    if runtime["seconds_per_megapixel"] is not None:
-        click.echo(f"runtime: {runtime['seconds_per_megapixel']:.3f} s/Mpix on {runtime['device']}")
-    if record["status"] == "partial":
-        click.echo(f"PARTIAL: {len(record['failures'])} image(s) failed; see 'failures' in the record", err=True)
+    runtime = record.runtime
+    if runtime.seconds_per_megapixel is not None:
+        click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {runtime.device}")
+    if record.status == "partial":
+        click.echo(f"PARTIAL: {len(record.failures)} image(s) failed; see 'failures' in the record", err=True)
     click.echo(f"record: {path}")
     sys.stdout.flush()

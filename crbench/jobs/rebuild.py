@@ -142,11 +142,11 @@ def rebuild(
     collection = load_results(records_dir)
     run_records = [record for group in collection.groups for record in group.records]
     for record in run_records:
-        if record.get("status") != "complete":  # kept on the page (marked), never in the baseline
-            dataset = record["dataset"]
-            key = f"{record['detector']['name']}@{dataset['name']}/{dataset['size']}/{dataset['split']}"
-            report.failures[key] = f"partial: {len(record.get('failures') or [])} image(s) failed"
-    complete = [record for record in run_records if record.get("status") == "complete"]
+        if not record.is_complete:  # kept on the page (marked), never in the baseline
+            dataset = record.dataset
+            key = f"{record.detector.name}@{dataset.name}/{dataset.size}/{dataset.split}"
+            report.failures[key] = f"partial: {len(record.failures)} image(s) failed"
+    complete = [record for record in run_records if record.is_complete]
     write_baseline(make_baseline(complete, note=f"written by {command}"), out_dir / "baseline.json")
 
     report.seconds = time.perf_counter() - start

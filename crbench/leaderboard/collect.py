@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..records import RUN_SCHEMA, load_record
+from ..records import BENCH_SCHEMA, RUN_SCHEMA, BenchRecord, Environment, RunRecord, as_bench_record, as_run_record
+from ..records.migrate import known_schemas
 
 __all__ = [
     "BENCH_SCHEMA",
@@ -29,7 +30,6 @@ __all__ = [
     "load_results",
 ]
 
-BENCH_SCHEMA = "crbench.bench/1"
 # written by `crbench leaderboard rebuild` next to the records: how they were produced
 REBUILD_SCHEMA = "crbench.rebuild/1"
 # Other crbench JSON files that may sit next to records (baseline, manifests): skipped, not errors.
@@ -62,7 +62,7 @@ class RecordGroup:
     key : GroupKey
     family : str
         Data set family from the records (matched against training data).
-    records : list of dict
+    records : list of RunRecord
         Newest record per (detector name, params hash), sorted by detector name.
     not_comparable : str or None
         Why this group is shown apart from the current group of the same
@@ -80,12 +80,12 @@ class RecordGroup:
     @property
     def newest(self):
         """Creation time of the newest record (ISO string)."""
-        return max(record.get("created", "") for record in self.records)
+        return max(record.created or "" for record in self.records)
 
 
 @dataclass
 class Collection:
-    """Everything the leaderboard is built from."""
+    """Everything the leaderboard is built from (``bench_records``: list of BenchRecord)."""
 
     groups: list
     bench_records: list
@@ -96,31 +96,27 @@ class Collection:
 
 
 def group_key(record):
-    """Return the :class:`GroupKey` of a run record."""
-    dataset = record["dataset"]
+    """Return the :class:`GroupKey` of a run record (:class:`~crbench.records.RunRecord` or dict)."""
+    record = as_run_record(record)
+    dataset = record.dataset
     return GroupKey(
-        dataset=str(dataset["name"]),
-        version=str(dataset.get("version")),
-        size=str(dataset.get("size")),
-        split=str(dataset.get("split")),
-        manifest_hash=str(dataset.get("manifest_hash")),
-        metric_spec_version=str(record.get("metric_spec_version")),
+        dataset=dataset.name,
+        version=dataset.version,
+        size=dataset.size,
+        split=dataset.split,
+        manifest_hash=dataset.manifest_hash,
+        metric_spec_version=record.metric_spec_version,
     )
 
 
 def detector_label(record, *, with_hash=False):
     """Detector name, plus the first 8 characters of its params hash if asked."""
-    detector = record["detector"]
-    if with_hash:
-        return f"{detector['name']} [{str(detector.get('params_hash', ''))[:8]}]"
-    return str(detector["name"])
+    return as_run_record(record).detector.label(with_hash=with_hash)
 
 
 def trained_on_family(record):
     """True when the detector's training data include the record's data set family."""
-    family = str(record["dataset"].get("family") or "").lower()
-    trained = {str(name).lower() for name in record["detector"].get("training_datasets") or ()}
-    return bool(family) and family in trained
+    return as_run_record(record).trained_on_family
 
 
 def hardware_label(environment, *, device="cpu", device_model=None):
@@ -128,24 +124,21 @@ def hardware_label(environment, *, device="cpu", device_model=None):
 
     Parameters
     ----------
-    environment : dict
-        The ``environment`` of a record (``cpu_model`` or ``cpu``; ``gpus``
-        as a list of ``{"name": ...}`` or ``gpu`` as a name).
+    environment : Environment or dict or None
+        The ``environment`` of a record (a dict is read with
+        :meth:`Environment.from_dict`, which also converts the legacy
+        ``cpu`` and ``gpu`` keys).
     device : str
         ``"cpu"`` or ``"cuda[:n]"``.
     device_model : str, optional
         The device name a bench record states (wins when given).
     """
-    environment = environment or {}
+    if not isinstance(environment, Environment):
+        environment = Environment.from_dict(environment or {})
     if str(device).startswith("cuda"):
-        gpu = device_model or environment.get("gpu") or environment.get("gpu_name")
-        if not gpu and environment.get("gpus"):
-            gpus = environment["gpus"]
-            gpu = ", ".join(sorted({str(item.get("name") if isinstance(item, dict) else item) for item in gpus}))
-        if isinstance(gpu, list):
-            gpu = ", ".join(map(str, gpu))
+        gpu = device_model or ", ".join(environment.gpu_names)
         return f"GPU: {gpu or 'unknown GPU'}"
-    cpu = environment.get("cpu_model") or device_model or environment.get("cpu") or "unknown CPU"
+    cpu = environment.cpu_model or device_model or "unknown CPU"
     return f"CPU: {cpu}"
 
 
@@ -165,10 +158,10 @@ def collect_records(run_records, bench_records=(), *, sources=None):
 
     Parameters
     ----------
-    run_records : iterable of dict
-        Records of schema ``crbench.run/1``.
-    bench_records : iterable of dict
-        Records of schema ``crbench.bench/1`` (kept as they are).
+    run_records : iterable of RunRecord
+        Run records (dicts in the ``crbench.run/1`` format are converted).
+    bench_records : iterable of BenchRecord
+        Bench records (dicts in the ``crbench.bench/1`` format are converted).
     sources : list of str, optional
         File name of each run record, used in notes.
 
@@ -179,7 +172,7 @@ def collect_records(run_records, bench_records=(), *, sources=None):
         group with the newest record comes first and the others are labelled
         not comparable.
     """
-    run_records = list(run_records)
+    run_records = [as_run_record(record) for record in run_records]
     sources = list(sources) if sources is not None else [None] * len(run_records)
     notes = []
     by_key = {}
@@ -191,20 +184,21 @@ def collect_records(run_records, bench_records=(), *, sources=None):
         newest = {}
         group_notes = []
         for record, source in members:
-            identity = (record["detector"]["name"], record["detector"].get("params_hash"))
+            identity = (record.detector.name, record.detector.params_hash)
             kept = newest.get(identity)
             if kept is None:
                 newest[identity] = (record, source)
                 continue
-            older, newer = sorted([kept, (record, source)], key=lambda item: item[0].get("created", ""))
+            older, newer = sorted([kept, (record, source)], key=lambda item: item[0].created or "")
             newest[identity] = newer
             group_notes.append(
-                f"{identity[0]} on {key.dataset}: kept the newer record ({newer[0].get('created')}"
+                f"{identity[0]} on {key.dataset}: kept the newer record ({newer[0].created}"
                 f"{', ' + newer[1] if newer[1] else ''}) and dropped an older duplicate "
-                f"({older[0].get('created')}{', ' + older[1] if older[1] else ''})"
+                f"({older[0].created}{', ' + older[1] if older[1] else ''})"
             )
-        records = sorted((item[0] for item in newest.values()), key=lambda r: (r["detector"]["name"], r["detector"].get("params_hash", "")))
-        families = {str(record["dataset"].get("family")) for record in records}
+        records = sorted((item[0] for item in newest.values()),
+                         key=lambda r: (r.detector.name, r.detector.params_hash or ""))
+        families = {str(record.dataset.family) for record in records}
         groups.append(RecordGroup(key=key, family=sorted(families)[0], records=records, notes=group_notes))
 
     # Within one data set (name, size, split), the group holding the newest record is current.
@@ -221,7 +215,8 @@ def collect_records(run_records, bench_records=(), *, sources=None):
         ordered.extend(siblings)
     for group in ordered:
         notes.extend(group.notes)
-    return Collection(groups=ordered, bench_records=list(bench_records), notes=notes, sources=sources)
+    bench_records = [as_bench_record(record) for record in bench_records]
+    return Collection(groups=ordered, bench_records=bench_records, notes=notes, sources=sources)
 
 
 def _read_json(path):
@@ -252,14 +247,15 @@ def load_results(directory):
     if not directory.is_dir():
         raise InputError(f"results directory {directory} does not exist; run 'crbench run' or pass --results DIR")
     runs, run_sources, benches, skipped, rebuilds = [], [], [], [], []
+    run_schemas, bench_schemas = known_schemas(RUN_SCHEMA), known_schemas(BENCH_SCHEMA)
     for path in sorted(directory.rglob("*.json")):
         payload = _read_json(path)
         schema = payload.get("schema") if isinstance(payload, dict) else None
-        if schema == RUN_SCHEMA:
-            runs.append(load_record(path))
+        if schema in run_schemas:
+            runs.append(RunRecord.from_dict(payload, source=path))
             run_sources.append(str(path.relative_to(directory)))
-        elif schema == BENCH_SCHEMA:
-            benches.append(payload)
+        elif schema in bench_schemas:
+            benches.append(BenchRecord.from_dict(payload, source=path))
         elif schema == REBUILD_SCHEMA:
             rebuilds.append(payload)
         elif isinstance(schema, str) and schema.startswith(_IGNORED_SCHEMA_PREFIX):

@@ -13,9 +13,13 @@ the same entry gets one verdict:
 ``missing`` / ``new``
     In the baseline but not in the results, or the other way round.
 ``failed``
-    The fresh record is partial (some images failed), the run raised, or the
+    The fresh record is partial (some images failed), the run raised, the
     images (manifest hash) or detector parameters changed while every
-    version stayed the same.
+    version stayed the same, or the record's metrics cannot be trusted: a
+    value is NaN or infinite, outside [0, 1], or contradicts the metrics
+    recomputed from the record's own stored counts
+    (:func:`crbench.records.metric_problems`, tolerance
+    :data:`crbench.records.METRIC_TOLERANCE`).
 
 Run time is reported but fails an entry only when the detector's slow-down
 relative to the other detectors measured in the same run exceeds a ratio
@@ -36,6 +40,7 @@ from tabulate import tabulate
 from .. import __version__
 from ..atomic import write_json_atomic
 from ..errors import InputError
+from ..records import as_run_record, metric_problems
 
 __all__ = [
     "BASELINE_SCHEMA",
@@ -107,35 +112,38 @@ def entry_key(detector, dataset, size, split):
 
 
 def _record_key(record):
-    dataset = record["dataset"]
-    return entry_key(record["detector"]["name"], dataset["name"], dataset.get("size"), dataset.get("split"))
+    dataset = record.dataset
+    return entry_key(record.detector.name, dataset.name, dataset.size, dataset.split)
 
 
 def baseline_entry(record):
-    """Turn a run record into a baseline entry (numbers and comparability fields only)."""
-    dataset, detector = record["dataset"], record["detector"]
-    runtime = record.get("runtime") or {}
+    """Turn a run record (:class:`~crbench.records.RunRecord` or dict) into a baseline entry.
+
+    The entry holds numbers and comparability fields only.
+    """
+    record = as_run_record(record)
+    dataset, detector, runtime = record.dataset, record.detector, record.runtime
     return {
         "key": _record_key(record),
-        "detector": detector["name"],
-        "dataset": dataset["name"],
-        "size": dataset.get("size"),
-        "split": dataset.get("split"),
-        "dataset_version": str(dataset.get("version")),
-        "manifest_hash": dataset.get("manifest_hash"),
-        "metric_spec_version": str(record.get("metric_spec_version")),
-        "detector_version": str(detector.get("version")),
-        "params_hash": detector.get("params_hash"),
+        "detector": detector.name,
+        "dataset": dataset.name,
+        "size": dataset.size,
+        "split": dataset.split,
+        "dataset_version": str(dataset.version),
+        "manifest_hash": dataset.manifest_hash,
+        "metric_spec_version": str(record.metric_spec_version),
+        "detector_version": str(detector.version),
+        "params_hash": detector.params_hash,
         # exact parameters, so that `crbench check --rerun` reproduces this entry
-        "params": detector.get("params"),
-        "status": record.get("status"),
-        "created": record.get("created"),
+        "params": detector.params,
+        "status": record.status,
+        "created": record.created,
         "metrics": {
-            name: {"value": metric.get("value"), "higher_is_better": bool(metric.get("higher_is_better", True))}
-            for name, metric in (record.get("metrics") or {}).items()
+            name: {"value": metric.value, "higher_is_better": metric.higher_is_better}
+            for name, metric in record.metrics.items()
         },
-        "seconds_per_megapixel": runtime.get("seconds_per_megapixel"),
-        "detect_seconds": runtime.get("detect_seconds"),
+        "seconds_per_megapixel": runtime.seconds_per_megapixel,
+        "detect_seconds": runtime.detect_seconds,
     }
 
 
@@ -143,7 +151,7 @@ def _newest_per_key(records):
     newest = {}
     for record in records:
         key = _record_key(record)
-        if key not in newest or str(record.get("created", "")) > str(newest[key].get("created", "")):
+        if key not in newest or str(record.created or "") > str(newest[key].created or ""):
             newest[key] = record
     return newest
 
@@ -154,12 +162,18 @@ def make_baseline(records, *, note=""):
     Raises
     ------
     InputError
-        When a record is partial: a baseline must be complete.
+        When a record is partial (a baseline must be complete) or its
+        metrics are not trustworthy (:func:`crbench.records.metric_problems`).
     """
-    newest = _newest_per_key(records)
-    partial = [key for key, record in newest.items() if record.get("status") != "complete"]
+    newest = _newest_per_key([as_run_record(record) for record in records])
+    partial = [key for key, record in newest.items() if not record.is_complete]
     if partial:
         raise InputError(f"cannot make a baseline from partial records: {', '.join(sorted(partial))}; re-run them")
+    wrong = {key: metric_problems(record) for key, record in newest.items()}
+    wrong = {key: problems for key, problems in wrong.items() if problems}
+    if wrong:
+        listing = "; ".join(f"{key}: {', '.join(problems)}" for key, problems in sorted(wrong.items()))
+        raise InputError(f"cannot make a baseline from records with untrustworthy metrics ({listing}); re-run them")
     return {
         "schema": BASELINE_SCHEMA,
         "crbench_version": __version__,
@@ -228,9 +242,10 @@ def _tolerance(metric, baseline_value, rules):
 
 
 def _compare_metric(metric, base, fresh_metric, rules):
+    """``base``: the baseline entry's metric dict; ``fresh_metric``: a :class:`~crbench.records.Metric` or None."""
     higher = bool(base.get("higher_is_better", True))
     baseline_value = base.get("value")
-    fresh_value = None if fresh_metric is None else fresh_metric.get("value")
+    fresh_value = None if fresh_metric is None else fresh_metric.value
     gated = metric not in set(rules.get("report_only") or ())
     if fresh_metric is None:
         return MetricComparison(metric, baseline_value, None, higher, None, "missing", gated)
@@ -278,8 +293,9 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
     ----------
     baseline : dict
         A document from :func:`make_baseline` / :func:`load_baseline`.
-    records : iterable of dict
-        Fresh run records (newest per entry is used).
+    records : iterable of RunRecord
+        Fresh run records (newest per entry is used; dicts in the record
+        format are converted).
     rules : dict, optional
         From :func:`load_rules` (defaults when None).
     only : sequence of str
@@ -296,7 +312,7 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
     rules = rules or default_rules()
     run_failures = dict(run_failures or {})
     base_entries = {entry["key"]: entry for entry in baseline.get("entries", [])}
-    fresh = _newest_per_key(records)
+    fresh = _newest_per_key([as_run_record(record) for record in records])
     keys = select_entries(sorted(set(base_entries) | set(fresh) | set(run_failures)), only)
     results = []
     for key in keys:
@@ -310,13 +326,21 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
         fresh_entry = baseline_entry(record)
         result = EntryResult(key, "unchanged", fresh_seconds_per_megapixel=fresh_entry["seconds_per_megapixel"],
                              detect_seconds=fresh_entry["detect_seconds"])
+        problems = metric_problems(record)
+        if problems:
+            # NaN compares neither better nor worse and a hand-edited value looks like an improvement:
+            # a record that contradicts itself fails, whatever the baseline says
+            result.verdict = "failed"
+            result.reason = "metrics not trustworthy: " + "; ".join(problems)
+            results.append(result)
+            continue
         if base is None:
             result.verdict, result.reason = "new", "no baseline entry"
             results.append(result)
             continue
         result.baseline_seconds_per_megapixel = base.get("seconds_per_megapixel")
         if fresh_entry["status"] != "complete":
-            n_failed = len(record.get("failures") or [])
+            n_failed = len(record.failures)
             result.verdict = "failed"
             result.reason = f"record status {fresh_entry['status']!r} ({n_failed} image(s) failed)"
             results.append(result)
@@ -334,7 +358,7 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
             results.append(result)
             continue
         result.metrics = [
-            _compare_metric(name, spec, (record.get("metrics") or {}).get(name), rules)
+            _compare_metric(name, spec, record.metrics.get(name), rules)
             for name, spec in sorted(base.get("metrics", {}).items())
         ]
         gated = [comparison for comparison in result.metrics if comparison.gated]

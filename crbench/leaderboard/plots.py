@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..records import as_run_record
+
 __all__ = ["ZOOM_FPR_RANGE", "plot_slug", "curve_rates", "operating_point_roc", "operating_point_pr", "plot_roc", "plot_pr", "plot_group"]
 
 ZOOM_FPR_RANGE = (1e-6, 1e-2)
@@ -49,24 +51,16 @@ def curve_rates(record):
     Returns
     -------
     dict of str to ndarray, or None when the record has no curve
+        See :meth:`crbench.records.StoredCurve.rates`.
     """
-    curve = record.get("curves") or {}
-    if not curve.get("tp"):
+    curve = as_run_record(record).curves
+    if curve is None or not curve.tp:
         return None
-    tp = np.asarray(curve["tp"], dtype=float)
-    fp = np.asarray(curve["fp"], dtype=float)
-    n_pos, n_neg = float(curve["n_pos"]), float(curve["n_neg"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "fpr": fp / n_neg if n_neg else np.full_like(fp, np.nan),
-            "tpr": tp / n_pos if n_pos else np.full_like(tp, np.nan),
-            "precision": np.where(tp + fp > 0, tp / (tp + fp), np.nan),
-            "thresholds": np.asarray([np.inf if t is None else t for t in curve["thresholds"]], dtype=float),
-        }
+    return curve.rates()
 
 
 def _operating_index(rates, record):
-    value = record.get("operating_point")
+    value = record.operating_point
     if rates is None or not isinstance(value, (int, float)):
         return None
     matches = np.flatnonzero(np.isclose(rates["thresholds"], float(value), rtol=1e-12, atol=0.0))
@@ -75,6 +69,7 @@ def _operating_index(rates, record):
 
 def operating_point_roc(record):
     """(FPR, TPR) of the record's operating point on its stored curve, or None."""
+    record = as_run_record(record)
     rates = curve_rates(record)
     index = _operating_index(rates, record)
     if index is None:
@@ -84,9 +79,8 @@ def operating_point_roc(record):
 
 def operating_point_pr(record):
     """(recall, precision) at the record's operating point, or None."""
-    metrics = record.get("metrics") or {}
-    recall = (metrics.get("recall") or {}).get("value")
-    precision = (metrics.get("precision") or {}).get("value")
+    record = as_run_record(record)
+    recall, precision = record.metric_value("recall"), record.metric_value("precision")
     if recall is not None and precision is not None:
         return float(recall), float(precision)
     rates = curve_rates(record)
@@ -98,7 +92,7 @@ def operating_point_pr(record):
 
 def _style(record):
     # mask detectors have a handful of sweep points: show them as points on a dashed line
-    if record["detector"].get("output_kind") == "mask":
+    if record.detector.output_kind == "mask":
         return {"linestyle": "--", "marker": ".", "markersize": 4}
     return {"linestyle": "-"}
 
@@ -115,7 +109,7 @@ def plot_roc(records, labels, *, title):
 
     Parameters
     ----------
-    records : list of dict
+    records : list of RunRecord
         Run records of one comparable group.
     labels : list of str
         Legend label of each record.
@@ -126,9 +120,10 @@ def plot_roc(records, labels, *, title):
     bytes
         The PNG image.
     """
+    records = [as_run_record(record) for record in records]
     figure = Figure(figsize=(11, 4.6))
     zoom, full = figure.subplots(1, 2)
-    names = [record["detector"]["name"] for record in records]
+    names = [record.detector.name for record in records]
     curves = [(record, label, curve_rates(record)) for record, label in zip(records, labels)]
     curves = [(record, label, rates) for record, label, rates in curves if rates is not None]
     smallest = [rates["fpr"][rates["fpr"] > 0].min() for _, _, rates in curves if (rates["fpr"] > 0).any()]
@@ -140,7 +135,7 @@ def plot_roc(records, labels, *, title):
         fpr, tpr = rates["fpr"][order], rates["tpr"][order]
         defined = np.isfinite(tpr) & np.isfinite(fpr)
         fpr, tpr = fpr[defined], tpr[defined]
-        color = _color(record["detector"]["name"], names)
+        color = _color(record.detector.name, names)
         for axis, edge in edges.items():
             # FPR = 0 has no place on a log axis: those points sit just beyond the left edge,
             # so that the curve enters the panel at the TPR it reaches with no false positive
@@ -179,9 +174,10 @@ def plot_roc(records, labels, *, title):
 
 def plot_pr(records, labels, *, title):
     """Draw the precision-recall figure of one data set; return PNG bytes (see :func:`plot_roc`)."""
+    records = [as_run_record(record) for record in records]
     figure = Figure(figsize=(6.2, 4.8))
     axis = figure.subplots()
-    names = [record["detector"]["name"] for record in records]
+    names = [record.detector.name for record in records]
     for record, label in zip(records, labels):
         rates = curve_rates(record)
         if rates is None:
@@ -189,7 +185,7 @@ def plot_pr(records, labels, *, title):
         defined = np.isfinite(rates["precision"]) & np.isfinite(rates["tpr"])
         recall, precision = rates["tpr"][defined], rates["precision"][defined]
         order = np.lexsort((-precision, recall))
-        color = _color(record["detector"]["name"], names)
+        color = _color(record.detector.name, names)
         axis.plot(recall[order], precision[order], color=color, label=label, linewidth=1.4, **_style(record))
         point = operating_point_pr(record)
         if point is not None:

@@ -22,7 +22,7 @@ from .. import __version__
 from ..atomic import atomic_path
 from .collect import trained_on_family
 from .plots import plot_group, plot_slug
-from .tables import METRIC_LABELS, build_leaderboard, display_labels, metric_value
+from .tables import METRIC_LABELS, build_leaderboard, display_labels
 
 __all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "write_leaderboard"]
 
@@ -196,20 +196,20 @@ def render_csv(collection):
                 "dataset_version": group.key.version,
                 "size": group.key.size,
                 "split": group.key.split,
-                "family": record["dataset"].get("family"),
+                "family": record.dataset.family,
                 "manifest_hash": group.key.manifest_hash,
                 "metric_spec_version": group.key.metric_spec_version,
                 "not_comparable": group.not_comparable or "",
-                "detector": record["detector"]["name"],
-                "detector_version": record["detector"].get("version"),
-                "params_hash": record["detector"].get("params_hash"),
+                "detector": record.detector.name,
+                "detector_version": record.detector.version,
+                "params_hash": record.detector.params_hash,
                 "trained_on_family": trained_on_family(record),
-                "status": record.get("status"),
-                "operating_point": record.get("operating_point"),
-                "created": record.get("created"),
+                "status": record.status,
+                "operating_point": record.operating_point,
+                "created": record.created,
             }
             for metric in METRIC_LABELS:
-                value = metric_value(record, metric)
+                value = record.metric_value(metric)
                 row[metric] = "" if value is None else repr(value)
             writer.writerow(row)
     return buffer.getvalue()
@@ -273,7 +273,7 @@ def _write_bytes(path, payload):
 def _draw_plots(leaderboard):
     plots = {}
     for index, section in enumerate(leaderboard.sections):
-        if any((record.get("curves") or {}) for record in section.group.records):
+        if any(record.curves is not None for record in section.group.records):
             plots[index] = plot_group(section.group, display_labels(section.group), title=section.title)
     return plots
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..records import as_run_record
 from .collect import detector_label, hardware_label, trained_on_family
 from .published import paper_family, published_metrics, published_runtime, published_sources
 
@@ -104,11 +105,7 @@ class Leaderboard:
 
 def metric_value(record, name):
     """Return the value of metric ``name`` in a record, or None if absent or undefined."""
-    metric = (record.get("metrics") or {}).get(name)
-    if not metric:
-        return None
-    value = metric.get("value")
-    return None if value is None else float(value)
+    return as_run_record(record).metric_value(name)
 
 
 def format_value(value, metric):
@@ -122,8 +119,8 @@ def format_value(value, metric):
 
 def _names(group):
     """Detector name per record, plus a params hash when one detector appears twice."""
-    names = [record["detector"]["name"] for record in group.records]
-    return [detector_label(record, with_hash=names.count(record["detector"]["name"]) > 1) for record in group.records]
+    names = [record.detector.name for record in group.records]
+    return [detector_label(record, with_hash=names.count(record.detector.name) > 1) for record in group.records]
 
 
 def display_labels(group):
@@ -132,7 +129,7 @@ def display_labels(group):
     for label, record in zip(_names(group), group.records):
         if trained_on_family(record):
             label += f" {TRAINED_MARK}"
-        if record.get("status") != "complete":
+        if not record.is_complete:
             label += f" {PARTIAL_MARK}"
         labels.append(label)
     return labels
@@ -152,9 +149,9 @@ def results_frame(group, metrics):
     for label, record in zip(display_labels(group), group.records):
         row = {
             "label": label,
-            "detector": record["detector"]["name"],
+            "detector": record.detector.name,
             "trained": trained_on_family(record),
-            "partial": record.get("status") != "complete",
+            "partial": not record.is_complete,
             "operating_point": _operating_point(record),
         }
         for metric in metrics:
@@ -166,10 +163,10 @@ def results_frame(group, metrics):
 
 
 def _operating_point(record):
-    value = record.get("operating_point")
+    value = record.operating_point
     if value is None:
         return NOT_AVAILABLE
-    parameter = record["detector"].get("sweep_parameter") if record["detector"].get("output_kind") == "mask" else None
+    parameter = record.detector.swept_parameter
     return f"{parameter or 'threshold'} = {value:g}" if isinstance(value, (int, float)) else f"{value}"
 
 
@@ -253,9 +250,9 @@ def ranking_table(groups, *, metric=RANK_METRIC):
 
 def _higher_is_better(records, metric):
     for record in records:
-        spec = (record.get("metrics") or {}).get(metric)
-        if spec and "higher_is_better" in spec:
-            return bool(spec["higher_is_better"])
+        spec = record.metrics.get(metric)
+        if spec is not None:
+            return spec.higher_is_better
     return True
 
 
@@ -268,23 +265,13 @@ def _seconds(value, digits=3):
     return NOT_AVAILABLE if value is None or value != value else f"{value:.{digits}f}"
 
 
-def _threads(threads):
-    """Thread count of a bench record (an int, or a dict of thread settings)."""
-    if isinstance(threads, dict):
-        threads = threads.get("torch_threads") or threads.get("usable_cpus")
-    return NOT_AVAILABLE if threads is None else threads
-
-
 def _bench_rows(bench_records):
     """Newest bench record per (hardware, detector, params, shape, device)."""
     newest = {}
     for bench in bench_records:
-        detector = bench.get("detector") or {}
-        hardware = hardware_label(bench.get("environment"), device=bench.get("device", "cpu"),
-                                  device_model=bench.get("device_model"))
-        identity = (hardware, detector.get("name"), detector.get("params_hash"), tuple(bench.get("shape") or ()),
-                    bench.get("device"))
-        if identity not in newest or str(bench.get("date", "")) > str(newest[identity].get("date", "")):
+        hardware = hardware_label(bench.environment, device=bench.device, device_model=bench.device_model)
+        identity = (hardware, bench.detector.name, bench.detector.params_hash, tuple(bench.shape), bench.device)
+        if identity not in newest or str(bench.date or "") > str(newest[identity].date or ""):
             newest[identity] = bench
     return newest
 
@@ -300,17 +287,17 @@ def runtime_tables(collection):
     tables = []
     by_hardware = {}
     for (hardware, *_), bench in _bench_rows(collection.bench_records).items():
-        shape = bench.get("shape") or []
+        threads = bench.thread_count
         by_hardware.setdefault(hardware, []).append(
             {
-                "detector": (bench.get("detector") or {}).get("name"),
-                "frame shape": " x ".join(str(n) for n in shape) or NOT_AVAILABLE,
-                "device": bench.get("device", NOT_AVAILABLE),
-                "threads": _threads(bench.get("threads")),
-                "s per frame (median)": bench.get("median_seconds"),
-                "s/MP": bench.get("seconds_per_megapixel"),
-                "peak memory (MiB)": _mebibytes(bench.get("peak_rss_bytes")),
-                "repeats": len(bench.get("seconds") or []),
+                "detector": bench.detector.name,
+                "frame shape": " x ".join(str(n) for n in bench.shape) or NOT_AVAILABLE,
+                "device": bench.device,
+                "threads": NOT_AVAILABLE if threads is None else threads,
+                "s per frame (median)": bench.median_seconds,
+                "s/MP": bench.seconds_per_megapixel,
+                "peak memory (MiB)": _mebibytes(bench.peak_rss_bytes),
+                "repeats": len(bench.seconds),
             }
         )
     for hardware in sorted(by_hardware):
@@ -325,20 +312,20 @@ def runtime_tables(collection):
         if group.not_comparable is not None:
             continue
         for record in group.records:
-            runtime = record.get("runtime") or {}
-            if runtime.get("seconds_per_megapixel") is None:
+            runtime = record.runtime
+            if runtime.seconds_per_megapixel is None:
                 continue
-            hardware = hardware_label(record.get("environment"), device=runtime.get("device", "cpu"))
+            hardware = hardware_label(record.environment, device=runtime.device or "cpu")
             by_hardware.setdefault(hardware, []).append(
                 {
-                    "detector": record["detector"]["name"],
+                    "detector": record.detector.name,
                     "data set": group.key.dataset_label,
-                    "images timed": runtime.get("n_images_timed"),
-                    "jobs": runtime.get("jobs"),
-                    "s/MP": runtime.get("seconds_per_megapixel"),
-                    "sweep values": runtime.get("n_sweep_values") or "",
-                    "s/MP per sweep value": runtime.get("seconds_per_megapixel_per_sweep_value"),
-                    "peak memory (MiB)": _mebibytes(runtime.get("peak_rss_bytes")),
+                    "images timed": runtime.n_images_timed,
+                    "jobs": runtime.jobs,
+                    "s/MP": runtime.seconds_per_megapixel,
+                    "sweep values": runtime.n_sweep_values or "",
+                    "s/MP per sweep value": runtime.seconds_per_megapixel_per_sweep_value,
+                    "peak memory (MiB)": _mebibytes(runtime.peak_rss_bytes),
                 }
             )
     for hardware in sorted(by_hardware):

@@ -21,7 +21,7 @@ def _run(tmp_path, *args):
 def _only_record(tmp_path):
     paths = sorted((tmp_path / "results").glob("run__*.json"))
     assert len(paths) == 1, paths
-    return load_record(paths[0])
+    return load_record(paths[0]).to_dict()  # the file as written (validated on the way)
 
 
 def test_oracle_is_perfect_and_record_is_complete(tmp_path):

@@ -17,7 +17,7 @@ def _run(output, *args):
     result = CliRunner().invoke(main, ["run", "--quiet", "--output", str(output), *args])
     assert result.exit_code == 0, result.output
     (path,) = sorted(output.glob("run__*.json"))
-    return result.output, load_record(path)
+    return result.output, load_record(path).to_dict()
 
 
 def test_same_file_names_in_another_data_dir_are_not_served_from_the_cache(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from .factory import make_bench, make_record
 def test_records_of_one_dataset_version_form_one_group():
     collection = collect_records([make_record("deepcr"), make_record("astroscrappy")])
     assert len(collection.groups) == 1
-    assert [record["detector"]["name"] for record in collection.groups[0].records] == ["astroscrappy", "deepcr"]
+    assert [record.detector.name for record in collection.groups[0].records] == ["astroscrappy", "deepcr"]
     assert collection.groups[0].not_comparable is None
 
 
@@ -31,7 +31,7 @@ def test_other_versions_are_never_merged(change, reason):
     collection = collect_records([old, new])
     assert len(collection.groups) == 2
     current, other = collection.groups
-    assert current.records[0]["detector"]["name"] == "astroscrappy"  # newest group is current
+    assert current.records[0].detector.name == "astroscrappy"  # newest group is current
     assert current.not_comparable is None
     assert other.not_comparable.startswith("not comparable")
     assert reason in other.not_comparable
@@ -50,7 +50,7 @@ def test_duplicates_keep_the_newest_and_say_so():
     collection = collect_records([newer, older], sources=["b.json", "a.json"])
     (group,) = collection.groups
     assert len(group.records) == 1
-    assert group.records[0]["metrics"]["f1"]["value"] == 0.2
+    assert group.records[0].metrics["f1"].value == 0.2
     assert any("dropped an older duplicate" in note and "a.json" in note for note in collection.notes)
 
 

@@ -2,6 +2,8 @@
 
 import copy
 import json
+import math
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +237,67 @@ def test_default_tolerances_catch_a_one_point_drop_but_not_noise():
         spec = {**rules["default"], **rules["metrics"].get(metric, {})}
         tolerance = max(spec["abs"], spec["rel"] * 1.0)
         assert 1e-6 < tolerance < 0.01, metric
+
+
+# --------------------------------------------------------------- untrustworthy metrics (issue 12, part 1)
+COMMITTED = Path(__file__).resolve().parents[2] / "leaderboard" / "records"
+SCORE_RECORD = COMMITTED / "run__sim_lco_1m__small__test__cosmic_conn_pretrained__9894e6f3122dac6f.json"
+SWEEP_RECORD = COMMITTED / "run__sim_lco_1m__small__test__astroscrappy__9ac44bd3bfa90c4b.json"
+
+
+def _tampered(path, metric, value):
+    record = json.loads(path.read_text())
+    record["metrics"][metric]["value"] = value
+    return record
+
+
+@pytest.mark.parametrize("path", [SCORE_RECORD, SWEEP_RECORD], ids=["score", "sweep"])
+@pytest.mark.parametrize(
+    ("metric", "edit", "reason"),
+    [
+        ("tpr_at_fpr_1e-3", lambda value: float("nan"), "tpr_at_fpr_1e-3 is nan, not a finite number"),
+        ("tpr_at_fpr_1e-3", lambda value: float("inf"), "tpr_at_fpr_1e-3 is inf, not a finite number"),
+        # a hand-edited improvement, still a plausible fraction: only the record's own counts expose it
+        ("f1", lambda value: value + 0.05, "f1 = "),
+        # a change inside the tolerance, which the baseline comparison alone calls unchanged
+        ("tpr_at_fpr_1e-3", lambda value: value - 0.001, "tpr_at_fpr_1e-3 = "),
+    ],
+    ids=["nan", "infinity", "tampered-up", "tampered-within-tolerance"],
+)
+def test_untrustworthy_metrics_fail_the_gate(path, metric, edit, reason):
+    honest = json.loads(path.read_text())
+    baseline = make_baseline([honest])
+    value = edit(honest["metrics"][metric]["value"])
+    assert not 1 < value < math.inf
+    (result,) = compare(baseline, [_tampered(path, metric, value)])
+    assert result.verdict == "failed"
+    assert result.reason.startswith("metrics not trustworthy: ") and reason in result.reason
+    assert "contradicts the stored counts" in result.reason or "not a finite number" in result.reason
+    assert exit_code([result]) == 1
+    assert compare(baseline, [honest])[0].verdict == "unchanged"
+
+
+def test_a_baseline_cannot_be_made_from_untrustworthy_records():
+    with pytest.raises(InputError, match="untrustworthy metrics.*f1 is nan"):
+        make_baseline([_tampered(SCORE_RECORD, "f1", float("nan"))])
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "0.999"])
+def test_crbench_check_exits_non_zero_on_untrustworthy_metrics(tmp_path, value):
+    from click.testing import CliRunner
+
+    from crbench.cli import main
+
+    baseline = tmp_path / "baseline.json"
+    write_baseline(make_baseline([json.loads(SCORE_RECORD.read_text())]), baseline)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    text = SCORE_RECORD.read_text()
+    stored = json.loads(text)["metrics"]["auroc"]["value"]
+    # edit the JSON text the way a hand edit or a buggy writer would
+    text = text.replace(f'"value": {stored!r}', f'"value": {value}', 1)
+    assert text != SCORE_RECORD.read_text()
+    (fresh / SCORE_RECORD.name).write_text(text)
+    result = CliRunner().invoke(main, ["check", "--baseline", str(baseline), "--results", str(fresh)])
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output and "metrics not trustworthy" in result.output and "auroc" in result.output

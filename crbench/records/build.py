@@ -1,4 +1,4 @@
-"""Run records: the JSON files every number on the leaderboard comes from.
+"""Build, write and read run records; print their metrics.
 
 A record names everything needed to decide whether two results are
 comparable: detector name, version, parameters and their hash; data set
@@ -11,52 +11,44 @@ Records are written atomically and never contain NaN: undefined metrics
 are ``null``.
 """
 
+import copy
 import datetime
 import json
 from pathlib import Path
 
 from tabulate import tabulate
 
-from . import __version__
-from .atomic import write_json_atomic
-from .datasets import manifest_hash
-from .environment import environment_info
-from .runner import peak_rss_bytes
-from .scoring import METRIC_SPEC_VERSION
+from .. import __version__
+from ..atomic import write_json_atomic
+from ..datasets import manifest_hash
+from ..environment import environment_info
+from ..scoring import METRIC_SPEC_VERSION
+from .run import RUN_SCHEMA, RunRecord, as_run_record
 
-__all__ = [
-    "RUN_SCHEMA",
-    "build_run_record",
-    "record_filename",
-    "write_record",
-    "load_record",
-    "metrics_table",
-]
-
-RUN_SCHEMA = "crbench.run/1"
-_KNOWN_SCHEMAS = (RUN_SCHEMA,)
+__all__ = ["build_run_record", "record_filename", "write_record", "load_record", "metrics_table"]
 
 
 def record_filename(record):
-    """Return the canonical file name of a run record."""
-    detector, dataset = record["detector"], record["dataset"]
-    return (
-        f"run__{dataset['name']}__{dataset['size']}__{dataset['split']}__"
-        f"{detector['name']}__{detector['params_hash']}.json"
-    )
+    """Return the canonical file name of a run record (:class:`RunRecord` or dict)."""
+    return as_run_record(record).filename
 
 
 def build_run_record(result):
-    """Turn a :class:`crbench.runner.RunResult` into a JSON-ready record."""
+    """Turn a :class:`crbench.runner.RunResult` into a validated :class:`RunRecord`.
+
+    Reads only the result's snapshots (``detector_info``, ``dataset_info``,
+    ``truth_dilation``, ``n_sweep_values``, ``peak_rss_bytes``, outcomes and
+    scores), never the live detector or data set.
+    """
     scored = [outcome for outcome in result.outcomes if outcome.error is None]
     failures = result.failures
     n_pixels_images = sum(int(outcome.shape[0] * outcome.shape[1]) for outcome in scored)
     timed = [outcome for outcome in scored if outcome.detect_seconds is not None]
     detect_seconds = sum(outcome.detect_seconds for outcome in timed)
     timed_megapixels = sum(outcome.shape[0] * outcome.shape[1] for outcome in timed) / 1e6
-    n_sweep = len(result.detector.sweep_values()) if result.detector.output_kind == "mask" else 0
+    n_sweep = result.n_sweep_values
     scores = result.scores or {}
-    dataset_info = result.dataset.info(result.split)
+    dataset_info = copy.deepcopy(result.dataset_info)
     dataset_info.update(
         {
             "manifest_hash": manifest_hash({outcome.sample_id: outcome.sha256 for outcome in scored}),
@@ -66,16 +58,16 @@ def build_run_record(result):
             "n_pixels_scored": scores.get("n_pixels_scored"),
             "n_pixels_ignored": scores.get("n_pixels_ignored"),
             "n_pixels_nonfinite": sum(outcome.n_nonfinite for outcome in scored),
-            "truth_dilation": result.dataset.card.truth_dilation,
+            "truth_dilation": result.truth_dilation,
             "ignore_policy": result.ignore_policy,
         }
     )
-    return {
+    record = {
         "schema": RUN_SCHEMA,
         "crbench_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "status": "partial" if failures else "complete",
-        "detector": result.detector.info(),
+        "detector": copy.deepcopy(result.detector_info),
         "dataset": dataset_info,
         "metric_spec_version": METRIC_SPEC_VERSION,
         "operating_point": scores.get("operating_point"),
@@ -111,35 +103,35 @@ def build_run_record(result):
                 detect_seconds / timed_megapixels / n_sweep if timed and n_sweep else None
             ),
             "wall_seconds": result.wall_seconds,
-            "peak_rss_bytes": peak_rss_bytes(),
+            "peak_rss_bytes": result.peak_rss_bytes,
         },
         "environment": environment_info(),
     }
+    # through JSON once, so that the record in memory is exactly what its file will hold (tuples become
+    # lists, NaN is refused), and validated, so that a malformed record fails the run that made it
+    record = json.loads(json.dumps(record, allow_nan=False))
+    return RunRecord.from_dict(record, source=f"run record of {result.detector_info.get('name')!r}")
 
 
 def write_record(record, directory):
-    """Write ``record`` atomically into ``directory``; return its path."""
-    path = Path(directory) / record_filename(record)
-    write_json_atomic(path, record)
+    """Write ``record`` (:class:`RunRecord` or dict) atomically into ``directory``; return its path."""
+    record = as_run_record(record)
+    path = Path(directory) / record.filename
+    write_json_atomic(path, record.to_dict())
     return path
 
 
 def load_record(path):
-    """Load a run record and check its schema.
+    """Load and validate a run record; return a :class:`RunRecord`.
 
     Raises
     ------
-    ValueError
-        When the file is not a crbench run record of a known schema.
+    crbench.records.RecordError
+        (an :class:`~crbench.errors.InputError`) when the file is not valid
+        JSON, not a run record of a readable schema, or malformed; the
+        message names the file and the field.
     """
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); delete it and re-run") from error
-    if not isinstance(record, dict) or record.get("schema") not in _KNOWN_SCHEMAS:
-        raise ValueError(f"{path} is not a crbench run record (schema {record.get('schema')!r})")
-    return record
+    return RunRecord.load(path)
 
 
 def _format(value):
@@ -156,9 +148,9 @@ def metrics_table(record, *, tablefmt="github"):
     Columns: metric, value, threshold or sweep value used, and whether
     higher is better.
     """
-    rows = []
-    for name, metric in record["metrics"].items():
-        rows.append(
-            [name, _format(metric.get("value")), _format(metric.get("threshold")), "yes" if metric["higher_is_better"] else "no"]
-        )
+    record = as_run_record(record)
+    rows = [
+        [name, _format(metric.value), _format(metric.threshold), "yes" if metric.higher_is_better else "no"]
+        for name, metric in record.metrics.items()
+    ]
     return tabulate(rows, headers=["metric", "value", "at threshold", "higher is better"], tablefmt=tablefmt)

@@ -1,0 +1,202 @@
+"""The typed run record (schema ``crbench.run/1``): one detector on one data set split.
+
+Every reader of run records (leaderboard, gate, ``crbench run``) goes
+through :class:`RunRecord`; the JSON layout is known here only. Older
+schemas are converted by :mod:`crbench.records.migrate` before reading.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .fields import FieldReader, RecordError
+from .migrate import migrate
+from .parts import (
+    DatasetInfo,
+    DetectorInfo,
+    Environment,
+    Failure,
+    ImageResult,
+    Metric,
+    Runtime,
+    StoredCounts,
+    StoredCurve,
+)
+
+__all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
+
+RUN_SCHEMA = "crbench.run/1"
+
+# what a run record must name for the leaderboard to place it
+_REQUIRED_DETECTOR_KEYS = ("name", "version", "params", "params_hash", "output_kind")
+
+
+@dataclass
+class RunRecord:
+    """A run record.
+
+    Attributes
+    ----------
+    schema : str
+        Always :data:`RUN_SCHEMA` after loading (older schemas are migrated).
+    crbench_version, created : str or None
+        Version that wrote the record; ISO 8601 creation time (UTC).
+    status : str
+        ``"complete"`` or ``"partial"`` (some images failed; see ``failures``).
+    detector : DetectorInfo
+    dataset : DatasetInfo
+    metric_spec_version : str
+    operating_point : float or None
+        Threshold (score detectors) or sweep value (mask detectors) of the
+        operating-point metrics.
+    metrics : dict of str to Metric
+        In report order.
+    counts : StoredCounts or None
+        Exact summed counts (None when the grid was too large to store).
+    curves : StoredCurve or None
+    per_image : list of ImageResult
+    failures : list of Failure
+    runtime : Runtime
+    environment : Environment
+    extra : dict
+        Top-level keys this version does not know (written back as they are).
+    source : str or None
+        The file the record was loaded from (not written; used in messages).
+    """
+
+    schema: str
+    crbench_version: str | None
+    created: str | None
+    status: str
+    detector: DetectorInfo
+    dataset: DatasetInfo
+    metric_spec_version: str
+    operating_point: float | None
+    metrics: dict
+    counts: StoredCounts | None = None
+    curves: StoredCurve | None = None
+    per_image: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    runtime: Runtime = field(default_factory=Runtime)
+    environment: Environment = field(default_factory=Environment)
+    extra: dict = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False)
+
+    # ------------------------------------------------------------------ JSON
+    @classmethod
+    def from_dict(cls, data, *, source=None):
+        """Validate a record dict (migrating older schemas) and return the typed record.
+
+        Parameters
+        ----------
+        data : dict
+            The parsed JSON. It is not modified.
+        source : str, optional
+            Where it came from (a path), named in errors.
+
+        Raises
+        ------
+        RecordError
+            Naming ``source`` and the dotted field at fault.
+        """
+        origin = str(source) if source is not None else "<run record>"
+        data = migrate(data, current=RUN_SCHEMA, source=origin)
+        read = FieldReader(data, where="", source=origin)
+        metrics = read.get("metrics", "dict")
+        per_image = read.get("per_image", "list", required=False) or []
+        failures = read.get("failures", "list", required=False) or []
+        record = cls(
+            schema=read.get("schema", "str"),
+            crbench_version=read.get("crbench_version", "str", required=False),
+            created=read.get("created", "str", required=False),
+            status=read.get("status", "str"),
+            detector=DetectorInfo.from_dict(read.get("detector", "dict"), source=origin,
+                                            required=_REQUIRED_DETECTOR_KEYS),
+            dataset=DatasetInfo.from_dict(read.get("dataset", "dict"), source=origin),
+            metric_spec_version=read.get("metric_spec_version", "str"),
+            operating_point=read.get("operating_point", "number", required=False),
+            metrics={str(name): Metric.from_dict(metric, where=f"metrics.{name}", source=origin)
+                     for name, metric in metrics.items()},
+            counts=StoredCounts.from_dict(read.get("counts", "dict", required=False), source=origin),
+            curves=StoredCurve.from_dict(read.get("curves", "dict", required=False), source=origin),
+            per_image=[ImageResult.from_dict(row, where=f"per_image[{index}]", source=origin)
+                       for index, row in enumerate(per_image)],
+            failures=[Failure.from_dict(row, where=f"failures[{index}]", source=origin)
+                      for index, row in enumerate(failures)],
+            runtime=Runtime.from_dict(read.get("runtime", "dict", required=False), source=origin),
+            environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
+            source=None if source is None else str(source),
+        )
+        record.extra = read.rest()
+        return record
+
+    def to_dict(self):
+        """The JSON form, keys in the order crbench writes them (see :mod:`crbench.records.parts` for normalisations)."""
+        return {
+            "schema": self.schema,
+            "crbench_version": self.crbench_version,
+            "created": self.created,
+            "status": self.status,
+            "detector": self.detector.to_dict(),
+            "dataset": self.dataset.to_dict(),
+            "metric_spec_version": self.metric_spec_version,
+            "operating_point": self.operating_point,
+            "metrics": {name: metric.to_dict() for name, metric in self.metrics.items()},
+            "counts": None if self.counts is None else self.counts.to_dict(),
+            "curves": None if self.curves is None else self.curves.to_dict(),
+            "per_image": [row.to_dict() for row in self.per_image],
+            "failures": [row.to_dict() for row in self.failures],
+            "runtime": self.runtime.to_dict(),
+            "environment": self.environment.to_dict(),
+            **self.extra,
+        }
+
+    @classmethod
+    def load(cls, path):
+        """Read and validate the run record at ``path``.
+
+        Raises
+        ------
+        RecordError
+            When the file is not JSON, not a run record, or malformed (the
+            message names the file and the field).
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise RecordError(f"{path} is not valid JSON ({error}); delete it and re-run") from error
+        return cls.from_dict(data, source=path)
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def is_complete(self):
+        """True unless some images failed (``status != "complete"``)."""
+        return self.status == "complete"
+
+    @property
+    def filename(self):
+        """The canonical file name, ``run__<dataset>__<size>__<split>__<detector>__<params hash>.json``."""
+        return (f"run__{self.dataset.name}__{self.dataset.size}__{self.dataset.split}__"
+                f"{self.detector.name}__{self.detector.params_hash}.json")
+
+    @property
+    def trained_on_family(self):
+        """True when the detector's training data include the record's data set family."""
+        family = str(self.dataset.family or "").lower()
+        trained = {str(name).lower() for name in self.detector.training_datasets}
+        return bool(family) and family in trained
+
+    def metric_value(self, name):
+        """The value of metric ``name`` as float, or None when absent or undefined."""
+        metric = self.metrics.get(name)
+        return None if metric is None or metric.value is None else float(metric.value)
+
+
+def as_run_record(record):
+    """Return ``record`` as a :class:`RunRecord` (a dict in the record format is validated and converted)."""
+    if isinstance(record, RunRecord):
+        return record
+    if isinstance(record, dict):
+        return RunRecord.from_dict(record)
+    raise RecordError(f"expected a RunRecord or a run record dict, got {type(record).__name__}")
