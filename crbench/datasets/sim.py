@@ -331,7 +331,10 @@ class SimDecam(SimDataset):
     }
     card = DatasetCard(
         name="sim_decam",
-        version="1",
+        # 2: transcendental functions through crbench.simulate.libm (issue 12); under AVX-512 dispatch
+        # 4 small test images (test-z-00039, test-z-00107, test-i-00114, test-i-00122) and 6 train images
+        # change by one float32 ulp in one or two pixels, labels unchanged (docs/simulated_datasets.md)
+        version="2",
         family="sim_decam",
         description="Simulated DECam-like 256x256 patches (g, r, i, z; 90 s; 250 um fully depleted CCD) in ADU, "
         "sky-subtracted with the sky level in meta, with exact CR labels. " + _LABEL_NOTE,

@@ -34,14 +34,16 @@ calibrated against published figures; the rate in
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from . import libm
 
 __all__ = ["CosmicRayField", "EVENT_KINDS", "simulate_cosmic_rays", "draw_muon_directions", "deposit_steps"]
 
 EVENT_KINDS = ("muon", "worm", "spot")
 _EV_PER_PAIR = 3.6  # mean energy per electron-hole pair in silicon at ~170 K
 _MAX_STEP_UM = 2.0
-_MAX_TAN_THETA = np.tan(np.radians(85.0))
+_MAX_TAN_THETA = libm.tan(np.radians(85.0))
 
 
 @dataclass
@@ -80,8 +82,8 @@ def draw_muon_directions(n_events, *, rng):
         Radians. ``cos(zenith) = U**(1/4)`` (cos^2 flux times the cos
         projection of a horizontal surface), capped at 85 degrees.
     """
-    mu = rng.random(n_events) ** 0.25
-    zenith = np.minimum(np.arccos(mu), np.radians(85.0))
+    mu = libm.power(rng.random(n_events), 0.25)
+    zenith = np.minimum(libm.arccos(mu), np.radians(85.0))
     azimuth = rng.uniform(0.0, 2.0 * np.pi, n_events)
     return zenith, azimuth
 
@@ -137,6 +139,19 @@ def deposit_steps(shape, *, x, y, charge, sigma):
     return image.reshape(shape)
 
 
+def _moyal(*, loc, scale, rng):
+    """Draw Moyal variates, the draws of ``scipy.stats.moyal.rvs(loc, scale, random_state=rng)``.
+
+    scipy takes ``-log`` of a Gamma(1/2, scale 2) draw with numpy's
+    CPU-dispatched ``log``; the same draw with :func:`libm.log` keeps the
+    charge independent of the CPU's SIMD width.
+    """
+    loc, scale = np.broadcast_arrays(np.asarray(loc, dtype=float), np.asarray(scale, dtype=float))
+    gamma = rng.standard_gamma(0.5, size=loc.shape) * 2.0
+    # scipy's operation order (standardised variate * scale + loc), so the draws keep their bytes
+    return -libm.log(gamma) * scale + loc
+
+
 def _diffusion_sigma_px(depth_um, *, model, thickness_um, pixel_size_um):
     """Diffusion sigma (pixels) for charge created ``depth_um`` from the gates."""
     fraction = np.clip(depth_um / thickness_um, 0.0, 1.0)
@@ -150,8 +165,8 @@ def _muon_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     x_entry = padded_origin[1] + rng.random(n) * padded_shape[1]
     y_entry = padded_origin[0] + rng.random(n) * padded_shape[0]
     zenith, azimuth = draw_muon_directions(n, rng=rng)
-    tan_theta = np.tan(zenith)
-    path_um = thickness / np.cos(zenith)
+    tan_theta = libm.tan(zenith)
+    path_um = thickness / libm.cos(zenith)
     step_um = min(_MAX_STEP_UM, pixel / 4.0, thickness / 4.0)
     n_steps = np.maximum(np.ceil(path_um / step_um).astype(np.int64), 1)
     event = np.repeat(np.arange(n), n_steps)
@@ -160,14 +175,12 @@ def _muon_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     t = (np.arange(n_steps.sum()) - start[event] + 0.5) / n_steps[event]
     ds = path_um[event] / n_steps[event]
     projected_px = thickness * tan_theta / pixel
-    x = x_entry[event] + t * projected_px[event] * np.cos(azimuth[event])
-    y = y_entry[event] + t * projected_px[event] * np.sin(azimuth[event])
+    x = x_entry[event] + t * projected_px[event] * libm.cos(azimuth[event])
+    y = y_entry[event] + t * projected_px[event] * libm.sin(azimuth[event])
     # the muon enters at the back (depth = thickness from the gates) or the front with equal odds
     from_back = rng.random(n) < 0.5
     depth = np.where(from_back[event], (1.0 - t), t) * thickness
-    charge = stats.moyal.rvs(
-        loc=model.mpv_e_per_um * ds, scale=model.landau_width_e_per_um * ds, random_state=rng
-    )
+    charge = _moyal(loc=model.mpv_e_per_um * ds, scale=model.landau_width_e_per_um * ds, rng=rng)
     charge = np.maximum(charge, 0.0)
     sigma = _diffusion_sigma_px(depth, model=model, thickness_um=thickness, pixel_size_um=pixel)
     return {
@@ -187,13 +200,13 @@ def _worm_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     """Correlated random walks of ``n`` low-energy electrons."""
     pixel = profile.pixel_size_um
     thickness = profile.thickness_um
-    low, high = np.log(model.worm_energy_kev[0]), np.log(model.worm_energy_kev[1])
-    energy_kev = np.exp(rng.uniform(low, high, n))
+    low, high = libm.log(model.worm_energy_kev[0]), libm.log(model.worm_energy_kev[1])
+    energy_kev = libm.exp(rng.uniform(low, high, n))
     total_charge = energy_kev * 1e3 / _EV_PER_PAIR
     # CSDA range of electrons (Katz & Penfold 1952): R = 412 E^(1.265 - 0.0954 ln E) mg/cm^2 for E in
     # MeV, divided by the density of silicon (2.33 g/cm^3); the walk's projected extent is shorter
     energy_mev = energy_kev / 1e3
-    range_mg_cm2 = 412.0 * energy_mev ** (1.265 - 0.0954 * np.log(energy_mev))
+    range_mg_cm2 = 412.0 * libm.power(energy_mev, 1.265 - 0.0954 * libm.log(energy_mev))
     path_um = range_mg_cm2 / 2330.0 * 1e4
     step_um = pixel / 4.0
     n_steps = np.clip(np.ceil(path_um / step_um).astype(np.int64), 2, 4000)
@@ -207,9 +220,10 @@ def _worm_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     dip[index_in_event == 0] = rng.uniform(-0.5, 0.5, n)
     elevation = _segmented_cumsum(dip, start, n_steps)
     step_px = step_um / pixel
-    dx = np.cos(heading) * np.cos(elevation) * step_px
-    dy = np.sin(heading) * np.cos(elevation) * step_px
-    dz = np.sin(elevation) * step_um
+    cos_elevation = libm.cos(elevation)
+    dx = libm.cos(heading) * cos_elevation * step_px
+    dy = libm.sin(heading) * cos_elevation * step_px
+    dz = libm.sin(elevation) * step_um
     x_entry = padded_origin[1] + rng.random(n) * padded_shape[1]
     y_entry = padded_origin[0] + rng.random(n) * padded_shape[0]
     z_entry = rng.random(n) * thickness
@@ -245,7 +259,7 @@ def _spot_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     x = padded_origin[1] + rng.random(n) * padded_shape[1]
     y = padded_origin[0] + rng.random(n) * padded_shape[0]
     depth = rng.random(n) * profile.thickness_um
-    charge = model.spot_charge_median_e * np.exp(rng.normal(0.0, model.spot_charge_sigma_ln, n))
+    charge = model.spot_charge_median_e * libm.exp(rng.normal(0.0, model.spot_charge_sigma_ln, n))
     sigma = _diffusion_sigma_px(depth, model=model, thickness_um=profile.thickness_um, pixel_size_um=pixel)
     return {
         "x_entry": x,

@@ -18,6 +18,8 @@ false-positive rate (0.05 % of pixels, x9 after the 3x3 dilation).
 
 import numpy as np
 
+from . import libm
+
 __all__ = [
     "DEFECT_CLASSES",
     "add_hot_pixels",
@@ -69,7 +71,7 @@ def add_hot_pixels(
     """
     n_hot = rng.binomial(expected.size, fraction)
     flat = rng.choice(expected.size, size=n_hot, replace=False)
-    dark = median_e_per_s * np.exp(rng.normal(0.0, sigma_ln, n_hot)) * exposure_time
+    dark = median_e_per_s * libm.exp(rng.normal(0.0, sigma_ln, n_hot)) * exposure_time
     unstable = rng.random(n_hot) < unstable_fraction
     kept = np.where(unstable, rng.uniform(0.3, 1.0, n_hot), 0.0)
     expected.flat[flat] += dark
@@ -98,7 +100,7 @@ def add_bad_columns(expected, master_dark, classes, *, per_1000, noise_sigma, rn
         column = rng.integers(0, nx)
         start = 0 if rng.random() < 0.5 else rng.integers(0, ny)
         rows = slice(start, ny)
-        dark = 20.0 * noise_sigma * np.exp(rng.normal(0.0, 0.5))
+        dark = 20.0 * noise_sigma * libm.exp(rng.normal(0.0, 0.5))
         expected[rows, column] += dark
         master_dark[rows, column] += dark * (1.0 - rng.uniform(0.05, 0.3))
         classes[rows, column] = _CODE["bad_column"]
@@ -115,10 +117,10 @@ def add_satellite_trail(expected, classes, *, psf_fwhm_px, noise_sigma, rng):
     ny, nx = expected.shape
     angle = rng.uniform(0, np.pi)
     x0, y0 = rng.uniform(0, nx), rng.uniform(0, ny)
-    distance = np.abs(((np.arange(nx) - x0) * np.sin(angle))[None, :] - ((np.arange(ny) - y0) * np.cos(angle))[:, None])
+    distance = np.abs(((np.arange(nx) - x0) * libm.sin(angle))[None, :] - ((np.arange(ny) - y0) * libm.cos(angle))[:, None])
     sigma = psf_fwhm_px / 2.3548
-    peak = 10.0 * noise_sigma * np.exp(rng.normal(0.0, 0.7))
-    trail = peak * np.exp(-0.5 * (distance / sigma) ** 2)
+    peak = 10.0 * noise_sigma * libm.exp(rng.normal(0.0, 0.7))
+    trail = peak * libm.exp(-0.5 * (distance / sigma) ** 2)
     expected += trail
     classes[(trail > noise_sigma) & (classes == 0)] = _CODE["satellite_trail"]
 

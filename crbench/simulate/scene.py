@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import galsim
 import numpy as np
 
+from . import libm
+
 __all__ = ["PSFModel", "Scene", "draw_psf", "sky_model", "draw_scene", "moffat_peak_per_flux"]
 
 _GSPARAMS = galsim.GSParams(folding_threshold=1e-2, maxk_threshold=2e-3, maximum_fft_size=8192)
@@ -66,7 +68,7 @@ def draw_psf(profile, band, *, rng):
     if rng.random() < profile.sharp_psf_fraction:
         fwhm = rng.uniform(*profile.sharp_fwhm_px)
     else:
-        fwhm = profile.seeing_px(band) * np.exp(rng.normal(0.0, profile.seeing_sigma_ln))
+        fwhm = profile.seeing_px(band) * libm.exp(rng.normal(0.0, profile.seeing_sigma_ln))
         fwhm = max(fwhm, profile.sharp_fwhm_px[0])
     beta = rng.uniform(*profile.moffat_beta_range)
     return PSFModel(fwhm_px=float(fwhm), beta=float(beta))
@@ -74,16 +76,16 @@ def draw_psf(profile, band, *, rng):
 
 def moffat_peak_per_flux(psf):
     """Central surface brightness of a unit-flux Moffat, per pixel."""
-    alpha = psf.fwhm_px / (2.0 * np.sqrt(2.0 ** (1.0 / psf.beta) - 1.0))
+    alpha = psf.fwhm_px / (2.0 * np.sqrt(libm.power(2.0, 1.0 / psf.beta) - 1.0))
     return (psf.beta - 1.0) / (np.pi * alpha**2)
 
 
 def _moffat_radius(psf, flux, level):
     """Radius (pixels) where a Moffat of ``flux`` falls to ``level`` e-/pixel."""
-    alpha = psf.fwhm_px / (2.0 * np.sqrt(2.0 ** (1.0 / psf.beta) - 1.0))
+    alpha = psf.fwhm_px / (2.0 * np.sqrt(libm.power(2.0, 1.0 / psf.beta) - 1.0))
     peak = flux * moffat_peak_per_flux(psf)
     ratio = np.maximum(peak / level, 1.0)
-    return alpha * np.sqrt(ratio ** (1.0 / psf.beta) - 1.0)
+    return alpha * np.sqrt(libm.power(ratio, 1.0 / psf.beta) - 1.0)
 
 
 def sky_model(shape, *, level, rng, gradient=0.03):
@@ -95,8 +97,8 @@ def sky_model(shape, *, level, rng, gradient=0.03):
     ny, nx = shape
     angle = rng.uniform(0, 2 * np.pi)
     amplitude = rng.uniform(0, gradient)
-    u_x = (np.arange(nx) - (nx - 1) / 2) * np.cos(angle) / max(nx, ny)
-    u_y = (np.arange(ny) - (ny - 1) / 2) * np.sin(angle) / max(nx, ny)
+    u_x = (np.arange(nx) - (nx - 1) / 2) * libm.cos(angle) / max(nx, ny)
+    u_y = (np.arange(ny) - (ny - 1) / 2) * libm.sin(angle) / max(nx, ny)
     return level * (1.0 + amplitude * (u_y[:, None] + u_x[None, :]))
 
 
@@ -104,12 +106,13 @@ def _power_law_mags(count_per_arcmin2_per_mag_at_ref, ref_mag, slope, bright, fa
     """Draw magnitudes with dN/dm = A 10^(slope (m - ref)) between ``bright`` and ``faint``."""
     if faint <= bright:
         return np.zeros(0)
-    norm = count_per_arcmin2_per_mag_at_ref / (slope * np.log(10.0))
-    expected = norm * (10 ** (slope * (faint - ref_mag)) - 10 ** (slope * (bright - ref_mag))) * area_arcmin2
+    norm = count_per_arcmin2_per_mag_at_ref / (slope * libm.log(10.0))
+    expected = norm * (libm.power(10.0, slope * (faint - ref_mag)) - libm.power(10.0, slope * (bright - ref_mag)))
+    expected *= area_arcmin2
     n = rng.poisson(expected)
     # inverse CDF of the exponential law in m
-    lo, hi = 10 ** (slope * (bright - ref_mag)), 10 ** (slope * (faint - ref_mag))
-    return ref_mag + np.log10(lo + rng.random(n) * (hi - lo)) / slope
+    lo, hi = libm.power(10.0, slope * (bright - ref_mag)), libm.power(10.0, slope * (faint - ref_mag))
+    return ref_mag + libm.log10(lo + rng.random(n) * (hi - lo)) / slope
 
 
 def _add_object(image, obj, x, y, half_size):
@@ -146,19 +149,19 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
     """
     ny, nx = shape
     psf = draw_psf(profile, band, rng=rng)
-    sky_level = profile.sky_e_per_pix_s[band] * exposure_time * np.exp(rng.normal(0.0, 0.15))
+    sky_level = profile.sky_e_per_pix_s[band] * exposure_time * libm.exp(rng.normal(0.0, 0.15))
     sky = sky_model(shape, level=sky_level, rng=rng)
     noise_sigma = np.sqrt(sky_level + profile.read_noise_e**2)
-    zero_point = profile.zero_point[band] + 2.5 * np.log10(exposure_time)
+    zero_point = profile.zero_point[band] + 2.5 * libm.log10(exposure_time)
     area_arcmin2 = ny * nx * profile.pixel_scale_arcsec**2 * _ARCMIN2_PER_ARCSEC2
     # fields differ in density (galactic latitude, clusters): log-normal factor per exposure
-    density = np.exp(rng.normal(0.0, 0.5))
+    density = libm.exp(rng.normal(0.0, 0.5))
 
     peak_per_flux = moffat_peak_per_flux(psf)
     faint_flux = 0.5 * noise_sigma / peak_per_flux  # peak at half the sky noise
     bright_flux = 50.0 * profile.full_well_e / peak_per_flux  # strongly saturated
-    faint_mag = zero_point - 2.5 * np.log10(faint_flux)
-    bright_mag = zero_point - 2.5 * np.log10(bright_flux)
+    faint_mag = zero_point - 2.5 * libm.log10(faint_flux)
+    bright_mag = zero_point - 2.5 * libm.log10(bright_flux)
 
     image = galsim.ImageD(nx, ny, scale=1.0)
     psf_object = psf.galsim_object()
@@ -169,9 +172,9 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
     )
     force_bright = rng.random() < profile.bright_star_probability if bright_star is None else bright_star
     if force_bright:
-        saturating_mag = zero_point - 2.5 * np.log10(profile.full_well_e / peak_per_flux)
+        saturating_mag = zero_point - 2.5 * libm.log10(profile.full_well_e / peak_per_flux)
         star_mags = np.append(star_mags, rng.uniform(bright_mag, saturating_mag - 0.5))
-    star_flux = 10 ** (-0.4 * (star_mags - zero_point))
+    star_flux = libm.power(10.0, -0.4 * (star_mags - zero_point))
     star_x = rng.uniform(-0.5, nx - 0.5, star_flux.size)
     star_y = rng.uniform(-0.5, ny - 0.5, star_flux.size)
     # stamp radius: where the profile falls to 1 % of the sky noise, capped
@@ -181,13 +184,13 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
         _add_object(image, psf_object.withFlux(float(flux)), x + 1.0, y + 1.0, int(half))
 
     # galaxies: dN/dm ~ 10^(0.35 m), ~5.5 per arcmin^2 per mag at m = 24 (deep r-band counts)
-    gal_faint = zero_point - 2.5 * np.log10(2.0 * faint_flux)
+    gal_faint = zero_point - 2.5 * libm.log10(2.0 * faint_flux)
     gal_mags = _power_law_mags(profile.galaxy_density_at_24, 24.0, 0.35, bright_mag + 4.0, gal_faint, area_arcmin2, rng)
-    gal_flux = 10 ** (-0.4 * (gal_mags - zero_point))
+    gal_flux = libm.power(10.0, -0.4 * (gal_mags - zero_point))
     gal_x = rng.uniform(-0.5, nx - 0.5, gal_flux.size)
     gal_y = rng.uniform(-0.5, ny - 0.5, gal_flux.size)
     # half-light radius ~0.6" at m = 23, growing for brighter galaxies, log-normal scatter
-    hlr_arcsec = 0.6 * 10 ** (-0.12 * (gal_mags - 23.0)) * np.exp(rng.normal(0.0, 0.35, gal_flux.size))
+    hlr_arcsec = 0.6 * libm.power(10.0, -0.12 * (gal_mags - 23.0)) * libm.exp(rng.normal(0.0, 0.35, gal_flux.size))
     hlr_px = np.clip(hlr_arcsec / profile.pixel_scale_arcsec, 0.3, 60.0)
     is_disk = rng.random(gal_flux.size) < 0.7
     sersic_n = np.where(is_disk, 1.0, 4.0)
