@@ -84,10 +84,12 @@ def _invocation(ctx):
 @click.option("--bench-repeats", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Reuse this score cache (default: a fresh one, so that every run is timed).")
+@click.option("--update", is_flag=True,
+              help="Re-run only the selected runs and keep every other record (e.g. after a data set version bump).")
 @click.option("--dry-run", is_flag=True, help="Print the runs and an estimate of the wall time; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
-                    cache_dir, dry_run, quiet):
+                    cache_dir, update, dry_run, quiet):
     """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
     from ..jobs import estimate_seconds, plan_rebuild, rebuild
 
@@ -113,7 +115,7 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
         report = rebuild(
             out_dir, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
             processes=processes, bench=bench, bench_shape=bench_shape, bench_repeats=bench_repeats,
-            cache_dir=cache_dir, progress=not quiet, command=_invocation(click.get_current_context()),
+            cache_dir=cache_dir, progress=not quiet, command=_invocation(click.get_current_context()), update=update,
         )
     except (CRBenchError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error

@@ -14,6 +14,7 @@ the records to the leaderboard renderer.
 """
 
 import datetime
+import json
 import shutil
 import tempfile
 import time
@@ -63,6 +64,29 @@ def _preamble(report, *, processes, hardware, started, command):
     return "\n\n".join(lines)
 
 
+def _keep_other_records(records_dir, staging, *, jobs, benched):
+    """Copy the records an update does not replace into ``staging``; return the old ``rebuild.json``."""
+    rerun = {f"run__{job.dataset}__{job.size}__{job.split}__{job.detector}__" for job in jobs}
+    retimed = {f"bench__{name}__" for name in benched}
+    for path in sorted(records_dir.glob("*.json")):
+        if path.name == "rebuild.json" or any(path.name.startswith(prefix) for prefix in rerun | retimed):
+            continue
+        shutil.copy2(path, staging / path.name)
+    history = records_dir / "rebuild.json"
+    return json.loads(history.read_text()) if history.is_file() else {}
+
+
+def _with_update(previous, report, *, command, started, hardware):
+    """The previous rebuild's history plus one entry for this update."""
+    keys = sorted(Path(path).name for path in report.records)
+    entry = {"command": command, "started": started.isoformat(timespec="seconds"), "seconds": report.seconds,
+             "hardware": hardware, "records": keys, "failures": report.failures}
+    summary = (f"{previous.get('summary', '')} On {started:%Y-%m-%d %H:%M} UTC `{command}` re-ran {len(keys)} "
+               f"record(s) in {report.seconds / 60:.1f} min ({hardware}); every other record is unchanged.").strip()
+    return {**previous, "schema": REBUILD_SCHEMA, "updates": [*previous.get("updates", []), entry],
+            "summary": summary}
+
+
 def rebuild(
     out_dir="leaderboard",
     *,
@@ -77,6 +101,7 @@ def rebuild(
     cache_dir=None,
     progress=True,
     command="crbench leaderboard rebuild",
+    update=False,
 ):
     """Regenerate ``out_dir``: ``records/``, ``LEADERBOARD.md``, ``plots/`` and ``baseline.json``.
 
@@ -98,6 +123,10 @@ def rebuild(
     progress : bool
     command : str
         The command line quoted in the page.
+    update : bool
+        Re-run only the selected jobs and keep every other record of
+        ``out_dir/records`` (e.g. after a data set version bump); the
+        update is appended to ``rebuild.json``'s history.
 
     Returns
     -------
@@ -128,8 +157,11 @@ def rebuild(
         shutil.rmtree(staging, ignore_errors=True)
         raise RuntimeError("the rebuild produced no run record; failures: "
                            + "; ".join(f"{key}: {error}" for key, error in report.failures.items()))
-    # swap the new records in only now: an interrupted rebuild leaves the old leaderboard intact
     records_dir = out_dir / "records"
+    previous = None
+    if update and records_dir.is_dir():
+        previous = _keep_other_records(records_dir, staging, jobs=jobs, benched=report.bench_records)
+    # swap the new records in only now: an interrupted rebuild leaves the old leaderboard intact
     old = out_dir / ".records.old"
     shutil.rmtree(old, ignore_errors=True)
     if records_dir.exists():
@@ -151,19 +183,22 @@ def rebuild(
 
     report.seconds = time.perf_counter() - start
     hardware = hardware_label(environment_info())
-    collection.rebuild = {
-        "schema": REBUILD_SCHEMA,
-        "crbench_version": __version__,
-        "command": command,
-        "started": started_at.isoformat(timespec="seconds"),
-        "seconds": report.seconds,
-        "processes": processes,
-        "hardware": hardware,
-        "skipped": report.skipped,
-        "failures": report.failures,
-        "bench_failures": report.bench_failures,
-        "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command),
-    }
+    if previous is not None:
+        collection.rebuild = _with_update(previous, report, command=command, started=started_at, hardware=hardware)
+    else:
+        collection.rebuild = {
+            "schema": REBUILD_SCHEMA,
+            "crbench_version": __version__,
+            "command": command,
+            "started": started_at.isoformat(timespec="seconds"),
+            "seconds": report.seconds,
+            "processes": processes,
+            "hardware": hardware,
+            "skipped": report.skipped,
+            "failures": report.failures,
+            "bench_failures": report.bench_failures,
+            "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command),
+        }
     # kept with the records so that 'crbench leaderboard --results <out>/records' renders the same page
     write_json_atomic(records_dir / "rebuild.json", collection.rebuild)
     report.written = write_leaderboard(collection, fmt="md", out=out_dir / "LEADERBOARD.md")

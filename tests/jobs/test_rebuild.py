@@ -1,0 +1,27 @@
+import json
+
+from crbench.jobs import rebuild
+
+
+def test_update_reruns_only_the_selected_runs_and_keeps_the_rest(tmp_path):
+    out = tmp_path / "leaderboard"
+    rebuild(out, detectors=["oracle", "random"], datasets=["tiny"], size="default", processes=1, bench=False,
+            progress=False, command="first")
+    records = out / "records"
+    oracle = next(records.glob("run__tiny__*__oracle__*.json"))
+    oracle_text = oracle.read_text()
+    first_random = next(records.glob("run__tiny__*__random__*.json")).read_text()
+
+    report = rebuild(out, detectors=["random"], datasets=["tiny"], size="default", processes=1, bench=False,
+                     progress=False, command="second --update", update=True)
+
+    assert oracle.read_text() == oracle_text  # untouched, byte for byte
+    new_random = next(records.glob("run__tiny__*__random__*.json")).read_text()
+    assert json.loads(new_random)["created"] >= json.loads(first_random)["created"]
+    assert len(report.records) == 1
+    history = json.loads((records / "rebuild.json").read_text())
+    assert history["command"] == "first"
+    assert [entry["command"] for entry in history["updates"]] == ["second --update"]
+    assert "`second --update` re-ran 1 record(s)" in history["summary"]
+    baseline = json.loads((out / "baseline.json").read_text())
+    assert {entry["key"] for entry in baseline["entries"]} == {"oracle@tiny/default/test", "random@tiny/default/test"}
