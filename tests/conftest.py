@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "attention_decam_2022"
+#: the project's shared/ folder, beside the repository (also in CI, which clones next to a copy of it)
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED_WEIGHTS = SHARED / "weights" / "attention_decam_2022"
 PUBLISHED_UNETS = frozenset({"deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn"})
 
 

@@ -1,4 +1,4 @@
-"""``crbench check``: the CI regression gate (fresh run records vs a committed baseline)."""
+"""``crbench check``: the regression check (fresh run records vs a committed baseline)."""
 
 import tempfile
 from pathlib import Path
@@ -23,7 +23,7 @@ def _load_run_records(directory):
 @click.option("--results", type=click.Path(file_okay=False), default=None,
               help="Directory of fresh run records (default 'results'; with --rerun: a temporary directory).")
 @click.option("--rules", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="YAML file overriding the default tolerances (crbench/leaderboard/data/gate_rules.yaml).")
+              help="YAML file overriding the default tolerances (crbench/leaderboard/data/regression_rules.yaml).")
 @click.option("--only", "patterns", multiple=True,
               help="Compare only entries matching this detector@dataset glob (repeatable), e.g. 'astroscrappy@sim_lco_1m'.")
 @click.option("--rerun", is_flag=True, help="Re-run the selected baseline entries now, then compare.")
@@ -42,11 +42,11 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
     reported; it fails an entry only when the detector became more than 2x
     slower relative to the other detectors timed in the same run.
     """
-    from ..leaderboard.gate import compare, exit_code, load_baseline, load_rules, select_entries, summary_markdown
+    from ..leaderboard.regression import compare, exit_code, load_baseline, load_rules, select_entries, summary_markdown
 
     try:
         baseline_doc = load_baseline(baseline)
-        gate_rules = load_rules(rules)
+        check_rules = load_rules(rules)
         run_failures = {}
         with tempfile.TemporaryDirectory(prefix="crbench-check-") as scratch:
             if rerun:
@@ -72,7 +72,7 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
                 if not run_failures:
                     raise
                 records = []  # every re-run failed: each is reported as failed below
-            outcome = compare(baseline_doc, records, rules=gate_rules, only=patterns, run_failures=run_failures)
+            outcome = compare(baseline_doc, records, rules=check_rules, only=patterns, run_failures=run_failures)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     text = summary_markdown(outcome, strict=strict, baseline_path=baseline)

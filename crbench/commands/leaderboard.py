@@ -138,14 +138,14 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
               show_default=True, help="Directory of run records.")
 @click.option("--out", type=click.Path(dir_okay=False), default="leaderboard/baseline.json", show_default=True)
 def baseline_command(results, out):
-    """Write the CI gate's baseline from the complete run records in RESULTS.
+    """Write the regression check's baseline from the complete run records in RESULTS.
 
     'rebuild' does this itself; use this after adding records by hand
     (e.g. a new detector's runs written with 'crbench run --output').
     """
     from ..errors import CRBenchError
     from ..leaderboard.collect import load_results
-    from ..leaderboard.gate import make_baseline, write_baseline
+    from ..leaderboard.regression import make_baseline, write_baseline
 
     try:
         collection = load_results(results)

@@ -4,7 +4,7 @@
 doubles excluded) on every simulated data set (``sim_*``) at size
 ``small``, in parallel worker processes with one thread each, times every
 detector with ``crbench bench``, then renders ``LEADERBOARD.md`` with its
-plots and writes ``baseline.json`` for the CI gate. The new records are
+plots and writes ``baseline.json`` for the regression check. The new records are
 written to a fresh directory and swapped in only at the end, so an
 interrupted rebuild leaves the previous leaderboard intact.
 
@@ -26,7 +26,7 @@ from ..atomic import write_json_atomic
 from ..bench import parse_shape
 from ..environment import environment_info
 from ..leaderboard.collect import REBUILD_SCHEMA, hardware_label, load_results
-from ..leaderboard.gate import make_baseline, write_baseline
+from ..leaderboard.regression import make_baseline, write_baseline
 from ..leaderboard.render import write_leaderboard
 from .bench import bench_jobs
 from .plan import plan_rebuild

@@ -1,6 +1,6 @@
 """Is a run record's metric section believable? Finite values, fractions, and agreement with its own counts.
 
-The CI gate compares metric values with a baseline; a record whose values
+The regression check compares metric values with a baseline; a record whose values
 are NaN, infinite or hand-edited would otherwise pass (NaN compares neither
 better nor worse). :func:`metric_problems` finds such records:
 

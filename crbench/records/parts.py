@@ -166,7 +166,7 @@ class Metric:
 
     @classmethod
     def from_dict(cls, data, *, where, source="<record>"):
-        """Read and validate; ``value`` may be non-finite here (the gate judges that)."""
+        """Read and validate; ``value`` may be non-finite here (the regression check judges that)."""
         read = FieldReader(data, where=where, source=source)
         metric = cls(
             value=read.get("value", "number", nullable=True),

@@ -1,6 +1,6 @@
 """The typed run record (schema ``crbench.run/1``): one detector on one data set split.
 
-Every reader of run records (leaderboard, gate, ``crbench run``) goes
+Every reader of run records (leaderboard, regression check, ``crbench run``) goes
 through :class:`RunRecord`; the JSON layout is known here only. Older
 schemas are converted by :mod:`crbench.records.migrate` before reading.
 """

@@ -1,4 +1,4 @@
-"""CI installs Chromium before the tests and runs the metric gate after them."""
+"""CI installs Chromium before the tests and runs the regression check after them."""
 
 from pathlib import Path
 
@@ -15,5 +15,5 @@ def test_chromium_is_installed_before_the_test_command():
     assert "DEBIAN_FRONTEND=noninteractive" in CI[install]
 
 
-def test_gate_runs_after_the_tests():
+def test_regression_check_runs_after_the_tests():
     assert _line_index("python -m pytest") < _line_index("crbench check --baseline leaderboard/baseline.json --rerun")

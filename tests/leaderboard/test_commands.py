@@ -34,7 +34,7 @@ def test_leaderboard_explains_a_missing_results_directory(tmp_path):
     assert "does not exist" in result.output
 
 
-def test_rebuild_then_gate_on_fresh_runs(tmp_path):
+def test_rebuild_then_check_fresh_runs(tmp_path):
     out = tmp_path / "leaderboard"
     result = _invoke("leaderboard", "rebuild", "--out-dir", str(out), *DOUBLES, "--dataset", "tiny",
                      "--size", "default", "--processes", "1", "--no-bench", "--quiet")
@@ -48,14 +48,14 @@ def test_rebuild_then_gate_on_fresh_runs(tmp_path):
     assert {entry["key"] for entry in baseline["entries"]} == {"oracle@tiny/default/test", "random@tiny/default/test"}
     assert not any(path.name.startswith(".records") for path in out.iterdir())
 
-    # the gate re-runs the baseline entries and finds them unchanged
+    # the regression check re-runs the baseline entries and finds them unchanged
     result = _invoke("check", "--baseline", str(out / "baseline.json"), "--rerun", "--processes", "1",
                      "--summary", str(tmp_path / "summary.md"))
     assert result.exit_code == 0, result.output
     assert "PASS" in result.output and "2 unchanged" in result.output
     assert "PASS" in (tmp_path / "summary.md").read_text()
 
-    # a deliberately degraded record fails the gate
+    # a deliberately degraded record fails the regression check
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     for path in (out / "records").glob("run__*.json"):

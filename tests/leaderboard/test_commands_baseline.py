@@ -1,4 +1,4 @@
-"""``crbench leaderboard baseline`` writes a gate baseline from run records."""
+"""``crbench leaderboard baseline`` writes a regression-check baseline from run records."""
 
 import json
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from crbench.leaderboard.published import paper_family, published_metrics, published_runtime, published_sources
+from tests.conftest import SHARED
 
 DATA = Path(__file__).resolve().parents[2] / "crbench" / "leaderboard" / "data"
 
@@ -52,9 +53,9 @@ def test_cosmic_conn_paper_maps_its_lco_model_and_not_its_own_deepcr():
 
 
 def test_packaged_csvs_match_the_shared_reference_when_present():
-    reference = Path("/work/shared/reference")
+    reference = SHARED / "reference"
     if not reference.is_dir():
-        pytest.skip("shared reference directory not present")
+        pytest.skip(f"shared reference directory not found at {reference} (shared/ beside the repository)")
     for path in DATA.glob("*.csv"):
         assert path.read_text() == (reference / path.name).read_text(), path.name
 

@@ -1,6 +1,6 @@
 """How much do the gated metrics move under float-level noise in the score maps?
 
-The CI gate's default tolerances (crbench/leaderboard/data/gate_rules.yaml)
+The regression check's default tolerances (crbench/leaderboard/data/regression_rules.yaml)
 must stay above run-to-run float noise (BLAS / thread-count differences
 change network outputs by ~1e-7..1e-6 relative) and below a 1-point drop.
 This script scores seeded synthetic score maps of a small-split size, then
@@ -9,7 +9,7 @@ largest change of every metric over ``--trials`` noise draws.
 
 Usage::
 
-    python benchmarks/leaderboard_gate_noise.py --images 8 --shape 512 --epsilon 1e-6 --trials 3
+    python benchmarks/leaderboard_regression_noise.py --images 8 --shape 512 --epsilon 1e-6 --trials 3
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""The CI regression gate."""
+"""The regression check."""
 
 import copy
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crbench.errors import InputError
-from crbench.leaderboard.gate import (
+from crbench.leaderboard.regression import (
     compare,
     default_rules,
     exit_code,
@@ -264,7 +264,7 @@ def _tampered(path, metric, value):
     ],
     ids=["nan", "infinity", "tampered-up", "tampered-within-tolerance"],
 )
-def test_untrustworthy_metrics_fail_the_gate(path, metric, edit, reason):
+def test_untrustworthy_metrics_fail_the_regression_check(path, metric, edit, reason):
     honest = json.loads(path.read_text())
     baseline = make_baseline([honest])
     value = edit(honest["metrics"][metric]["value"])

@@ -1,4 +1,4 @@
-"""The CI regression gate: compare fresh run records with a committed baseline.
+"""The regression check: compare fresh run records with a committed baseline.
 
 Every baseline entry is one (detector, data set, size, split) with the
 versions that make it comparable and its metric values. A fresh record of
@@ -107,7 +107,7 @@ class EntryResult:
 
 
 def entry_key(detector, dataset, size, split):
-    """The identity of a gate entry, e.g. ``"astroscrappy@sim_lco_1m/small/test"``."""
+    """The identity of a baseline entry, e.g. ``"astroscrappy@sim_lco_1m/small/test"``."""
     return f"{detector}@{dataset}/{size}/{split}"
 
 
@@ -203,8 +203,8 @@ def load_baseline(path):
 
 
 def default_rules():
-    """The default gate rules (``crbench/leaderboard/data/gate_rules.yaml``)."""
-    text = resources.files("crbench.leaderboard").joinpath("data").joinpath("gate_rules.yaml").read_text()
+    """The default regression rules (``crbench/leaderboard/data/regression_rules.yaml``)."""
+    text = resources.files("crbench.leaderboard").joinpath("data").joinpath("regression_rules.yaml").read_text()
     return yaml.safe_load(text)
 
 
@@ -222,12 +222,12 @@ def load_rules(path=None):
     try:
         override = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
-        raise InputError(f"cannot read gate rules {path}: {error}") from error
+        raise InputError(f"cannot read regression rules {path}: {error}") from error
     if not isinstance(override, dict):
-        raise InputError(f"gate rules {path} must be a YAML mapping")
+        raise InputError(f"regression rules {path} must be a YAML mapping")
     unknown = set(override) - {"default", "metrics", "report_only", "runtime"}
     if unknown:
-        raise InputError(f"gate rules {path}: unknown key(s) {sorted(unknown)}; "
+        raise InputError(f"regression rules {path}: unknown key(s) {sorted(unknown)}; "
                          "allowed: default, metrics, report_only, runtime")
     for section in ("default", "metrics", "runtime"):
         rules[section] = {**(rules.get(section) or {}), **(override.get(section) or {})}
@@ -413,10 +413,10 @@ def _number(value, digits=4):
 
 
 def summary_markdown(results, *, strict=False, baseline_path=None):
-    """A Markdown summary of the gate for CI logs."""
+    """A Markdown summary of the regression check for CI logs."""
     counts = {verdict: sum(result.verdict == verdict for result in results) for verdict in VERDICTS}
     status = "FAIL" if exit_code(results, strict=strict) else "PASS"
-    lines = [f"## crbench regression gate: {status}", ""]
+    lines = [f"## crbench regression check: {status}", ""]
     if baseline_path:
         lines += [f"Baseline: `{baseline_path}`", ""]
     lines.append(", ".join(f"{counts[verdict]} {verdict}" for verdict in VERDICTS if counts[verdict]) or "nothing compared")
