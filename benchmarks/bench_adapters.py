@@ -34,9 +34,9 @@ import time
 import click
 import numpy as np
 
-from crbench.bench import make_bench_frame, parse_shape
 from crbench.detectors import get_detector_class
 from crbench.detectors.base import convert_units
+from crbench.timing import make_bench_frame, parse_shape
 
 
 def _direct_calls(name, detector, image, meta):

@@ -32,9 +32,9 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
     megapixel, peak memory, threads and the CPU/GPU model; prints the
     run-time table of every record in --output.
     """
-    from ..bench import format_runtime_table, load_bench_records, parse_shape, runtime_table
     from ..device import resolve_device
     from ..jobs import bench_job
+    from ..timing import format_runtime_table, load_bench_records, parse_shape, runtime_table
     from .options import parse_key_values
 
     try:

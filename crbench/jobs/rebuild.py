@@ -9,7 +9,7 @@ written to a fresh directory and swapped in only at the end, so an
 interrupted rebuild leaves the previous leaderboard intact.
 
 Planning lives in :mod:`crbench.jobs.plan`, running in :mod:`crbench.jobs.run`
-and :mod:`crbench.jobs.bench`; this module only puts them together and hands
+and :mod:`crbench.jobs.timing`; this module only puts them together and hands
 the records to the leaderboard renderer.
 """
 
@@ -23,14 +23,14 @@ from pathlib import Path
 
 from .. import __version__
 from ..atomic import write_json_atomic
-from ..bench import parse_shape
 from ..environment import environment_info
 from ..leaderboard.collect import REBUILD_SCHEMA, hardware_label, load_results
 from ..leaderboard.regression import make_baseline, write_baseline
 from ..leaderboard.render import write_leaderboard
-from .bench import bench_jobs
+from ..timing import parse_shape
 from .plan import plan_rebuild
 from .run import run_jobs
+from .timing import bench_jobs
 
 __all__ = ["RebuildReport", "rebuild"]
 

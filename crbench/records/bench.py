@@ -16,7 +16,7 @@ BENCH_SCHEMA = "crbench.bench/1"
 
 @dataclass
 class BenchRecord:
-    """A bench record (written by :func:`crbench.bench.benchmark_detector`).
+    """A bench record (written by :func:`crbench.timing.benchmark_detector`).
 
     Attributes
     ----------

@@ -1,4 +1,6 @@
-"""Run-time benchmark of one detector on one synthetic frame (paper Table 4).
+"""Detector timing behind `crbench bench`: one detector on one synthetic frame (paper Table 4).
+
+Not to be confused with `benchmarks/`, the pytest-benchmark scripts that time crbench itself.
 
 :func:`benchmark_detector` times ``setup`` (model loading), one warm-up
 ``detect`` and ``repeats`` timed ``detect`` calls on a seeded frame of the

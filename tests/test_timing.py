@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from crbench.bench import (
+from crbench.cli import main
+from crbench.detectors.doubles import ConstantDetector
+from crbench.errors import CorruptFileError, InputError
+from crbench.timing import (
     BENCH_SCHEMA,
     bench_record_path,
     benchmark_detector,
@@ -17,9 +20,6 @@ from crbench.bench import (
     runtime_table,
     write_bench_record,
 )
-from crbench.cli import main
-from crbench.detectors.doubles import ConstantDetector
-from crbench.errors import CorruptFileError, InputError
 
 
 def test_parse_shape():

@@ -2,8 +2,8 @@
 
 import multiprocessing
 
-from ..bench import PAPER_SHAPE, benchmark_detector, write_bench_record
 from ..errors import CRBenchError
+from ..timing import PAPER_SHAPE, benchmark_detector, write_bench_record
 from .build import build_detector
 
 __all__ = ["BenchTimeoutError", "bench_job", "bench_jobs"]
@@ -31,7 +31,7 @@ def bench_job(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", re
     device : str
         A resolved device (``"cpu"`` or ``"cuda"``).
     repeats, seed : int
-        See :func:`crbench.bench.benchmark_detector`.
+        See :func:`crbench.timing.benchmark_detector`.
     isolate : bool
         Time in a fresh spawned process, so that the peak memory and setup
         time are this detector's alone.
