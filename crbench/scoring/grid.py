@@ -14,15 +14,9 @@ by pass 2 (:meth:`ThresholdGrid.binner`).
 import numpy as np
 
 from ..errors import InputError
-from .pixels import (
-    KEY_ONE,
-    _check_options,
-    check_shapes,
-    dilate_scores,
-    dilated_values_at,
-    scored_positive_index,
-    validate_scores,
-)
+from .pixels import KEY_ONE
+from .prepare import prepare_image
+from .protocol import DEFAULT_PROTOCOL
 
 __all__ = ["PositiveScores", "ThresholdGrid"]
 
@@ -92,45 +86,33 @@ class PositiveScores:
         return cls()
 
     @classmethod
-    def from_image(
-        cls,
-        truth,
-        ignore,
-        scores,
-        *,
-        truth_dilation=3,
-        dilate_output=False,
-        ignore_policy="exclude",
-        sample_id="?",
-    ):
+    def from_image(cls, truth, ignore, scores, *, protocol=DEFAULT_PROTOCOL, sample_id="?"):
         """Collect the scores of one image's scored positive pixels.
 
         Parameters
         ----------
         truth : ndarray of bool, shape (ny, nx)
-            Truth as stored (dilated here by ``truth_dilation``).
+            Truth as stored (dilated here by ``protocol.truth_dilation``).
         ignore : ndarray of bool, shape (ny, nx), or None
             True = ignored.
         scores : ndarray of float, shape (ny, nx)
             Score map in [0, 1], before output dilation.
-        truth_dilation, dilate_output, ignore_policy, sample_id
-            See :func:`crbench.scoring.prepare_pixels`.
+        protocol : PixelProtocol
+            Truth dilation, output dilation and ignore policy.
+        sample_id : str
+            Image id used in error messages.
 
         Returns
         -------
         PositiveScores
         """
-        _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
-        truth, ignore, scores = check_shapes(truth, ignore, scores, sample_id=sample_id)
-        scores = validate_scores(scores, sample_id=sample_id)
-        index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
-        if dilate_output and index.size > scores.size // 8:
-            values = dilate_scores(scores, size=3).reshape(-1)[index]  # dense truth: filter once
-        elif dilate_output:
-            values = dilated_values_at(scores, index, size=3)
-        else:
-            values = scores.reshape(-1)[index]
-        return cls(*_unique_with_counts(values))
+        image = prepare_image(truth, ignore, scores, protocol=protocol, sample_id=sample_id)
+        return cls.from_prepared(image)
+
+    @classmethod
+    def from_prepared(cls, image):
+        """Collect the positive scores of a :class:`~crbench.scoring.PreparedImage`."""
+        return cls(*_unique_with_counts(image.output_values_at(image.positive_index)))
 
     def merge(self, other):
         """Return the union of two states (multiplicities add); neither is modified."""
