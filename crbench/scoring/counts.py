@@ -27,9 +27,11 @@ How the counts are made fast without losing exactness
   high score) only those are looked up.
 - Otherwise the image is processed in blocks of rows that stay in cache: the
   3x3 maximum is computed per block with a one-row halo (``np.maximum`` on
-  shifted views), scores are mapped to cells with the grid's lookup table
-  (for float32: integer bit patterns, an adaptive table and a short scan,
-  see ``_Float32Binner``) and counted with ``np.bincount``.
+  shifted views) and scores are mapped to cells with the grid's lookup table
+  (for float32: integer bit patterns, an adaptive table whose entries resolve
+  a bucket holding one grid value without a branch, and a short scan for the
+  rare other buckets, see ``_Float32Binner``); the cells of several blocks
+  are counted by one ``np.bincount``.
 - Nothing of the size of the image is copied except boolean masks (and a
   dilated copy when more than 1/8 of the pixels are positive or ignored).
 """
@@ -47,10 +49,13 @@ from .protocol import DEFAULT_PROTOCOL, OUTPUT_DILATION
 __all__ = ["ImageCounts", "ThresholdCounts"]
 
 #: Pixels per block in pass 2: large enough to amortise numpy call overhead,
-#: small enough for the block and its cell indices to stay in cache.
-BLOCK_PIXELS = 1 << 17
-#: Blocks hold at least this many pixels per grid cell, so that zeroing the
-#: per-block ``bincount`` output does not dominate when the grid is large.
+#: small enough for the block and its lookup temporaries (8 bytes a pixel,
+#: several of them) to stay in a core's L2 cache; measured fastest on
+#: 16 Mpix maps (blocks of 2**17 pixels and more spill and run up to 1.5x slower).
+BLOCK_PIXELS = 1 << 16
+#: Cells of several blocks are collected and counted by one ``bincount`` over
+#: at least this many pixels per grid cell, so that zeroing the ``bincount``
+#: output does not dominate when the grid is large.
 CELLS_PER_BLOCK_FACTOR = 4
 #: Use the lower-tail shortcut of ``_histogram_all`` when at most this fraction
 #: of pixels (times 9 with output dilation) needs a lookup; both paths are exact.
@@ -139,7 +144,8 @@ def _dilate_rows_into(scores, r0, r1, row_buffer, out):
     """3x3 maximum of ``scores[r0:r1]`` (window clipped at the image border) into ``out``.
 
     Same result as ``dilate_scores(scores)[r0:r1]``, using a one-row halo and
-    preallocated buffers so that a block is filtered while it is in cache.
+    preallocated buffers so that a block is filtered while it is in cache
+    (written for ``OUTPUT_DILATION == 3``; a larger window needs a wider halo).
     """
     ny = scores.shape[0]
     a0, a1 = max(0, r0 - 1), min(ny, r1 + 1)
@@ -180,7 +186,7 @@ def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
     if lowest is not None:
         above = _at_least(scores, lowest)
         n_above = int(np.count_nonzero(above))
-        spread = 9 if dilate else 1
+        spread = OUTPUT_DILATION**2 if dilate else 1
         if n_above * spread <= LOWER_TAIL_MAX_FRACTION * scores.size:
             if dilate:
                 index = _sparse_dilated_index(above, OUTPUT_DILATION) if n_above else np.empty(0, np.intp)
@@ -191,11 +197,14 @@ def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
             counts += _histogram(binner, values, n_cells)
             counts[0] += scores.size - index.size
             return counts
-    rows = max(1, max(BLOCK_PIXELS, CELLS_PER_BLOCK_FACTOR * n_cells) // nx)
+    rows = max(1, BLOCK_PIXELS // nx)
     as_keys = scores.dtype == np.float32
     if dilate:
         row_buffer = np.empty((min(ny, rows + 2), nx), scores.dtype)
         block_buffer = np.empty((min(ny, rows), nx), scores.dtype)
+    # Cells are looked up block by block (in cache) but counted in batches
+    pending = np.empty(min(scores.size, max(rows * nx, CELLS_PER_BLOCK_FACTOR * n_cells)), np.intp)
+    filled = 0
     for r0 in range(0, ny, rows):
         r1 = min(ny, r0 + rows)
         if dilate:
@@ -205,7 +214,12 @@ def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
         flat = np.ascontiguousarray(block).reshape(-1)
         if as_keys:
             flat = flat.view(np.uint32)
-        counts += _count_cells(binner.cells(flat), n_cells)
+        if filled + flat.size > pending.size:
+            counts += _count_cells(pending[:filled], n_cells)
+            filled = 0
+        binner.cells(flat, out=pending[filled : filled + flat.size])
+        filled += flat.size
+    counts += _count_cells(pending[:filled], n_cells)
     return counts
 
 
