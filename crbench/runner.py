@@ -336,9 +336,7 @@ def run_detector(
 
 def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
     """Both scoring passes over cached outputs; returns metrics, curves and counts."""
-    protocol = scoring.PixelProtocol(
-        truth_dilation=card.truth_dilation, dilate_output=detector.dilate_output, ignore_policy=ignore_policy
-    )
+    protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
     sources = [
         scoring.ImageSource(
