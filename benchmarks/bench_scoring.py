@@ -18,6 +18,7 @@ The scikit-learn reference gets the already prepared, flattened pixels
 ``precision_recall_curve``.
 """
 
+import dataclasses
 import os
 import time
 import tracemalloc
@@ -25,14 +26,14 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from crbench.scoring import PositiveScores, ThresholdCounts, compute_metrics, prepare_pixels
+from crbench.scoring import PixelProtocol, PositiveScores, ThresholdCounts, compute_metrics, prepare_pixels
 
 SHAPE = (4096, 4096)
-OPTIONS = {"truth_dilation": 3, "dilate_output": True, "ignore_policy": "exclude"}
+PROTOCOL = PixelProtocol(truth_dilation=3, dilate_output=True, ignore_policy="exclude")
 #: Without output dilation the dilation ring of the truth keeps background-level
 #: scores, so positive scores overlap the background and every pixel needs a
 #: table lookup: the slower of the two regimes of pass 2.
-OPTIONS_UNDILATED = {**OPTIONS, "dilate_output": False}
+PROTOCOL_UNDILATED = dataclasses.replace(PROTOCOL, dilate_output=False)
 
 
 def make_realistic_map(seed=0, shape=SHAPE):
@@ -63,11 +64,11 @@ def make_realistic_map(seed=0, shape=SHAPE):
     return truth, ignore, scores
 
 
-def crbench_both_passes(truth, ignore, scores, options=OPTIONS):
+def crbench_both_passes(truth, ignore, scores, protocol=PROTOCOL):
     """Pass 1, grid, pass 2 and metrics of one image."""
-    positives = PositiveScores.from_image(truth, ignore, scores, sample_id="bench", **options)
+    positives = PositiveScores.from_image(truth, ignore, scores, sample_id="bench", protocol=protocol)
     grid = positives.grid(extra_thresholds=(0.5,))
-    counts = ThresholdCounts.from_image(truth, ignore, scores, grid=grid, sample_id="bench", **options)
+    counts = ThresholdCounts.from_image(truth, ignore, scores, grid=grid, sample_id="bench", protocol=protocol)
     return compute_metrics(counts.curve(), operating_threshold=0.5)
 
 
@@ -101,16 +102,16 @@ def _peak_traced(function, *args):
     return peak
 
 
-def run_comparison(repeat=3, options=OPTIONS):
+def run_comparison(repeat=3, protocol=PROTOCOL):
     """Measure both scorers on the same map; return a dict of figures."""
     truth, ignore, scores = make_realistic_map()
-    prepared = prepare_pixels(truth, ignore, scores, sample_id="bench", **options)
+    prepared = prepare_pixels(truth, ignore, scores, sample_id="bench", protocol=protocol)
     n_pixels = scores.size
-    crbench_seconds, crbench_cpu = _best_of(crbench_both_passes, truth, ignore, scores, options, repeat=repeat)
+    crbench_seconds, crbench_cpu = _best_of(crbench_both_passes, truth, ignore, scores, protocol, repeat=repeat)
     sklearn_seconds, sklearn_cpu = _best_of(sklearn_reference, prepared.labels, prepared.scores, repeat=1)
-    positives = PositiveScores.from_image(truth, ignore, scores, **options)
+    positives = PositiveScores.from_image(truth, ignore, scores, protocol=protocol)
     return {
-        "options": options,
+        "protocol": protocol,
         "n_pixels": n_pixels,
         "n_grid_thresholds": positives.grid(extra_thresholds=(0.5,)).values.size,
         "n_positive": int(prepared.labels.sum()),
@@ -123,24 +124,24 @@ def run_comparison(repeat=3, options=OPTIONS):
         "sklearn_cpu_seconds": sklearn_cpu,
         "speedup": sklearn_seconds / crbench_seconds,
         "speedup_cpu": sklearn_cpu / crbench_cpu,
-        "crbench_peak_traced_mb": _peak_traced(crbench_both_passes, truth, ignore, scores, options) / 1e6,
+        "crbench_peak_traced_mb": _peak_traced(crbench_both_passes, truth, ignore, scores, protocol) / 1e6,
         "sklearn_peak_traced_mb": _peak_traced(sklearn_reference, prepared.labels, prepared.scores) / 1e6,
         "load_average": os.getloadavg(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
 
 
-@pytest.mark.parametrize("options", [OPTIONS, OPTIONS_UNDILATED], ids=["dilate_output", "undilated"])
-def test_bench_crbench_scoring(benchmark, options):
+@pytest.mark.parametrize("protocol", [PROTOCOL, PROTOCOL_UNDILATED], ids=["dilate_output", "undilated"])
+def test_bench_crbench_scoring(benchmark, protocol):
     truth, ignore, scores = make_realistic_map()
-    metrics = benchmark.pedantic(crbench_both_passes, args=(truth, ignore, scores, options), rounds=3, iterations=1)
+    metrics = benchmark.pedantic(crbench_both_passes, args=(truth, ignore, scores, protocol), rounds=3, iterations=1)
     benchmark.extra_info["mpix_per_s"] = scores.size / benchmark.stats.stats.min / 1e6
     assert metrics["auroc"]["value"] is not None
 
 
 def test_bench_sklearn_reference(benchmark):
     truth, ignore, scores = make_realistic_map()
-    prepared = prepare_pixels(truth, ignore, scores, sample_id="bench", **OPTIONS)
+    prepared = prepare_pixels(truth, ignore, scores, sample_id="bench", protocol=PROTOCOL)
     benchmark.pedantic(sklearn_reference, args=(prepared.labels, prepared.scores), rounds=1, iterations=1)
 
 
@@ -151,10 +152,10 @@ def _print(figures):
 
 
 def test_report_speedup_in_the_same_run():
-    for options in (OPTIONS, OPTIONS_UNDILATED):
-        _print(run_comparison(repeat=3, options=options))
+    for protocol in (PROTOCOL, PROTOCOL_UNDILATED):
+        _print(run_comparison(repeat=3, protocol=protocol))
 
 
 if __name__ == "__main__":
-    for options in (OPTIONS, OPTIONS_UNDILATED):
-        _print(run_comparison(options=options))
+    for protocol in (PROTOCOL, PROTOCOL_UNDILATED):
+        _print(run_comparison(protocol=protocol))

@@ -360,50 +360,29 @@ def run_detector(
 
 def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
     """Both scoring passes over cached outputs; returns metrics, curves and counts."""
-    options = {
-        "truth_dilation": card.truth_dilation,
-        "dilate_output": detector.dilate_output,
-        "ignore_policy": ignore_policy,
-    }
+    protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
-    bar = {"disable": not progress, "unit": "img", "leave": False}
+    sources = [
+        scoring.ImageSource(
+            outcome.sample_id,
+            load_masks=lambda outcome=outcome: (outcome.unpack("truth"), outcome.unpack("ignore")),
+            # the digest taken when the map was stored: both passes score exactly those bytes
+            load_output=lambda outcome=outcome: cache.load(
+                outcome.input_sha256, shape=outcome.shape, kind=kind, expected_sha256=outcome.map_sha256
+            )[0],
+        )
+        for outcome in outcomes
+    ]
+
+    def bars(items, desc):
+        return tqdm(items, desc=desc, disable=not progress, unit="img", leave=False)
+
     if kind == "mask":
         # a mask detector without a sweep is a single ROC point at value 0
         values = detector.sweep_values() or [0.0]
-        total = None
-        per_image = []
-        for outcome in tqdm(outcomes, desc="scoring", **bar):
-            masks, _ = cache.load(outcome.input_sha256, shape=outcome.shape, kind="mask",
-                                  expected_sha256=outcome.map_sha256)
-            state = scoring.SweepCounts.from_image(
-                outcome.unpack("truth"), outcome.unpack("ignore"), masks, values=values,
-                sample_id=outcome.sample_id, **options,
-            )
-            per_image.extend(state.images)  # small per-image counts, not the grid-sized vectors
-            total = state if total is None else total + state
+        total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars)
         operating = detector.operating_point if detector.sweep_values() else 0.0
-        return scoring.summarize_sweep(total, per_image, operating_value=operating) if total is not None else None
-
-    positives = scoring.PositiveScores.empty()
-    for outcome in tqdm(outcomes, desc="scoring (pass 1)", **bar):
-        scores, _ = cache.load(outcome.input_sha256, shape=outcome.shape, kind="score",
-                               expected_sha256=outcome.map_sha256)
-        positives = positives.merge(
-            scoring.PositiveScores.from_image(
-                outcome.unpack("truth"), outcome.unpack("ignore"), scores, sample_id=outcome.sample_id, **options
-            )
-        )
+        return scoring.summarize_sweep(total, total.images, operating_value=operating) if total is not None else None
     threshold = detector.operating_point
-    grid = positives.grid(extra_thresholds=(threshold,))
-    total = None
-    per_image = []
-    for outcome in tqdm(outcomes, desc="scoring (pass 2)", **bar):
-        scores, _ = cache.load(outcome.input_sha256, shape=outcome.shape, kind="score",
-                               expected_sha256=outcome.map_sha256)
-        state = scoring.ThresholdCounts.from_image(
-            outcome.unpack("truth"), outcome.unpack("ignore"), scores, grid=grid,
-            sample_id=outcome.sample_id, **options,
-        )
-        per_image.extend(state.images)  # small per-image counts, not the grid-sized vectors
-        total = state if total is None else total + state
-    return scoring.summarize_scores(total, per_image, operating_threshold=threshold) if total is not None else None
+    total = scoring.score_stream(sources, protocol=protocol, operating_threshold=threshold, progress=bars)
+    return scoring.summarize_scores(total, total.images, operating_threshold=threshold) if total is not None else None

@@ -8,6 +8,7 @@ import click
 from ..errors import CRBenchError
 from ..jobs import Job, run_job
 from ..records import metrics_table
+from ..scoring import IGNORE_POLICIES
 from .options import parse_key_values
 
 __all__ = ["run"]
@@ -22,7 +23,7 @@ __all__ = ["run"]
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score only the first N images.")
-@click.option("--ignore-policy", type=click.Choice(["exclude", "negative"]), default=None,
+@click.option("--ignore-policy", type=click.Choice(IGNORE_POLICIES), default=None,
               help="Ignored pixels excluded from counts (default), or counted as true negatives "
                    "(cosmic-conn / deepCR convention). Defaults to the data set card's policy.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,

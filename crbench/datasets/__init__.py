@@ -5,7 +5,7 @@ sets register through the ``crbench.datasets`` entry-point group.
 """
 
 from ..registry import Registry
-from .base import IGNORE_POLICIES, Dataset, DatasetCard, Sample, SampleMeta, manifest_hash, sample_sha256
+from .base import Dataset, DatasetCard, Sample, SampleMeta, manifest_hash, sample_sha256
 
 __all__ = [
     "Dataset",
@@ -14,7 +14,6 @@ __all__ = [
     "SampleMeta",
     "DATASETS",
     "BUILTIN_DATASETS",
-    "IGNORE_POLICIES",
     "get_dataset_class",
     "manifest_hash",
     "sample_sha256",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataNotAvailableError, InputError, NonFinitePixelsWarning, ShapeMismatchError
+from ..scoring.protocol import PixelProtocol
 
 __all__ = [
     "SampleMeta",
@@ -32,10 +33,7 @@ __all__ = [
     "Dataset",
     "sample_sha256",
     "manifest_hash",
-    "IGNORE_POLICIES",
 ]
-
-IGNORE_POLICIES = ("exclude", "negative")
 
 
 @dataclass(frozen=True)
@@ -232,14 +230,30 @@ class DatasetCard:
     seed: int | None = None
 
     def __post_init__(self):
-        if self.truth_dilation < 1 or self.truth_dilation % 2 == 0:
-            raise ValueError(f"card {self.name!r}: truth_dilation must be an odd size >= 1")
-        if self.ignore_policy not in IGNORE_POLICIES:
-            raise ValueError(f"card {self.name!r}: ignore_policy must be one of {IGNORE_POLICIES}")
+        try:
+            self.pixel_protocol(dilate_output=False)  # the scoring protocol owns the rules
+        except InputError as error:
+            raise InputError(f"card {self.name!r}: {error}") from None
 
     def to_dict(self):
         """Return a JSON-ready dict."""
         return dataclasses.asdict(self)
+
+    def pixel_protocol(self, *, dilate_output, ignore_policy=None):
+        """Return the :class:`~crbench.scoring.PixelProtocol` of this card for one detector.
+
+        Parameters
+        ----------
+        dilate_output : bool
+            The detector's ``dilate_output``.
+        ignore_policy : {"exclude", "negative"}, optional
+            Overrides the card's ``ignore_policy``.
+        """
+        return PixelProtocol(
+            truth_dilation=self.truth_dilation,
+            dilate_output=dilate_output,
+            ignore_policy=ignore_policy or self.ignore_policy,
+        )
 
     def protocol_for(self, detector_name):
         """Return this card's protocol parameters for one detector (may be empty)."""

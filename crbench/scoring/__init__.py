@@ -1,14 +1,18 @@
 """Exact, streaming, mergeable pixel-level scoring of cosmic-ray detectors.
 
-Pixel protocol (:mod:`crbench.scoring.pixels`)
-----------------------------------------------
-Truth is dilated with a square of side ``truth_dilation`` (odd; 1 = none).
-Detectors with ``dilate_output`` get a 3x3 grey dilation (maximum filter) of
-their score map, or a 3x3 binary dilation of their masks; thresholding
+Pixel protocol (:mod:`.protocol`, :mod:`.pixels`, :mod:`.prepare`)
+-----------------------------------------------------------------
+One frozen, validated :class:`PixelProtocol` holds the rules and every
+scorer takes it (``protocol=``). Truth is dilated with a square of side
+``truth_dilation`` (odd; 1 = none). Detectors with ``dilate_output`` get a
+grey dilation (maximum filter) of their score map, or a binary dilation of
+their masks, with a square of side ``OUTPUT_DILATION`` (3); thresholding
 commutes with the maximum filter. Ignored pixels are excluded from every
 count (``ignore_policy="exclude"``, the default) or, with
 ``ignore_policy="negative"`` (the Cosmic-CoNN / deepCR convention), forced
 to truth = False after dilation and still scored as negatives.
+:func:`prepare_image` applies these rules to one image, once, for every
+counter; :func:`prepare_pixels` materialises the same pixels for tests.
 
 Thresholds and metrics (:mod:`crbench.scoring.curve`, :mod:`.metrics`)
 -----------------------------------------------------------------------
@@ -48,11 +52,13 @@ Mask detectors evaluated over a parameter sweep use :class:`SweepCounts`
 (TP/FP/FN/TN per sweep value, summable); see :mod:`crbench.scoring.sweep`
 for how their metrics are defined.
 
-Typical use (what the runner does)::
+Both passes over many images are one stream (:mod:`.stream`), used by the
+runner (maps loaded from the score cache) and by :func:`score_images`
+(maps in memory)::
 
-    positives = PositiveScores.sum(PositiveScores.from_image(t, i, s, **opts) for ...)
-    grid = positives.grid(extra_thresholds=(0.5,))
-    total = sum(ThresholdCounts.from_image(t, i, s, grid=grid, **opts) for ...)
+    protocol = PixelProtocol(truth_dilation=3, dilate_output=False, ignore_policy="exclude")
+    sources = [ImageSource(sample_id, load_masks=..., load_output=...) for ...]
+    total = score_stream(sources, protocol=protocol, operating_threshold=0.5)
     metrics = compute_metrics(total.curve(), operating_threshold=0.5)
 """
 
@@ -60,20 +66,23 @@ from .counts import ImageCounts, ThresholdCounts
 from .curve import Curve, auroc, average_precision, counts_at_threshold, precision_at_tpr, tpr_at_fpr
 from .grid import PositiveScores, ThresholdGrid
 from .metrics import METRIC_SPEC_VERSION, METRIC_SPECS, MetricSpec, compute_metrics
-from .pixels import (
-    IGNORE_POLICIES,
-    PreparedPixels,
-    dilate_mask,
-    dilate_scores,
-    prepare_pixels,
-    validate_masks,
-    validate_scores,
-)
+from .pixels import PreparedPixels, dilate_mask, dilate_scores, prepare_pixels, validate_masks, validate_scores
+from .prepare import PreparedImage, prepare_image
+from .protocol import DEFAULT_PROTOCOL, IGNORE_POLICIES, OUTPUT_DILATION, PixelProtocol
+from .stream import ImageSource, score_stream, sweep_stream
 from .summary import ScoringResult, score_images, score_sweep_images, summarize_scores, summarize_sweep
 from .sweep import SweepCounts, SweepCurve
 
 __all__ = [
+    "DEFAULT_PROTOCOL",
     "IGNORE_POLICIES",
+    "OUTPUT_DILATION",
+    "PixelProtocol",
+    "PreparedImage",
+    "prepare_image",
+    "ImageSource",
+    "score_stream",
+    "sweep_stream",
     "METRIC_SPEC_VERSION",
     "METRIC_SPECS",
     "MetricSpec",

@@ -27,9 +27,11 @@ How the counts are made fast without losing exactness
   high score) only those are looked up.
 - Otherwise the image is processed in blocks of rows that stay in cache: the
   3x3 maximum is computed per block with a one-row halo (``np.maximum`` on
-  shifted views), scores are mapped to cells with the grid's lookup table
-  (for float32: integer bit patterns, an adaptive table and a short scan,
-  see ``_Float32Binner``) and counted with ``np.bincount``.
+  shifted views) and scores are mapped to cells with the grid's lookup table
+  (for float32: integer bit patterns, an adaptive table whose entries resolve
+  a bucket holding one grid value without a branch, and a short scan for the
+  rare other buckets, see ``_Float32Binner``); the cells of several blocks
+  are counted by one ``np.bincount``.
 - Nothing of the size of the image is copied except boolean masks (and a
   dilated copy when more than 1/8 of the pixels are positive or ignored).
 """
@@ -40,23 +42,20 @@ import numpy as np
 
 from ..errors import InputError
 from .grid import ThresholdGrid
-from .pixels import (
-    _check_options,
-    _sparse_dilated_index,
-    check_shapes,
-    dilate_scores,
-    dilated_values_at,
-    scored_positive_index,
-    validate_scores,
-)
+from .pixels import _sparse_dilated_index, dilated_values_at
+from .prepare import prepare_image
+from .protocol import DEFAULT_PROTOCOL, OUTPUT_DILATION
 
 __all__ = ["ImageCounts", "ThresholdCounts"]
 
 #: Pixels per block in pass 2: large enough to amortise numpy call overhead,
-#: small enough for the block and its cell indices to stay in cache.
-BLOCK_PIXELS = 1 << 17
-#: Blocks hold at least this many pixels per grid cell, so that zeroing the
-#: per-block ``bincount`` output does not dominate when the grid is large.
+#: small enough for the block and its lookup temporaries (8 bytes a pixel,
+#: several of them) to stay in a core's L2 cache; measured fastest on
+#: 16 Mpix maps (blocks of 2**17 pixels and more spill and run up to 1.5x slower).
+BLOCK_PIXELS = 1 << 16
+#: Cells of several blocks are collected and counted by one ``bincount`` over
+#: at least this many pixels per grid cell, so that zeroing the ``bincount``
+#: output does not dominate when the grid is large.
 CELLS_PER_BLOCK_FACTOR = 4
 #: Use the lower-tail shortcut of ``_histogram_all`` when at most this fraction
 #: of pixels (times 9 with output dilation) needs a lookup; both paths are exact.
@@ -145,7 +144,8 @@ def _dilate_rows_into(scores, r0, r1, row_buffer, out):
     """3x3 maximum of ``scores[r0:r1]`` (window clipped at the image border) into ``out``.
 
     Same result as ``dilate_scores(scores)[r0:r1]``, using a one-row halo and
-    preallocated buffers so that a block is filtered while it is in cache.
+    preallocated buffers so that a block is filtered while it is in cache
+    (written for ``OUTPUT_DILATION == 3``; a larger window needs a wider halo).
     """
     ny = scores.shape[0]
     a0, a1 = max(0, r0 - 1), min(ny, r1 + 1)
@@ -186,22 +186,25 @@ def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
     if lowest is not None:
         above = _at_least(scores, lowest)
         n_above = int(np.count_nonzero(above))
-        spread = 9 if dilate else 1
+        spread = OUTPUT_DILATION**2 if dilate else 1
         if n_above * spread <= LOWER_TAIL_MAX_FRACTION * scores.size:
             if dilate:
-                index = _sparse_dilated_index(above, 3) if n_above else np.empty(0, np.intp)
-                values = dilated_values_at(scores, index, size=3)
+                index = _sparse_dilated_index(above, OUTPUT_DILATION) if n_above else np.empty(0, np.intp)
+                values = dilated_values_at(scores, index, size=OUTPUT_DILATION)
             else:
                 index = np.flatnonzero(above)
                 values = scores.reshape(-1)[index]
             counts += _histogram(binner, values, n_cells)
             counts[0] += scores.size - index.size
             return counts
-    rows = max(1, max(BLOCK_PIXELS, CELLS_PER_BLOCK_FACTOR * n_cells) // nx)
+    rows = max(1, BLOCK_PIXELS // nx)
     as_keys = scores.dtype == np.float32
     if dilate:
         row_buffer = np.empty((min(ny, rows + 2), nx), scores.dtype)
         block_buffer = np.empty((min(ny, rows), nx), scores.dtype)
+    # Cells are looked up block by block (in cache) but counted in batches
+    pending = np.empty(min(scores.size, max(rows * nx, CELLS_PER_BLOCK_FACTOR * n_cells)), np.intp)
+    filled = 0
     for r0 in range(0, ny, rows):
         r1 = min(ny, r0 + rows)
         if dilate:
@@ -211,7 +214,12 @@ def _histogram_all(scores, binner, n_cells, *, dilate, lowest):
         flat = np.ascontiguousarray(block).reshape(-1)
         if as_keys:
             flat = flat.view(np.uint32)
-        counts += _count_cells(binner.cells(flat), n_cells)
+        if filled + flat.size > pending.size:
+            counts += _count_cells(pending[:filled], n_cells)
+            filled = 0
+        binner.cells(flat, out=pending[filled : filled + flat.size])
+        filled += flat.size
+    counts += _count_cells(pending[:filled], n_cells)
     return counts
 
 
@@ -342,18 +350,7 @@ class ThresholdCounts:
         return self._consolidate()[1][0::2]
 
     @classmethod
-    def from_image(
-        cls,
-        truth,
-        ignore,
-        scores,
-        *,
-        grid,
-        truth_dilation=3,
-        dilate_output=False,
-        ignore_policy="exclude",
-        sample_id="?",
-    ):
+    def from_image(cls, truth, ignore, scores, *, grid, protocol=DEFAULT_PROTOCOL, sample_id="?"):
         """Count one image's scored pixels on ``grid``.
 
         Parameters
@@ -366,8 +363,11 @@ class ThresholdCounts:
             Score map in [0, 1] before output dilation (float32 is fastest).
         grid : ThresholdGrid
             Built from the pass-1 states of *all* images to be summed.
-        truth_dilation, dilate_output, ignore_policy, sample_id
-            See :func:`crbench.scoring.prepare_pixels`.
+        protocol : PixelProtocol
+            Truth dilation, output dilation and ignore policy (the same as
+            in pass 1).
+        sample_id : str
+            Image id used in error messages.
 
         Returns
         -------
@@ -379,40 +379,29 @@ class ThresholdCounts:
             Bad scores, or a positive score that is not on the grid (the grid
             was built without this image).
         """
-        _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
-        truth, ignore, scores = check_shapes(truth, ignore, scores, sample_id=sample_id)
-        scores = validate_scores(scores, sample_id=sample_id)
+        image = prepare_image(truth, ignore, scores, protocol=protocol, sample_id=sample_id)
+        return cls.from_prepared(image, grid=grid)
+
+    @classmethod
+    def from_prepared(cls, image, *, grid):
+        """Count a :class:`~crbench.scoring.PreparedImage` on ``grid`` (see :meth:`from_image`)."""
+        scores = image.prediction
         n_cells = grid.n_cells
         binner = grid.binner(scores.dtype)
-
-        positive_index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
-        ignored_index = np.flatnonzero(ignore) if ignore is not None else np.empty(0, np.intp)
-        dense = positive_index.size + ignored_index.size > scores.size // 8
-        dilated = dilate_scores(scores, size=3) if (dilate_output and dense) else None
-
-        def values_at(index):
-            if not dilate_output:
-                return scores.reshape(-1)[index]
-            if dilated is not None:
-                return dilated.reshape(-1)[index]
-            return dilated_values_at(scores, index, size=3)
-
-        excluded_index = ignored_index if (ignore is not None and ignore_policy == "exclude") else None
-        n_ignored = int(ignored_index.size)
+        excluded_index = image.excluded_index
         if scores.size * SPARSE_FACTOR < n_cells:
             # An image much smaller than the grid: sparse histograms, so the
             # cost follows the image, not the grid.
-            flat = (dilate_scores(scores, size=3) if dilate_output else scores).reshape(-1)
-            all_hist = _sparse_histogram(_cells(binner, flat))
-            pos_hist = _sparse_histogram(_cells(binner, values_at(positive_index)))
+            all_hist = _sparse_histogram(_cells(binner, image.output_map().reshape(-1)))
+            pos_hist = _sparse_histogram(_cells(binner, image.output_values_at(image.positive_index)))
             histograms, signs = [all_hist, pos_hist], [1, -1]
-            if excluded_index is not None:
-                histograms.append(_sparse_histogram(_cells(binner, values_at(excluded_index))))
+            if excluded_index.size:
+                histograms.append(_sparse_histogram(_cells(binner, image.output_values_at(excluded_index))))
                 signs.append(-1)
             neg_cells, neg_counts = _sparse_combine(histograms, signs)
             pos_cells, pos_counts = pos_hist
             if np.any(pos_cells % 2 == 0):
-                raise _off_grid_error(sample_id)
+                raise _off_grid_error(image.sample_id)
             cells = _sparse_histogram(np.concatenate([pos_cells, neg_cells]))[0]  # sorted union
             part = (
                 cells,
@@ -421,25 +410,26 @@ class ThresholdCounts:
             )
             part[1][np.searchsorted(cells, pos_cells)] = pos_counts
             part[2][np.searchsorted(cells, neg_cells)] = neg_counts
-            state = cls._from_cells(grid, [], [part], n_ignored=n_ignored)
+            state = cls._from_cells(grid, [], [part], n_ignored=image.n_ignored)
         else:
             lowest = float(grid.values[0]) if grid.values.size else None
-            if dilated is not None:
-                all_counts = _histogram_all(dilated, binner, n_cells, dilate=False, lowest=lowest)
+            if image.dense_output is not None:
+                all_counts = _histogram_all(image.dense_output, binner, n_cells, dilate=False, lowest=lowest)
             else:
-                all_counts = _histogram_all(scores, binner, n_cells, dilate=dilate_output, lowest=lowest)
-            pos_counts = _histogram(binner, values_at(positive_index), n_cells)
+                all_counts = _histogram_all(scores, binner, n_cells, dilate=image.protocol.dilate_output,
+                                            lowest=lowest)
+            pos_counts = _histogram(binner, image.output_values_at(image.positive_index), n_cells)
             neg_counts = all_counts - pos_counts
-            if excluded_index is not None and excluded_index.size:
-                neg_counts -= _histogram(binner, values_at(excluded_index), n_cells)
+            if excluded_index.size:
+                neg_counts -= _histogram(binner, image.output_values_at(excluded_index), n_cells)
             if np.any(pos_counts[0::2]):
-                raise _off_grid_error(sample_id)
+                raise _off_grid_error(image.sample_id)
             state = cls._from_cells(grid, [(_read_only(pos_counts), _read_only(neg_counts))], [],
-                                    n_ignored=n_ignored)
-        image = ImageCounts(sample_id, int(scores.size), state.n_pos, state.n_neg, n_ignored)
+                                    n_ignored=image.n_ignored)
+        counts = ImageCounts(image.sample_id, image.n_pixels, state.n_pos, state.n_neg, image.n_ignored)
         for threshold in grid.operating_thresholds:
-            image.at_threshold[threshold] = state.counts_at(threshold)
-        state.images = [image]
+            counts.at_threshold[threshold] = state.counts_at(threshold)
+        state.images = [counts]
         return state
 
     # ------------------------------------------------------------------ algebra

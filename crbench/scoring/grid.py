@@ -14,15 +14,9 @@ by pass 2 (:meth:`ThresholdGrid.binner`).
 import numpy as np
 
 from ..errors import InputError
-from .pixels import (
-    KEY_ONE,
-    _check_options,
-    check_shapes,
-    dilate_scores,
-    dilated_values_at,
-    scored_positive_index,
-    validate_scores,
-)
+from .pixels import KEY_ONE
+from .prepare import prepare_image
+from .protocol import DEFAULT_PROTOCOL
 
 __all__ = ["PositiveScores", "ThresholdGrid"]
 
@@ -92,45 +86,33 @@ class PositiveScores:
         return cls()
 
     @classmethod
-    def from_image(
-        cls,
-        truth,
-        ignore,
-        scores,
-        *,
-        truth_dilation=3,
-        dilate_output=False,
-        ignore_policy="exclude",
-        sample_id="?",
-    ):
+    def from_image(cls, truth, ignore, scores, *, protocol=DEFAULT_PROTOCOL, sample_id="?"):
         """Collect the scores of one image's scored positive pixels.
 
         Parameters
         ----------
         truth : ndarray of bool, shape (ny, nx)
-            Truth as stored (dilated here by ``truth_dilation``).
+            Truth as stored (dilated here by ``protocol.truth_dilation``).
         ignore : ndarray of bool, shape (ny, nx), or None
             True = ignored.
         scores : ndarray of float, shape (ny, nx)
             Score map in [0, 1], before output dilation.
-        truth_dilation, dilate_output, ignore_policy, sample_id
-            See :func:`crbench.scoring.prepare_pixels`.
+        protocol : PixelProtocol
+            Truth dilation, output dilation and ignore policy.
+        sample_id : str
+            Image id used in error messages.
 
         Returns
         -------
         PositiveScores
         """
-        _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
-        truth, ignore, scores = check_shapes(truth, ignore, scores, sample_id=sample_id)
-        scores = validate_scores(scores, sample_id=sample_id)
-        index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
-        if dilate_output and index.size > scores.size // 8:
-            values = dilate_scores(scores, size=3).reshape(-1)[index]  # dense truth: filter once
-        elif dilate_output:
-            values = dilated_values_at(scores, index, size=3)
-        else:
-            values = scores.reshape(-1)[index]
-        return cls(*_unique_with_counts(values))
+        image = prepare_image(truth, ignore, scores, protocol=protocol, sample_id=sample_id)
+        return cls.from_prepared(image)
+
+    @classmethod
+    def from_prepared(cls, image):
+        """Collect the positive scores of a :class:`~crbench.scoring.PreparedImage`."""
+        return cls(*_unique_with_counts(image.output_values_at(image.positive_index)))
 
     def merge(self, other):
         """Return the union of two states (multiplicities add); neither is modified."""
@@ -301,8 +283,13 @@ class _SearchBinner:
         cuts[1::2] = np.nextafter(grid_values, np.inf)
         self.cuts = cuts
 
-    def cells(self, values):
-        return np.searchsorted(self.cuts, values, side="right")
+    def cells(self, values, *, out=None):
+        """Cells of 1-D float values (written into ``out`` when given)."""
+        cells = np.searchsorted(self.cuts, values, side="right")
+        if out is None:
+            return cells
+        out[...] = cells
+        return out
 
 
 class _Float32Binner:
@@ -314,22 +301,32 @@ class _Float32Binner:
     iff ``key(s) >=`` the key of the smallest float32 above ``G[k]``. The
     cell of a key is the number of cuts ``<= key``.
 
-    A lookup table maps a key to the cell of its *bucket* when no cut lies
-    strictly inside the bucket; in the other buckets the cell at the bucket
-    start is corrected by comparing the key with the bucket's few inner cuts
-    (``np.searchsorted`` when there are more than ``MAX_SCAN``). Bucket widths adapt to where the cuts are: each
-    binade (float32 exponent) is split into a power-of-two number of equal
-    buckets, about ``BUCKETS_PER_CUT`` per cut in that binade, so that
-    binades crowded with grid values (positives whose scores look like the
-    background) are finely resolved and empty ones cost one entry. The index
-    of a key is ``(key >> shift[e]) + offset[e]`` with ``e = key >> 23``.
-    Most pixels thus cost a few integer operations, one gather and one
-    ``bincount``.
+    A lookup table maps a key to its *bucket*. Bucket widths adapt to where
+    the cuts are: each binade (float32 exponent) is split into a power-of-two
+    number of equal buckets, about ``BUCKETS_PER_CUT`` per cut in that
+    binade, so that binades crowded with grid values (positives whose scores
+    look like the background) are finely resolved and empty ones cost one
+    entry. The index of a key is ``(key >> shift[e]) + offset[e]`` with ``e =
+    key >> 23`` (shift and offset packed in one table).
+
+    One 64-bit table entry per bucket holds the cell at the bucket start and
+    a *pair key* ``c`` (high 32 bits): the cell of a key is ``start +
+    sign(key - c) + 1``. A grid value ``G`` that is a float32 number puts the
+    two adjacent cuts ``key(G)`` and ``key(G) + 1`` into its bucket, so a
+    bucket with one such grid value inside gets ``c = key(G)`` (``key < c``:
+    start; ``== c``: start + 1; ``> c``: start + 2); a bucket without inner
+    cuts gets a ``c`` above every key and ``start + 1`` stored. The rare
+    buckets with other inner cuts (several grid values, a grid value that is
+    not a float32 number) are marked, and their keys are resolved by
+    comparing with the bucket's few inner cuts (``np.searchsorted`` when there
+    are more than ``MAX_SCAN``). Most pixels thus cost a few integer
+    operations, one gather and one ``bincount``, with no data-dependent branch.
     """
 
     BUCKETS_PER_CUT = 4
     MAX_SCAN = 4
-    MAX_TABLE = 1 << 22  # entries (36 MB with n_inner); fewer buckets per cut beyond that
+    MAX_TABLE = 1 << 22  # entries (32 MB); fewer buckets per cut beyond that
+    NEVER = 0x7FFFFFFF  # pair key above every key (KEY_ONE < 2**30)
 
     def __init__(self, grid_values):
         ceil = grid_values.astype(np.float32)
@@ -362,47 +359,60 @@ class _Float32Binner:
         offset = first - (np.arange(n_binades, dtype=np.int64) << bits)
         self.shift, self.offset = shift.astype(np.intp), offset.astype(np.intp)
 
+        self._packed = (self.offset << 5) | self.shift  # shift < 32; offset may be negative
+
         index = self._index(reachable)
         at_start = (reachable & ((np.uint32(1) << shift[reachable >> np.uint32(23)]) - np.uint32(1))) == 0
-        lut = np.zeros(size, np.intp)
-        np.cumsum(np.bincount(index, minlength=size)[:-1], out=lut[1:])
-        lut += np.bincount(index[at_start], minlength=size)
-        # Buckets with cuts strictly inside: store -1 - (cell at the bucket
-        # start); a key's cell there is that plus the number of the bucket's
-        # inner cuts <= key, counted by a short scan (at most MAX_SCAN cuts;
-        # buckets with more are resolved by binary search).
-        inner = np.bincount(index[~at_start], minlength=size)
-        ambiguous = inner > 0
-        lut[ambiguous] = -1 - lut[ambiguous]
-        self.lut = lut
-        self.crowded = inner > self.MAX_SCAN  # these buckets need a binary search
+        start_cell = np.zeros(size, np.intp)
+        np.cumsum(np.bincount(index, minlength=size)[:-1], out=start_cell[1:])
+        start_cell += np.bincount(index[at_start], minlength=size)
+        inner_index, inner_key = index[~at_start], reachable[~at_start].astype(np.intp)
+        n_inner = np.bincount(inner_index, minlength=size)
+        # Buckets whose inner cuts are exactly one pair {c, c + 1}
+        first = np.flatnonzero(np.r_[True, inner_index[1:] != inner_index[:-1]]) if inner_index.size else inner_index
+        candidate = first[n_inner[inner_index[first]] == 2]
+        pair = candidate[inner_key[candidate + 1] == inner_key[candidate] + 1]
+        pair_key = np.full(size, self.NEVER, np.intp)
+        pair_key[inner_index[pair]] = inner_key[pair]
+        stored = start_cell + 1  # + sign(key - pair_key) gives the cell
+        hard = (n_inner > 0) & (pair_key == self.NEVER)
+        stored[hard] = self.n_cells + 1  # cell n_cells after the sign: "resolve me"
+        self.entries = (pair_key << 32) | stored
+        # the few buckets resolved by a scan: sorted bucket indices, start cells,
+        # and whether they hold more than MAX_SCAN cuts (binary search instead)
+        self.hard_buckets = np.flatnonzero(hard)
+        self.hard_start = start_cell[self.hard_buckets]
+        self.hard_crowded = n_inner[self.hard_buckets] > self.MAX_SCAN
         self._padded_cuts = np.r_[cuts, np.full(self.MAX_SCAN, np.iinfo(np.uint32).max, np.uint32)]
 
     def _index(self, keys):
-        # Work in intp from the start: np.take would otherwise convert the
-        # uint32 indices to intp on every call. mode="clip" skips NumPy's
-        # bounds-error path (indices are in range anyway).
-        keys = keys.astype(np.intp)
-        binade = keys >> 23
-        index = np.take(self.shift, binade, mode="clip")
-        np.right_shift(keys, index, out=index)
-        index += np.take(self.offset, binade, mode="clip")
+        # mode="clip" skips NumPy's bounds-error path (indices are in range anyway)
+        packed = np.take(self._packed, keys >> np.uint32(23), mode="clip")
+        index = np.right_shift(keys, packed & 31)  # uint32 >> intp -> intp
+        packed >>= 5
+        index += packed
         return index
 
-    def cells(self, keys):
-        """Cells of 1-D uint32 keys (all ``<= KEY_ONE``)."""
+    def cells(self, keys, *, out=None):
+        """Cells of 1-D uint32 keys (all ``<= KEY_ONE``), written into ``out`` (intp) when given."""
         index = self._index(keys)
-        cells = np.take(self.lut, index, mode="clip")
-        hard = np.flatnonzero(cells < 0)
+        cells = np.take(self.entries, index, mode="clip", out=out)
+        difference = cells >> 32  # pair key
+        np.subtract(keys, difference, out=difference)
+        np.sign(difference, out=difference)
+        cells &= 0xFFFFFFFF
+        cells += difference
+        hard = np.flatnonzero(cells >= self.n_cells)
         if hard.size:
             hard_keys = keys[hard]
-            start = -1 - cells[hard]
+            bucket = np.searchsorted(self.hard_buckets, index[hard])
+            start = self.hard_start[bucket]
             resolved = start.copy()
             for j in range(self.MAX_SCAN):
                 # Cuts after a bucket's inner cuts (and the padding) are above
                 # every key of the bucket, so scanning past them adds nothing.
                 resolved += self._padded_cuts[start + j] <= hard_keys
-            crowded = np.flatnonzero(self.crowded[index[hard]])
+            crowded = np.flatnonzero(self.hard_crowded[bucket])
             if crowded.size:
                 resolved[crowded] = np.searchsorted(self.cuts, hard_keys[crowded], side="right")
             cells[hard] = resolved

@@ -30,9 +30,9 @@ Protocol
 import numpy as np
 
 from ..errors import InputError, ShapeMismatchError
+from .protocol import DEFAULT_PROTOCOL, OUTPUT_DILATION
 
 __all__ = [
-    "IGNORE_POLICIES",
     "PreparedPixels",
     "check_shapes",
     "validate_scores",
@@ -45,19 +45,8 @@ __all__ = [
     "scored_positive_index",
 ]
 
-IGNORE_POLICIES = ("exclude", "negative")
-
 #: Key of float32 1.0 in the monotone uint32 view of non-negative float32.
 KEY_ONE = int(np.float32(1.0).view(np.uint32))
-
-
-def _check_options(*, truth_dilation, ignore_policy):
-    if isinstance(truth_dilation, bool) or int(truth_dilation) != truth_dilation or truth_dilation < 1:
-        raise InputError(f"truth_dilation must be an odd integer >= 1, got {truth_dilation!r}")
-    if truth_dilation % 2 == 0:
-        raise InputError(f"truth_dilation must be odd so the square is centred, got {truth_dilation}")
-    if ignore_policy not in IGNORE_POLICIES:
-        raise InputError(f"ignore_policy must be one of {IGNORE_POLICIES}, got {ignore_policy!r}")
 
 
 def check_shapes(truth, ignore, prediction, *, sample_id, prediction_ndim=2):
@@ -258,7 +247,7 @@ def _is_sparse(mask, size):
     return int(np.count_nonzero(mask)) * size * size < mask.size // 8
 
 
-def dilate_mask(mask, *, size=3):
+def dilate_mask(mask, *, size=OUTPUT_DILATION):
     """Binary dilation with a ``size`` x ``size`` square (pixels outside = False).
 
     Equals ``scipy.ndimage.binary_dilation(mask, np.ones((size, size)))``.
@@ -285,7 +274,7 @@ def dilate_mask(mask, *, size=3):
     return _separable_max(mask, size)
 
 
-def dilate_scores(scores, *, size=3):
+def dilate_scores(scores, *, size=OUTPUT_DILATION):
     """Grey dilation (maximum filter) of a score map, window clipped at borders.
 
     Equals ``scipy.ndimage.maximum_filter(scores, size=size, mode="nearest")``
@@ -307,7 +296,7 @@ def dilate_scores(scores, *, size=3):
     return _separable_max(scores, size)
 
 
-def dilated_values_at(scores, flat_index, *, size=3):
+def dilated_values_at(scores, flat_index, *, size=OUTPUT_DILATION):
     """Return the ``size`` x ``size`` maximum of ``scores`` at some pixels.
 
     Equals ``dilate_scores(scores, size=size).ravel()[flat_index]`` without
@@ -381,16 +370,7 @@ class PreparedPixels:
         return self.scores[~self.labels]
 
 
-def prepare_pixels(
-    truth,
-    ignore,
-    prediction,
-    *,
-    truth_dilation=3,
-    dilate_output=False,
-    ignore_policy="exclude",
-    sample_id="?",
-):
+def prepare_pixels(truth, ignore, prediction, *, protocol=DEFAULT_PROTOCOL, sample_id="?"):
     """Apply the pixel protocol to one image and return its scored pixels.
 
     This is the plain, memory-hungry definition used by tests and small
@@ -405,12 +385,8 @@ def prepare_pixels(
         True = ignored pixel.
     prediction : ndarray, shape (ny, nx)
         Score map in [0, 1] (float) or boolean mask.
-    truth_dilation : int
-        Odd side of the square truth dilation (1 = none).
-    dilate_output : bool
-        Apply a 3x3 grey (scores) or binary (masks) dilation to the prediction.
-    ignore_policy : {"exclude", "negative"}
-        See the module docstring.
+    protocol : PixelProtocol
+        Truth dilation, output dilation and ignore policy.
     sample_id : str
         Image id used in error messages.
 
@@ -418,17 +394,15 @@ def prepare_pixels(
     -------
     PreparedPixels
     """
-    _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
     truth, ignore, prediction = check_shapes(truth, ignore, prediction, sample_id=sample_id)
+    size = protocol.output_dilation
     if prediction.dtype == bool:
-        values = dilate_mask(prediction, size=3) if dilate_output else prediction
+        values = dilate_mask(prediction, size=size)
     else:
-        values = validate_scores(prediction, sample_id=sample_id)
-        if dilate_output:
-            values = dilate_scores(values, size=3)
-    positive = scored_positive_mask(truth, ignore, truth_dilation=truth_dilation)
+        values = dilate_scores(validate_scores(prediction, sample_id=sample_id), size=size)
+    positive = scored_positive_mask(truth, ignore, truth_dilation=protocol.truth_dilation)
     n_ignored = 0 if ignore is None else int(np.count_nonzero(ignore))
-    if ignore is not None and ignore_policy == "exclude":
+    if ignore is not None and protocol.excludes_ignored:
         keep = ~ignore
         return PreparedPixels(positive[keep], values[keep], n_ignored)
     return PreparedPixels(positive.ravel(), values.ravel(), n_ignored)

@@ -1,16 +1,18 @@
 """Turn summed counts into the JSON-ready scores of a run, and score in memory.
 
 :func:`summarize_scores` and :func:`summarize_sweep` are what the runner
-calls after pass 2; :func:`score_images` and :func:`score_sweep_images` run
-both passes on in-memory images (tests, notebooks, small callers).
+calls after the scoring stream; :func:`score_images` and
+:func:`score_sweep_images` run the same stream (:mod:`crbench.scoring.stream`)
+on in-memory images (tests, notebooks, small callers).
 """
 
 import dataclasses
 
-from .counts import ImageCounts, ThresholdCounts
-from .grid import PositiveScores
+from .counts import ImageCounts
 from .metrics import METRIC_SPEC_VERSION, compute_metrics
-from .sweep import SweepCounts
+from .protocol import DEFAULT_PROTOCOL
+from .stream import ImageSource, score_stream, sweep_stream
+from .sweep import as_mask_stack
 
 __all__ = ["ScoringResult", "summarize_scores", "summarize_sweep", "score_images", "score_sweep_images"]
 
@@ -115,22 +117,15 @@ class ScoringResult:
     metrics: dict
 
 
-def score_images(
-    items,
-    *,
-    truth_dilation=3,
-    dilate_output=False,
-    ignore_policy="exclude",
-    operating_threshold=0.5,
-):
+def score_images(items, *, protocol=DEFAULT_PROTOCOL, operating_threshold=0.5):
     """Score in-memory score maps with both passes.
 
     Parameters
     ----------
     items : iterable of (truth, ignore, scores, sample_id)
         ``ignore`` may be None.
-    truth_dilation, dilate_output, ignore_policy
-        See :func:`crbench.scoring.prepare_pixels`.
+    protocol : PixelProtocol
+        Truth dilation, output dilation and ignore policy.
     operating_threshold : float
         Threshold of the operating-point metrics.
 
@@ -141,38 +136,22 @@ def score_images(
     Examples
     --------
     >>> import numpy as np
+    >>> from crbench.scoring import PixelProtocol
     >>> truth = np.zeros((4, 4), bool); truth[1, 1] = True
     >>> scores = np.where(truth, 0.9, 0.1).astype(np.float32)
-    >>> result = score_images([(truth, None, scores, "a")], truth_dilation=1)
+    >>> result = score_images([(truth, None, scores, "a")], protocol=PixelProtocol(truth_dilation=1))
     >>> result.metrics["auroc"]["value"]
     1.0
     """
-    items = list(items)
-    options = {"truth_dilation": truth_dilation, "dilate_output": dilate_output, "ignore_policy": ignore_policy}
-    positives = PositiveScores.sum(
-        PositiveScores.from_image(truth, ignore, scores, sample_id=sample_id, **options)
-        for truth, ignore, scores, sample_id in items
-    )
-    grid = positives.grid(extra_thresholds=(operating_threshold,))
-    total = sum(
-        ThresholdCounts.from_image(truth, ignore, scores, grid=grid, sample_id=sample_id, **options)
-        for truth, ignore, scores, sample_id in items
-    )
-    if total == 0:
+    sources = [ImageSource.in_memory(truth, ignore, scores, sample_id) for truth, ignore, scores, sample_id in items]
+    total = score_stream(sources, protocol=protocol, operating_threshold=operating_threshold)
+    if total is None:
         raise ValueError("score_images needs at least one image")
     curve = total.curve()
     return ScoringResult(total, curve, compute_metrics(curve, operating_threshold=operating_threshold))
 
 
-def score_sweep_images(
-    items,
-    *,
-    values,
-    operating_value,
-    truth_dilation=3,
-    dilate_output=False,
-    ignore_policy="exclude",
-):
+def score_sweep_images(items, *, values, operating_value, protocol=DEFAULT_PROTOCOL):
     """Score in-memory mask stacks of a parameter sweep.
 
     Parameters
@@ -183,17 +162,19 @@ def score_sweep_images(
         Sweep values in the order of the masks.
     operating_value : float
         The sweep value of the operating point.
+    protocol : PixelProtocol
+        Truth dilation, output dilation and ignore policy.
 
     Returns
     -------
     ScoringResult
     """
-    options = {"truth_dilation": truth_dilation, "dilate_output": dilate_output, "ignore_policy": ignore_policy}
-    total = sum(
-        SweepCounts.from_image(truth, ignore, masks, values=values, sample_id=sample_id, **options)
+    sources = [
+        ImageSource.in_memory(truth, ignore, as_mask_stack(masks, values=values), sample_id)
         for truth, ignore, masks, sample_id in items
-    )
-    if total == 0:
+    ]
+    total = sweep_stream(sources, protocol=protocol, values=values)
+    if total is None:
         raise ValueError("score_sweep_images needs at least one image")
     curve = total.curve()
     return ScoringResult(total, curve, compute_metrics(curve, operating_threshold=operating_value))

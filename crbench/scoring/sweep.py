@@ -35,9 +35,18 @@ import numpy as np
 
 from ..errors import InputError
 from .counts import ImageCounts
-from .pixels import _check_options, check_shapes, dilate_mask, scored_positive_index, validate_masks
+from .prepare import prepare_image
+from .protocol import DEFAULT_PROTOCOL
 
-__all__ = ["SweepCounts", "SweepCurve"]
+__all__ = ["SweepCounts", "SweepCurve", "as_mask_stack"]
+
+
+def as_mask_stack(masks, *, values):
+    """Return ``masks`` as a stack (n_values, ny, nx); a single 2-D mask is accepted for one value."""
+    masks = np.asarray(masks)
+    if masks.ndim == 2 and len(values) == 1:
+        masks = masks[np.newaxis]
+    return masks
 
 
 class SweepCounts:
@@ -62,18 +71,7 @@ class SweepCounts:
         self.images = list(images)
 
     @classmethod
-    def from_image(
-        cls,
-        truth,
-        ignore,
-        masks,
-        *,
-        values,
-        truth_dilation=3,
-        dilate_output=False,
-        ignore_policy="exclude",
-        sample_id="?",
-    ):
+    def from_image(cls, truth, ignore, masks, *, values, protocol=DEFAULT_PROTOCOL, sample_id="?"):
         """Count one image's masks, one per sweep value.
 
         Parameters
@@ -87,47 +85,43 @@ class SweepCounts:
             there is one value). Integer or float 0/1 masks are accepted.
         values : sequence of float
             The sweep values, in the order of ``masks``.
-        truth_dilation, dilate_output, ignore_policy, sample_id
-            See :func:`crbench.scoring.prepare_pixels`.
+        protocol : PixelProtocol
+            Truth dilation, output dilation and ignore policy.
+        sample_id : str
+            Image id used in error messages.
 
         Returns
         -------
         SweepCounts
         """
-        _check_options(truth_dilation=truth_dilation, ignore_policy=ignore_policy)
+        masks = as_mask_stack(masks, values=values)
+        image = prepare_image(truth, ignore, masks, protocol=protocol, kind="mask", sample_id=sample_id)
+        return cls.from_prepared(image, values=values)
+
+    @classmethod
+    def from_prepared(cls, image, *, values):
+        """Count the mask stack of a :class:`~crbench.scoring.PreparedImage` (see :meth:`from_image`)."""
         values = [float(v) for v in values]
-        masks = np.asarray(masks)
-        if masks.ndim == 2 and len(values) == 1:
-            masks = masks[np.newaxis]
-        truth, ignore, masks = check_shapes(truth, ignore, masks, sample_id=sample_id, prediction_ndim=3)
-        if masks.shape[0] != len(values):
+        if image.prediction.shape[0] != len(values):
             raise InputError(
-                f"image {sample_id!r}: {masks.shape[0]} masks for {len(values)} sweep values; "
+                f"image {image.sample_id!r}: {image.prediction.shape[0]} masks for {len(values)} sweep values; "
                 "detect_sweep must return one mask per value"
             )
-        masks = validate_masks(masks, sample_id=sample_id)
-        positive_index = scored_positive_index(truth, ignore, truth_dilation=truth_dilation)
-        ignored_index = np.flatnonzero(ignore) if ignore is not None else np.empty(0, np.intp)
-        n_pos = positive_index.size
-        n_scored = truth.size - (ignored_index.size if ignore_policy == "exclude" else 0)
-        n_neg = n_scored - n_pos
+        positive_index, excluded_index = image.positive_index, image.excluded_index
+        n_pos, n_neg = image.n_pos, image.n_neg
         tp, fp = np.zeros(len(values), np.int64), np.zeros(len(values), np.int64)
-        for i, mask in enumerate(masks):
-            if dilate_output:
-                mask = dilate_mask(mask, size=3)
+        for i, mask in enumerate(image.output_masks()):
             flat = mask.reshape(-1)
-            flagged = int(np.count_nonzero(flat))
-            if ignore_policy == "exclude":
-                flagged -= int(np.count_nonzero(flat[ignored_index]))
+            flagged = int(np.count_nonzero(flat)) - int(np.count_nonzero(flat[excluded_index]))
             tp[i] = np.count_nonzero(flat[positive_index])
             fp[i] = flagged - tp[i]
-        state = cls(values, tp, fp, n_pos - tp, n_neg - fp, n_ignored=ignored_index.size)
-        image = ImageCounts(sample_id, int(truth.size), int(n_pos), int(n_neg), int(ignored_index.size))
+        state = cls(values, tp, fp, n_pos - tp, n_neg - fp, n_ignored=image.n_ignored)
+        counts = ImageCounts(image.sample_id, image.n_pixels, n_pos, n_neg, image.n_ignored)
         for i, value in enumerate(values):
-            image.at_threshold.setdefault(
+            counts.at_threshold.setdefault(
                 value, {"tp": int(tp[i]), "fp": int(fp[i]), "fn": int(n_pos - tp[i]), "tn": int(n_neg - fp[i])}
             )
-        state.images = [image]
+        state.images = [counts]
         return state
 
     def __add__(self, other):

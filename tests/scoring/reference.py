@@ -7,14 +7,14 @@ scikit-learn would) so that it shares no code path with crbench's counting.
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from crbench.scoring import prepare_pixels
+from crbench.scoring import PixelProtocol, prepare_pixels
 
 
 def flattened(items, **options):
     """Concatenate the scored pixels of ``(truth, ignore, scores, id)`` items."""
     labels, scores = [], []
     for truth, ignore, prediction, sample_id in items:
-        prepared = prepare_pixels(truth, ignore, prediction, sample_id=sample_id, **options)
+        prepared = prepare_pixels(truth, ignore, prediction, sample_id=sample_id, protocol=PixelProtocol(**options))
         labels.append(prepared.labels)
         scores.append(prepared.scores.astype(np.float64))
     return np.concatenate(labels), np.concatenate(scores)

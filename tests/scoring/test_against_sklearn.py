@@ -10,6 +10,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve, roc
 
 from crbench.scoring import (
     Curve,
+    PixelProtocol,
     PositiveScores,
     ThresholdCounts,
     compute_metrics,
@@ -79,10 +80,10 @@ SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_hea
 
 def crbench_counts(items, options, operating_threshold=0.5):
     positives = PositiveScores.sum(
-        PositiveScores.from_image(t, i, s, sample_id=sid, **options) for t, i, s, sid in items
+        PositiveScores.from_image(t, i, s, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items
     )
     grid = positives.grid(extra_thresholds=(operating_threshold,))
-    states = [ThresholdCounts.from_image(t, i, s, grid=grid, sample_id=sid, **options) for t, i, s, sid in items]
+    states = [ThresholdCounts.from_image(t, i, s, grid=grid, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items]
     return states, sum(states)
 
 
@@ -175,7 +176,7 @@ def check_merging(scenario, options):
         in_place += state
     assert in_place == total and len(in_place.images) == len(states)
     # pass-1 states merged one by one equal one merge of all
-    options_items = [PositiveScores.from_image(t, i, s, sample_id=sid, **options) for t, i, s, sid in items]
+    options_items = [PositiveScores.from_image(t, i, s, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items]
     one_by_one = PositiveScores.empty()
     for positives in options_items:
         one_by_one = one_by_one.merge(positives)
@@ -216,7 +217,7 @@ def test_nothing_flagged_and_nothing_true_gives_undefined_operating_metrics():
 def test_all_positive_image():
     truth = np.ones((5, 5), bool)
     scores = np.random.default_rng(3).random((5, 5)).astype(np.float32)
-    metrics = score_images([(truth, None, scores, "full")], truth_dilation=1).metrics
+    metrics = score_images([(truth, None, scores, "full")], protocol=PixelProtocol(truth_dilation=1)).metrics
     assert metrics["auroc"]["value"] is None and metrics["tpr_at_fpr_1e-3"]["value"] is None
     assert metrics["average_precision"]["value"] == 1.0
     assert metrics["purity_at_tpr_0.95"]["value"] == 1.0
@@ -227,7 +228,7 @@ def test_single_pixel_images():
         (np.ones((1, 1), bool), None, np.full((1, 1), 0.7, np.float32), "pos"),
         (np.zeros((1, 1), bool), None, np.full((1, 1), 0.7, np.float32), "neg"),
     ]
-    result = score_images(items, truth_dilation=1)
+    result = score_images(items, protocol=PixelProtocol(truth_dilation=1))
     assert result.metrics["auroc"]["value"] == 0.5  # one tie
     assert result.metrics["precision"]["value"] == 0.5
     assert result.metrics["tpr_at_fpr_1e-3"] == {"value": 0.0, "threshold": None, "higher_is_better": True}
@@ -242,7 +243,8 @@ def test_operating_threshold_not_representable_in_float32():
     truth[0, 0] = truth[3, 3] = True
     labels, flat = truth.ravel(), scores.ravel().astype(np.float64)
     for threshold in (0.1, 0.43):
-        result = score_images([(truth, None, scores, "x")], truth_dilation=1, operating_threshold=threshold)
+        result = score_images([(truth, None, scores, "x")], protocol=PixelProtocol(truth_dilation=1),
+                              operating_threshold=threshold)
         tp, fp = brute_counts(labels, flat, threshold)
         assert result.counts.counts_at(threshold)["tp"] == tp
         assert result.counts.counts_at(threshold)["fp"] == fp
@@ -277,7 +279,7 @@ def test_count_vectors_on_a_larger_map_equal_sorting_the_pixels():
         for dtype in (np.float32, np.float64):
             # float64 scores with a tiny offset are not float32 numbers: binary-search path
             values = scores if dtype == np.float32 else scores.astype(np.float64) * (1 - 1e-12)
-            result = score_images([(truth, ignore, values, "a")], **options)
+            result = score_images([(truth, ignore, values, "a")], protocol=PixelProtocol(**options))
             labels, flat = flattened([(truth, ignore, values, "a")], truth_dilation=3, **options)
             expected = reference_count_vectors(labels, flat, result.counts.grid.values)
             assert np.array_equal(result.counts.n_pos_equal, expected[0])
@@ -290,11 +292,11 @@ def test_small_blocks_give_the_same_counts(monkeypatch):
     rng = np.random.default_rng(5)
     truth = rng.random((40, 33)) < 0.05
     scores = rng.choice(TIE_VALUES, size=(40, 33)).astype(np.float32)
-    expected = score_images([(truth, None, scores, "a")], dilate_output=True).counts
+    expected = score_images([(truth, None, scores, "a")], protocol=PixelProtocol(dilate_output=True)).counts
     monkeypatch.setattr(counts_module, "LOWER_TAIL_MAX_FRACTION", 0.0)
     monkeypatch.setattr(counts_module, "BLOCK_PIXELS", 1)
     monkeypatch.setattr(counts_module, "CELLS_PER_BLOCK_FACTOR", 0)
-    assert score_images([(truth, None, scores, "a")], dilate_output=True).counts == expected
+    assert score_images([(truth, None, scores, "a")], protocol=PixelProtocol(dilate_output=True)).counts == expected
 
 
 def test_mixed_dtypes_across_images():

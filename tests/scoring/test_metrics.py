@@ -9,6 +9,7 @@ from crbench.errors import InputError
 from crbench.scoring import (
     METRIC_SPEC_VERSION,
     METRIC_SPECS,
+    PixelProtocol,
     PositiveScores,
     SweepCounts,
     ThresholdCounts,
@@ -54,9 +55,9 @@ def test_operating_point_metrics_from_counts():
 def test_summary_is_json_safe_and_keeps_reported_points():
     items = informative_items(n_images=3)
     options = {"truth_dilation": 3, "dilate_output": True, "ignore_policy": "exclude"}
-    positives = PositiveScores.sum(PositiveScores.from_image(t, i, s, sample_id=sid, **options) for t, i, s, sid in items)
+    positives = PositiveScores.sum(PositiveScores.from_image(t, i, s, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items)
     grid = positives.grid(extra_thresholds=(0.5,))
-    states = [ThresholdCounts.from_image(t, i, s, grid=grid, sample_id=sid, **options) for t, i, s, sid in items]
+    states = [ThresholdCounts.from_image(t, i, s, grid=grid, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items]
     summary = summarize_scores(sum(states), [("outcome", state) for state in states], operating_threshold=0.5,
                                max_curve_points=50)
     text = json.dumps(summary, allow_nan=False)
@@ -115,10 +116,10 @@ def test_grid_pickles_without_its_lookup_cache():
     truth = np.zeros((2, 2), bool)
     truth[0, 0] = True
     scores = np.array([[0.2, 0.3], [0.7, 0.1]], np.float32)
-    grid = PositiveScores.from_image(truth, None, scores, truth_dilation=1).grid()
+    grid = PositiveScores.from_image(truth, None, scores, protocol=PixelProtocol(truth_dilation=1)).grid()
     grid.binner(np.float32)
     restored = pickle.loads(pickle.dumps(grid))
     assert restored == grid and restored._binners == {}
     # the state counts the same on the restored grid
-    assert ThresholdCounts.from_image(truth, None, scores, grid=restored, truth_dilation=1).counts_at(0.5) == {
+    assert ThresholdCounts.from_image(truth, None, scores, grid=restored, protocol=PixelProtocol(truth_dilation=1)).counts_at(0.5) == {
         "tp": 0, "fp": 1, "fn": 1, "tn": 2}

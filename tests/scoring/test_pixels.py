@@ -8,6 +8,7 @@ from scipy import ndimage
 
 from crbench.errors import InputError, ShapeMismatchError
 from crbench.scoring import (
+    PixelProtocol,
     PositiveScores,
     SweepCounts,
     ThresholdCounts,
@@ -78,9 +79,9 @@ def test_ignore_policies():
     ignore[2, 3] = True  # inside the dilated truth
     ignore[0, 0] = True  # background
     scores = np.zeros((5, 5), np.float32)
-    excluded = prepare_pixels(truth, ignore, scores, truth_dilation=3, ignore_policy="exclude")
+    excluded = prepare_pixels(truth, ignore, scores, protocol=PixelProtocol(truth_dilation=3, ignore_policy="exclude"))
     assert excluded.labels.size == 23 and excluded.labels.sum() == 8
-    negative = prepare_pixels(truth, ignore, scores, truth_dilation=3, ignore_policy="negative")
+    negative = prepare_pixels(truth, ignore, scores, protocol=PixelProtocol(truth_dilation=3, ignore_policy="negative"))
     # ignored pixels are forced to truth = False and still scored
     assert negative.labels.size == 25 and negative.labels.sum() == 8
     assert negative.n_ignored == excluded.n_ignored == 2
@@ -92,7 +93,7 @@ def test_ignored_pixels_take_part_in_output_dilation():
     ignore[1, 1] = True
     scores = np.zeros((3, 3), np.float32)
     scores[1, 1] = 0.9
-    prepared = prepare_pixels(truth, ignore, scores, truth_dilation=1, dilate_output=True)
+    prepared = prepare_pixels(truth, ignore, scores, protocol=PixelProtocol(truth_dilation=1, dilate_output=True))
     assert np.all(prepared.scores == np.float32(0.9))
 
 
@@ -149,6 +150,6 @@ def test_bad_options():
     truth = np.zeros((2, 2), bool)
     for kwargs in ({"truth_dilation": 2}, {"truth_dilation": 0}, {"ignore_policy": "drop"}):
         with pytest.raises(InputError):
-            prepare_pixels(truth, None, np.zeros((2, 2), np.float32), **kwargs)
+            prepare_pixels(truth, None, np.zeros((2, 2), np.float32), protocol=PixelProtocol(**kwargs))
     with pytest.raises(InputError, match="thresholds"):
         PositiveScores.empty().grid(extra_thresholds=(1.5,))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crbench.scoring import SweepCounts, score_images, score_sweep_images
+from crbench.scoring import PixelProtocol, SweepCounts, score_images, score_sweep_images
 
 from .reference import brute_counts, flattened
 
@@ -43,8 +43,8 @@ def test_sweep_of_thresholded_maps_equals_the_score_curve(case):
     values = sorted(set(np.unique(flat).tolist()) | {0.5}, reverse=True)
     # masks are thresholded *before* output dilation: thresholding commutes with it
     sweep_items = [(t, i, thresholded_stack(s, values), sid) for t, i, s, sid in items]
-    sweep = score_sweep_images(sweep_items, values=values, operating_value=0.5, **options)
-    score = score_images(items, operating_threshold=0.5, **options)
+    sweep = score_sweep_images(sweep_items, values=values, operating_value=0.5, protocol=PixelProtocol(**options))
+    score = score_images(items, operating_threshold=0.5, protocol=PixelProtocol(**options))
     for value, tp, fp in zip(sweep.counts.values, sweep.counts.tp, sweep.counts.fp):
         assert (tp, fp) == brute_counts(labels, flat, value)
     if labels.all() or not labels.any():
@@ -99,5 +99,5 @@ def test_sweep_counts_sum_and_round_trip():
 def test_single_mask_with_one_value():
     truth = np.zeros((3, 3), bool)
     truth[1, 1] = True
-    state = SweepCounts.from_image(truth, None, truth, values=[5.0], truth_dilation=1)
+    state = SweepCounts.from_image(truth, None, truth, values=[5.0], protocol=PixelProtocol(truth_dilation=1))
     assert state.curve().counts_at(5.0) == {"tp": 1, "fp": 0, "fn": 0, "tn": 8}
