@@ -69,7 +69,7 @@ def crbench_both_passes(truth, ignore, scores, protocol=PROTOCOL):
     positives = PositiveScores.from_image(truth, ignore, scores, sample_id="bench", protocol=protocol)
     grid = positives.grid(extra_thresholds=(0.5,))
     counts = ThresholdCounts.from_image(truth, ignore, scores, grid=grid, sample_id="bench", protocol=protocol)
-    return compute_metrics(counts.curve(), operating_threshold=0.5)
+    return compute_metrics(counts.curve(), operating_point=0.5)
 
 
 def sklearn_reference(labels, flat_scores):

@@ -382,7 +382,7 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
         values = detector.sweep_values() or [0.0]
         total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars)
         operating = detector.operating_point if detector.sweep_values() else 0.0
-        return scoring.summarize_sweep(total, total.images, operating_value=operating) if total is not None else None
+        return scoring.summarize_sweep(total, total.images, operating_point=operating) if total is not None else None
     threshold = detector.operating_point
-    total = scoring.score_stream(sources, protocol=protocol, operating_threshold=threshold, progress=bars)
-    return scoring.summarize_scores(total, total.images, operating_threshold=threshold) if total is not None else None
+    total = scoring.score_stream(sources, protocol=protocol, operating_point=threshold, progress=bars)
+    return scoring.summarize_scores(total, total.images, operating_point=threshold) if total is not None else None

@@ -43,9 +43,9 @@ def test_runner_and_score_images_share_the_stream_and_its_outputs(tmp_path, monk
     assert options["protocol"] == protocol
     assert [item[-1] for item in items] == TinyDataset().sample_ids("test")
 
-    in_memory = scoring.score_images(items, protocol=protocol, operating_threshold=detector.operating_point)
+    in_memory = scoring.score_images(items, protocol=protocol, operating_point=detector.operating_point)
     expected = scoring.summarize_scores(in_memory.counts, in_memory.counts.images,
-                                        operating_threshold=detector.operating_point)
+                                        operating_point=detector.operating_point)
     assert _canonical(result.scores) == _canonical(expected)
 
 
@@ -57,10 +57,10 @@ def test_runner_scores_mask_sweeps_through_the_sweep_stream(tmp_path, monkeypatc
     items, options = calls[0]
     assert options["protocol"] == TinyDataset.card.pixel_protocol(dilate_output=True)
     values = detector.sweep_values()
-    in_memory = scoring.score_sweep_images(items, values=values, operating_value=detector.operating_point,
+    in_memory = scoring.score_sweep_images(items, values=values, operating_point=detector.operating_point,
                                            protocol=options["protocol"])
     expected = scoring.summarize_sweep(in_memory.counts, in_memory.counts.images,
-                                       operating_value=detector.operating_point)
+                                       operating_point=detector.operating_point)
     assert _canonical(result.scores) == _canonical(expected)
 
 

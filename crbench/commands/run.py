@@ -18,7 +18,7 @@ __all__ = ["run"]
 @click.option("--detector", "detector_name", required=True, help="Registry name or 'package.module:Class'.")
 @click.option("--dataset", "dataset_name", required=True, help="Registry name, e.g. sim_lco_1m.")
 @click.option("--split", default="test", show_default=True)
-@click.option("--size", default=None, help="Size profile of simulated data sets (small | full).")
+@click.option("--size", default=None, help="Size of simulated data sets (small | full).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where a real data set lives.")
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)

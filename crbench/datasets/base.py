@@ -269,7 +269,7 @@ class Dataset(abc.ABC):
     Parameters
     ----------
     size : str, optional
-        Size profile for data sets that have several (``"small"``, ``"full"``).
+        Size, for data sets that have several (``"small"``, ``"full"``).
     data_dir : path-like, optional
         Where a real data set lives (overrides ``$CRBENCH_DATA``).
     """

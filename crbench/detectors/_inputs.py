@@ -54,13 +54,13 @@ def log_spaced_grid(low, high, n_points, *, digits=4):
     return tuple(float(round(value, digits)) for value in np.geomspace(low, high, n_points))
 
 
-def with_operating_point(values, operating_value):
-    """Return the sorted sweep ``values`` with ``operating_value`` added if missing.
+def with_operating_point(values, operating_point):
+    """Return the sorted sweep ``values`` with ``operating_point`` added if missing.
 
     Mask detectors report metrics at their operating point from the swept
     counts, so that point must be one of the sweep values (measured, not
     interpolated between neighbours).
     """
     merged = {float(value) for value in values}
-    merged.add(float(operating_value))
+    merged.add(float(operating_point))
     return sorted(merged)

@@ -142,7 +142,7 @@ class Detector(abc.ABC):
         Default values of the swept parameter, from strict to permissive or
         in any order (the scorer sorts the resulting points).
     default_threshold : float
-        Operating threshold of score detectors (``threshold`` parameter).
+        Default of the ``threshold`` parameter: the operating point of a score detector
     requires : tuple of str
         Importable module names needed at run time.
     install_hint : str

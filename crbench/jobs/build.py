@@ -37,7 +37,7 @@ def build_dataset(name, *, size=None, data_dir=None):
     name : str
         Registry name.
     size : str, optional
-        Size profile (simulated data sets).
+        Data set size, e.g. ``"small"`` or ``"full"`` (simulated data sets).
     data_dir : path-like, optional
         Where a real data set lives.
 

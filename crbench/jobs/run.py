@@ -35,7 +35,7 @@ class Job:
     dataset : str
         Registry name.
     size : str or None
-        Size profile (None: the data set's default).
+        Data set size, e.g. ``"small"`` (None: the data set's default).
     split : str
     params : dict or None
         Detector parameters (None: the detector's defaults plus the card's

@@ -41,7 +41,7 @@ def recompute_metrics(record):
     record = as_run_record(record)
     if record.counts is None or record.operating_point is None:
         return None
-    return compute_metrics(record.counts.curve(), operating_threshold=record.operating_point)
+    return compute_metrics(record.counts.curve(), operating_point=record.operating_point)
 
 
 def _differ(stored, recomputed):

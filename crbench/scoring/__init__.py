@@ -58,8 +58,8 @@ runner (maps loaded from the score cache) and by :func:`score_images`
 
     protocol = PixelProtocol(truth_dilation=3, dilate_output=False, ignore_policy="exclude")
     sources = [ImageSource(sample_id, load_masks=..., load_output=...) for ...]
-    total = score_stream(sources, protocol=protocol, operating_threshold=0.5)
-    metrics = compute_metrics(total.curve(), operating_threshold=0.5)
+    total = score_stream(sources, protocol=protocol, operating_point=0.5)
+    metrics = compute_metrics(total.curve(), operating_point=0.5)
 """
 
 from .counts import ImageCounts, ThresholdCounts

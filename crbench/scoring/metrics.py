@@ -64,14 +64,14 @@ def ratio(numerator, denominator):
     return numerator / denominator if denominator else None
 
 
-def compute_metrics(curve, *, operating_threshold):
+def compute_metrics(curve, *, operating_point):
     """Compute every metric of :data:`METRIC_SPECS` from a curve.
 
     Parameters
     ----------
     curve : Curve or SweepCurve
         Built from summed counts.
-    operating_threshold : float
+    operating_point : float
         Score threshold (score detectors; must be on the curve's grid) or
         sweep value (mask detectors) of the operating point.
 
@@ -85,9 +85,9 @@ def compute_metrics(curve, *, operating_threshold):
     values["tpr_at_fpr_1e-4"] = curve.tpr_at_fpr(1e-4)
     values["tpr_at_fpr_1e-3"] = curve.tpr_at_fpr(1e-3)
     values["purity_at_tpr_0.95"] = curve.precision_at_tpr(0.95)
-    counts = curve.counts_at(operating_threshold)
+    counts = curve.counts_at(operating_point)
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
-    at = float(operating_threshold)
+    at = float(operating_point)
     values["f1"] = (ratio(2 * tp, 2 * tp + fp + fn), at)
     values["iou"] = (ratio(tp, tp + fp + fn), at)
     values["fdr"] = (ratio(fp, tp + fp), at)

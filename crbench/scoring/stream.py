@@ -63,7 +63,7 @@ def _no_progress(items, desc):
     return items
 
 
-def score_stream(sources, *, protocol, operating_threshold, progress=None):
+def score_stream(sources, *, protocol, operating_point, progress=None):
     """Score a sequence of score maps exactly, in two passes.
 
     Parameters
@@ -71,7 +71,7 @@ def score_stream(sources, *, protocol, operating_threshold, progress=None):
     sources : sequence of ImageSource
         Iterated twice (a list, not a generator).
     protocol : PixelProtocol
-    operating_threshold : float
+    operating_point : float
         Added to the threshold grid, so counts at it are exact.
     progress : callable, optional
         ``progress(iterable, desc) -> iterable``, e.g. a tqdm wrapper.
@@ -86,7 +86,7 @@ def score_stream(sources, *, protocol, operating_threshold, progress=None):
     positives = PositiveScores.empty()
     for source in progress(sources, "scoring (pass 1)"):
         positives = positives.merge(PositiveScores.from_prepared(source.prepare(protocol=protocol, kind="score")))
-    grid = positives.grid(extra_thresholds=(operating_threshold,))
+    grid = positives.grid(extra_thresholds=(operating_point,))
     total = None
     for source in progress(sources, "scoring (pass 2)"):
         state = ThresholdCounts.from_prepared(source.prepare(protocol=protocol, kind="score"), grid=grid)

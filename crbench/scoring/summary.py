@@ -43,7 +43,7 @@ def _per_image(per_image):
 
 
 def _summary(total, curve, per_image, *, operating, full_counts, max_curve_points):
-    metrics = compute_metrics(curve, operating_threshold=operating)
+    metrics = compute_metrics(curve, operating_point=operating)
     keep = [metric["threshold"] for metric in metrics.values()]
     n_scored = curve.n_pos + curve.n_neg
     return {
@@ -59,7 +59,7 @@ def _summary(total, curve, per_image, *, operating, full_counts, max_curve_point
     }
 
 
-def summarize_scores(total, per_image=(), *, operating_threshold, full_counts="auto", max_curve_points=2000):
+def summarize_scores(total, per_image=(), *, operating_point, full_counts="auto", max_curve_points=2000):
     """Summarise the summed pass-2 counts of a score detector.
 
     Parameters
@@ -71,7 +71,7 @@ def summarize_scores(total, per_image=(), *, operating_threshold, full_counts="a
         (or ``(outcome, any of these)`` pairs); the ImageCounts become the
         ``per_image`` rows. Keep ``state.images`` rather than whole states
         when the grid is large: a state holds three grid-sized vectors.
-    operating_threshold : float
+    operating_point : float
         Must be one of the grid's thresholds.
     full_counts : bool or "auto"
         Store the exact summed count vectors (``"auto"``: when the grid has
@@ -89,13 +89,13 @@ def summarize_scores(total, per_image=(), *, operating_threshold, full_counts="a
     """
     if full_counts == "auto":
         full_counts = total.grid.values.size <= MAX_STORED_GRID
-    return _summary(total, total.curve(), per_image, operating=operating_threshold,
+    return _summary(total, total.curve(), per_image, operating=operating_point,
                     full_counts=full_counts, max_curve_points=max_curve_points)
 
 
-def summarize_sweep(total, per_image=(), *, operating_value, max_curve_points=2000):
+def summarize_sweep(total, per_image=(), *, operating_point, max_curve_points=2000):
     """Summarise the summed counts of a mask detector's sweep (see :func:`summarize_scores`)."""
-    return _summary(total, total.curve(), per_image, operating=operating_value,
+    return _summary(total, total.curve(), per_image, operating=operating_point,
                     full_counts=True, max_curve_points=max_curve_points)
 
 
@@ -117,7 +117,7 @@ class ScoringResult:
     metrics: dict
 
 
-def score_images(items, *, protocol=DEFAULT_PROTOCOL, operating_threshold=0.5):
+def score_images(items, *, protocol=DEFAULT_PROTOCOL, operating_point=0.5):
     """Score in-memory score maps with both passes.
 
     Parameters
@@ -126,7 +126,7 @@ def score_images(items, *, protocol=DEFAULT_PROTOCOL, operating_threshold=0.5):
         ``ignore`` may be None.
     protocol : PixelProtocol
         Truth dilation, output dilation and ignore policy.
-    operating_threshold : float
+    operating_point : float
         Threshold of the operating-point metrics.
 
     Returns
@@ -144,14 +144,14 @@ def score_images(items, *, protocol=DEFAULT_PROTOCOL, operating_threshold=0.5):
     1.0
     """
     sources = [ImageSource.in_memory(truth, ignore, scores, sample_id) for truth, ignore, scores, sample_id in items]
-    total = score_stream(sources, protocol=protocol, operating_threshold=operating_threshold)
+    total = score_stream(sources, protocol=protocol, operating_point=operating_point)
     if total is None:
         raise ValueError("score_images needs at least one image")
     curve = total.curve()
-    return ScoringResult(total, curve, compute_metrics(curve, operating_threshold=operating_threshold))
+    return ScoringResult(total, curve, compute_metrics(curve, operating_point=operating_point))
 
 
-def score_sweep_images(items, *, values, operating_value, protocol=DEFAULT_PROTOCOL):
+def score_sweep_images(items, *, values, operating_point, protocol=DEFAULT_PROTOCOL):
     """Score in-memory mask stacks of a parameter sweep.
 
     Parameters
@@ -160,7 +160,7 @@ def score_sweep_images(items, *, values, operating_value, protocol=DEFAULT_PROTO
         ``masks`` has shape (n_values, ny, nx).
     values : sequence of float
         Sweep values in the order of the masks.
-    operating_value : float
+    operating_point : float
         The sweep value of the operating point.
     protocol : PixelProtocol
         Truth dilation, output dilation and ignore policy.
@@ -177,4 +177,4 @@ def score_sweep_images(items, *, values, operating_value, protocol=DEFAULT_PROTO
     if total is None:
         raise ValueError("score_sweep_images needs at least one image")
     curve = total.curve()
-    return ScoringResult(total, curve, compute_metrics(curve, operating_threshold=operating_value))
+    return ScoringResult(total, curve, compute_metrics(curve, operating_point=operating_point))

@@ -177,7 +177,7 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
     star_flux = libm.power(10.0, -0.4 * (star_mags - zero_point))
     star_x = rng.uniform(-0.5, nx - 0.5, star_flux.size)
     star_y = rng.uniform(-0.5, ny - 0.5, star_flux.size)
-    # stamp radius: where the profile falls to 1 % of the sky noise, capped
+    # stamp radius: where the galaxy light falls to 1 % of the sky noise, capped
     radii = _moffat_radius(psf, star_flux, 0.01 * noise_sigma)
     half_sizes = np.clip(np.ceil(radii), 3 * psf.fwhm_px, 256).astype(int)
     for flux, x, y, half in zip(star_flux, star_x, star_y, half_sizes):
@@ -197,8 +197,8 @@ def draw_scene(shape, *, profile, band, exposure_time, rng, bright_star=None):
     shear_g = rng.uniform(0.0, 0.6, gal_flux.size)
     shear_beta = rng.uniform(0.0, np.pi, gal_flux.size)
     for i in range(gal_flux.size):
-        profile_class = galsim.Exponential if is_disk[i] else galsim.DeVaucouleurs
-        galaxy = profile_class(half_light_radius=float(hlr_px[i]), flux=float(gal_flux[i]), gsparams=_GSPARAMS)
+        light_model = galsim.Exponential if is_disk[i] else galsim.DeVaucouleurs
+        galaxy = light_model(half_light_radius=float(hlr_px[i]), flux=float(gal_flux[i]), gsparams=_GSPARAMS)
         galaxy = galaxy.shear(g=float(shear_g[i]), beta=float(shear_beta[i]) * galsim.radians)
         convolved = galsim.Convolve(galaxy, psf_object, gsparams=_GSPARAMS)
         half = int(np.clip(np.ceil(4 * hlr_px[i] + 3 * psf.fwhm_px), 8, 200))

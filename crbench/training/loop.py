@@ -52,7 +52,7 @@ class TrainingConfig:
     dataset : str
         Registry name of the data set.
     dataset_size : str or None
-        Size profile of the data set.
+        Size of the data set (e.g. ``"small"``).
     epochs, batch_size, stamp : int
     stamps_per_epoch : int or None
         Random stamps drawn per epoch; None = the number of stamp-sized areas

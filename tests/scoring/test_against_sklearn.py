@@ -78,11 +78,11 @@ sparse_factors = st.sampled_from([0, 16, float("inf")])
 SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def crbench_counts(items, options, operating_threshold=0.5):
+def crbench_counts(items, options, operating_point=0.5):
     positives = PositiveScores.sum(
         PositiveScores.from_image(t, i, s, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items
     )
-    grid = positives.grid(extra_thresholds=(operating_threshold,))
+    grid = positives.grid(extra_thresholds=(operating_point,))
     states = [ThresholdCounts.from_image(t, i, s, grid=grid, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items]
     return states, sum(states)
 
@@ -192,7 +192,7 @@ def check_merging(scenario, options):
     assert restored == total
     assert [image.to_dict() for image in restored.images] == [image.to_dict() for image in total.images]
     curve = Curve.from_dict(json.loads(json.dumps(total.curve().to_dict())))
-    assert compute_metrics(curve, operating_threshold=0.5) == compute_metrics(total.curve(), operating_threshold=0.5)
+    assert compute_metrics(curve, operating_point=0.5) == compute_metrics(total.curve(), operating_point=0.5)
 
 
 def test_all_negative_images_give_none_not_nan():
@@ -244,7 +244,7 @@ def test_operating_threshold_not_representable_in_float32():
     labels, flat = truth.ravel(), scores.ravel().astype(np.float64)
     for threshold in (0.1, 0.43):
         result = score_images([(truth, None, scores, "x")], protocol=PixelProtocol(truth_dilation=1),
-                              operating_threshold=threshold)
+                              operating_point=threshold)
         tp, fp = brute_counts(labels, flat, threshold)
         assert result.counts.counts_at(threshold)["tp"] == tp
         assert result.counts.counts_at(threshold)["fp"] == fp

@@ -58,7 +58,7 @@ def test_summary_is_json_safe_and_keeps_reported_points():
     positives = PositiveScores.sum(PositiveScores.from_image(t, i, s, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items)
     grid = positives.grid(extra_thresholds=(0.5,))
     states = [ThresholdCounts.from_image(t, i, s, grid=grid, sample_id=sid, protocol=PixelProtocol(**options)) for t, i, s, sid in items]
-    summary = summarize_scores(sum(states), [("outcome", state) for state in states], operating_threshold=0.5,
+    summary = summarize_scores(sum(states), [("outcome", state) for state in states], operating_point=0.5,
                                max_curve_points=50)
     text = json.dumps(summary, allow_nan=False)
     summary = json.loads(text)
@@ -82,7 +82,7 @@ def test_summary_is_json_safe_and_keeps_reported_points():
             assert metric["value"] == tp / curve["n_pos"]
     # full counts allow recomputing every metric exactly
     total = ThresholdCounts.from_dict(summary["counts"])
-    assert compute_metrics(total.curve(), operating_threshold=0.5) == summary["metrics"]
+    assert compute_metrics(total.curve(), operating_point=0.5) == summary["metrics"]
     assert summary["n_pixels_scored"] == total.n_pos + total.n_neg
 
 
@@ -104,7 +104,7 @@ def test_sweep_summary():
     truth = rng.random((20, 20)) < 0.05
     masks = rng.random((3, 20, 20)) < np.array([0.01, 0.05, 0.2])[:, None, None]
     state = SweepCounts.from_image(truth, None, masks, values=[3.0, 2.0, 1.0], sample_id="a")
-    summary = summarize_sweep(state, [state], operating_value=2.0)
+    summary = summarize_sweep(state, [state], operating_point=2.0)
     json.dumps(summary, allow_nan=False)
     assert summary["metrics"]["f1"]["threshold"] == 2.0
     assert summary["per_image"]["a"]["operating"][1]["threshold"] == 2.0

@@ -47,7 +47,7 @@ class CountingSource:
 def test_score_stream_equals_per_image_counting():
     items = _items()
     total = score_stream([ImageSource.in_memory(*item) for item in items], protocol=PROTOCOL,
-                         operating_threshold=0.5)
+                         operating_point=0.5)
     positives = PositiveScores.sum(PositiveScores.from_image(t, i, s, protocol=PROTOCOL) for t, i, s, _ in items)
     grid = positives.grid(extra_thresholds=(0.5,))
     expected = sum(ThresholdCounts.from_image(t, i, s, grid=grid, protocol=PROTOCOL, sample_id=sid)
@@ -64,7 +64,7 @@ def test_score_stream_loads_each_image_once_per_pass_and_reports_progress():
         seen.append(desc)
         return items
 
-    score_stream([s.source for s in sources], protocol=PROTOCOL, operating_threshold=0.5, progress=progress)
+    score_stream([s.source for s in sources], protocol=PROTOCOL, operating_point=0.5, progress=progress)
     assert seen == ["scoring (pass 1)", "scoring (pass 2)"]
     assert all(s.calls == {"masks": 2, "output": 2} for s in sources)
 
@@ -81,7 +81,7 @@ def test_sweep_stream_loads_each_image_once():
 
 
 def test_empty_streams_give_none():
-    assert score_stream([], protocol=PROTOCOL, operating_threshold=0.5) is None
+    assert score_stream([], protocol=PROTOCOL, operating_point=0.5) is None
     assert sweep_stream([], protocol=PROTOCOL, values=[1.0]) is None
     with pytest.raises(ValueError, match="at least one image"):
         score_images([])
@@ -96,5 +96,5 @@ def test_score_images_runs_the_stream(monkeypatch):
         return real(sources, **kwargs)
 
     monkeypatch.setattr(summary_module, "score_stream", spy)
-    score_images(_items(), protocol=PROTOCOL, operating_threshold=0.25)
-    assert calls == [{"protocol": PROTOCOL, "operating_threshold": 0.25}]
+    score_images(_items(), protocol=PROTOCOL, operating_point=0.25)
+    assert calls == [{"protocol": PROTOCOL, "operating_point": 0.25}]

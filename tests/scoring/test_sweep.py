@@ -43,8 +43,8 @@ def test_sweep_of_thresholded_maps_equals_the_score_curve(case):
     values = sorted(set(np.unique(flat).tolist()) | {0.5}, reverse=True)
     # masks are thresholded *before* output dilation: thresholding commutes with it
     sweep_items = [(t, i, thresholded_stack(s, values), sid) for t, i, s, sid in items]
-    sweep = score_sweep_images(sweep_items, values=values, operating_value=0.5, protocol=PixelProtocol(**options))
-    score = score_images(items, operating_threshold=0.5, protocol=PixelProtocol(**options))
+    sweep = score_sweep_images(sweep_items, values=values, operating_point=0.5, protocol=PixelProtocol(**options))
+    score = score_images(items, operating_point=0.5, protocol=PixelProtocol(**options))
     for value, tp, fp in zip(sweep.counts.values, sweep.counts.tp, sweep.counts.fp):
         assert (tp, fp) == brute_counts(labels, flat, value)
     if labels.all() or not labels.any():
