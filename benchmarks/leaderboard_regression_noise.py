@@ -1,4 +1,4 @@
-"""How much do the gated metrics move under float-level noise in the score maps?
+"""How much do the checked metrics move under float-level noise in the score maps?
 
 The regression check's default tolerances (crbench/leaderboard/data/regression_rules.yaml)
 must stay above run-to-run float noise (BLAS / thread-count differences

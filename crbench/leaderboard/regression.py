@@ -6,7 +6,7 @@ the same entry gets one verdict:
 
 ``improved`` / ``unchanged`` / ``worse``
     Per metric, direction-aware (``higher_is_better``) with tolerance
-    ``max(abs, rel x |baseline|)``; the entry is worse if any gated metric is.
+    ``max(abs, rel x |baseline|)``; the entry is worse if any checked metric is.
 ``not comparable``
     The data set version, metric-spec version or detector version changed:
     numbers are not compared.
@@ -82,7 +82,7 @@ class MetricComparison:
     higher_is_better: bool
     tolerance: float | None
     verdict: str
-    gated: bool = True
+    checked: bool = True
 
     @property
     def delta(self):
@@ -246,20 +246,20 @@ def _compare_metric(metric, base, fresh_metric, rules):
     higher = bool(base.get("higher_is_better", True))
     baseline_value = base.get("value")
     fresh_value = None if fresh_metric is None else fresh_metric.value
-    gated = metric not in set(rules.get("report_only") or ())
+    checked = metric not in set(rules.get("report_only") or ())
     if fresh_metric is None:
-        return MetricComparison(metric, baseline_value, None, higher, None, "missing", gated)
+        return MetricComparison(metric, baseline_value, None, higher, None, "missing", checked)
     if baseline_value is None and fresh_value is None:
-        return MetricComparison(metric, None, None, higher, None, "unchanged", gated)
+        return MetricComparison(metric, None, None, higher, None, "unchanged", checked)
     if baseline_value is None:
         # e.g. purity at 95 % TPR becomes defined because TPR now reaches 95 %
-        return MetricComparison(metric, None, fresh_value, higher, None, "improved", gated)
+        return MetricComparison(metric, None, fresh_value, higher, None, "improved", checked)
     if fresh_value is None:
-        return MetricComparison(metric, baseline_value, None, higher, None, "worse", gated)
+        return MetricComparison(metric, baseline_value, None, higher, None, "worse", checked)
     tolerance = _tolerance(metric, baseline_value, rules)
     gain = (fresh_value - baseline_value) * (1 if higher else -1)
     verdict = "worse" if gain < -tolerance else "improved" if gain > tolerance else "unchanged"
-    return MetricComparison(metric, baseline_value, fresh_value, higher, tolerance, verdict, gated)
+    return MetricComparison(metric, baseline_value, fresh_value, higher, tolerance, verdict, checked)
 
 
 def select_entries(keys, patterns):
@@ -361,14 +361,14 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
             _compare_metric(name, spec, record.metrics.get(name), rules)
             for name, spec in sorted(base.get("metrics", {}).items())
         ]
-        gated = [comparison for comparison in result.metrics if comparison.gated]
-        if any(comparison.verdict in ("worse", "missing") for comparison in gated):
+        checked = [comparison for comparison in result.metrics if comparison.checked]
+        if any(comparison.verdict in ("worse", "missing") for comparison in checked):
             result.verdict = "worse"
             result.reason = ", ".join(
-                f"{comparison.metric} {comparison.verdict}" for comparison in gated
+                f"{comparison.metric} {comparison.verdict}" for comparison in checked
                 if comparison.verdict in ("worse", "missing")
             )
-        elif any(comparison.verdict == "improved" for comparison in gated):
+        elif any(comparison.verdict == "improved" for comparison in checked):
             result.verdict = "improved"
         results.append(result)
     _apply_runtime_rule(results, rules)
@@ -380,7 +380,7 @@ def _apply_runtime_rule(results, rules):
     """Slow-down of each entry relative to the other entries timed in the same run."""
     runtime_rules = rules.get("runtime") or {}
     limit = float(runtime_rules.get("max_relative_slowdown", 2.0))
-    # runs of a fraction of a second are dominated by overhead and timer noise: not gated
+    # runs of a fraction of a second are dominated by overhead and timer noise: not checked
     min_seconds = float(runtime_rules.get("min_detect_seconds", 0.0))
     timed = {
         result.key: result.fresh_seconds_per_megapixel / result.baseline_seconds_per_megapixel
@@ -440,7 +440,7 @@ def summary_markdown(results, *, strict=False, baseline_path=None):
                 detail.append([
                     result.key, comparison.metric, _number(comparison.baseline, 6), _number(comparison.fresh, 6),
                     "n/a" if comparison.delta is None else f"{comparison.delta:+.6f}",
-                    _number(comparison.tolerance, 6), comparison.verdict + ("" if comparison.gated else " (report only)"),
+                    _number(comparison.tolerance, 6), comparison.verdict + ("" if comparison.checked else " (report only)"),
                 ])
     if detail:
         lines += ["", "Metrics that moved beyond tolerance (max(abs, rel x baseline), direction-aware):", "",
@@ -453,6 +453,6 @@ def summary_markdown(results, *, strict=False, baseline_path=None):
     if largest:
         size, key, metric = max(largest)
         lines += ["", f"Largest absolute metric change: {size:.3g} ({metric}, {key})."]
-    lines += ["", "Run time is reported, not gated, except a relative slow-down above the limit "
+    lines += ["", "Run time is reported, not checked, except a relative slow-down above the limit "
                   "(the detector's time ratio now/baseline divided by the geometric mean of the other detectors' ratios in this run)."]
     return "\n".join(lines) + "\n"
