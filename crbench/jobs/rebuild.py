@@ -160,7 +160,9 @@ def rebuild(
     records_dir = out_dir / "records"
     previous = None
     if update and records_dir.is_dir():
-        previous = _keep_other_records(records_dir, staging, jobs=jobs, benched=report.bench_records)
+        # a job that failed keeps its old record: an update never loses a result it could not replace
+        replaced = [job for job in jobs if job.key in paths]
+        previous = _keep_other_records(records_dir, staging, jobs=replaced, benched=report.bench_records)
     # swap the new records in only now: an interrupted rebuild leaves the old leaderboard intact
     old = out_dir / ".records.old"
     shutil.rmtree(old, ignore_errors=True)

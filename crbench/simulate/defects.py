@@ -107,6 +107,10 @@ def add_bad_columns(expected, master_dark, classes, *, per_1000, noise_sigma, rn
     return n_columns
 
 
+#: below this exponent the C library's exp returns exactly 0.0 (smallest subnormal double: exp(-744.44))
+_EXP_UNDERFLOW = -746.0
+
+
 def add_satellite_trail(expected, classes, *, psf_fwhm_px, noise_sigma, rng):
     """Add one satellite trail across the image in place.
 
@@ -120,7 +124,12 @@ def add_satellite_trail(expected, classes, *, psf_fwhm_px, noise_sigma, rng):
     distance = np.abs(((np.arange(nx) - x0) * libm.sin(angle))[None, :] - ((np.arange(ny) - y0) * libm.cos(angle))[:, None])
     sigma = psf_fwhm_px / 2.3548
     peak = 10.0 * noise_sigma * libm.exp(rng.normal(0.0, 0.7))
-    trail = peak * libm.exp(-0.5 * (distance / sigma) ** 2)
+    exponent = -0.5 * (distance / sigma) ** 2
+    # exp underflows to exactly 0.0 below -745.2: evaluate only the pixels near the trail (libm.exp is a
+    # scalar loop), the rest are the same zeros
+    near = exponent > _EXP_UNDERFLOW
+    trail = np.zeros_like(exponent)
+    trail[near] = peak * libm.exp(exponent[near])
     expected += trail
     classes[(trail > noise_sigma) & (classes == 0)] = _CODE["satellite_trail"]
 

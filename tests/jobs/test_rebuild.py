@@ -1,4 +1,6 @@
+import importlib
 import json
+from pathlib import Path
 
 from crbench.jobs import rebuild
 
@@ -25,3 +27,30 @@ def test_update_reruns_only_the_selected_runs_and_keeps_the_rest(tmp_path):
     assert "`second --update` re-ran 1 record(s)" in history["summary"]
     baseline = json.loads((out / "baseline.json").read_text())
     assert {entry["key"] for entry in baseline["entries"]} == {"oracle@tiny/default/test", "random@tiny/default/test"}
+
+
+
+def test_an_update_whose_run_fails_keeps_the_old_record(tmp_path, monkeypatch):
+    rebuild_module = importlib.import_module("crbench.jobs.rebuild")  # the package exports the function of that name
+
+    out = tmp_path / "leaderboard"
+    rebuild(out, detectors=["oracle", "random"], datasets=["tiny"], size="default", processes=1, bench=False,
+            progress=False, command="first")
+    random_record = next((out / "records").glob("run__tiny__*__random__*.json"))
+    before = random_record.read_text()
+    real_run_jobs = rebuild_module.run_jobs
+
+    def random_fails(jobs, **options):
+        paths, failures = real_run_jobs(jobs, **options)
+        key = "random@tiny/default/test"
+        (Path(options["results_dir"]) / Path(paths.pop(key)).name).unlink()
+        failures[key] = "RuntimeError: weights not reachable"
+        return paths, failures
+
+    monkeypatch.setattr(rebuild_module, "run_jobs", random_fails)
+    report = rebuild(out, detectors=["oracle", "random"], datasets=["tiny"], size="default", processes=1,
+                     bench=False, progress=False, command="second --update", update=True)
+    assert random_record.read_text() == before
+    assert report.failures == {"random@tiny/default/test": "RuntimeError: weights not reachable"}
+    history = json.loads((out / "records" / "rebuild.json").read_text())
+    assert history["updates"][-1]["failures"] == report.failures
