@@ -104,6 +104,8 @@ def build_run_record(result):
             ),
             "wall_seconds": result.wall_seconds,
             "peak_rss_bytes": result.peak_rss_bytes,
+            # torch thread counts of the processes that ran the detector in this run (cached maps excluded)
+            "torch_threads": sorted({outcome.torch_threads for outcome in timed if outcome.torch_threads is not None}),
         },
         "environment": environment_info(),
     }

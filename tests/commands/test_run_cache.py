@@ -77,3 +77,16 @@ def test_fresh_ignores_the_cache(tmp_path, isolated_cache):
     text, fresh = _run(tmp_path / "three", *args, "--fresh")
     assert fresh["runtime"]["n_images_from_cache"] == 0 and "(0 from the score cache)" in text
     assert fresh["metrics"] == cached["metrics"]
+
+
+def test_record_names_the_torch_thread_count_of_the_images_it_detected(tmp_path, isolated_cache):
+    torch = __import__("torch")
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _, detected = _run(tmp_path / "one", "--detector", "random", "--dataset", "tiny")
+        _, cached = _run(tmp_path / "two", "--detector", "random", "--dataset", "tiny")
+    finally:
+        torch.set_num_threads(saved)
+    assert detected["runtime"]["torch_threads"] == [1]
+    assert cached["runtime"]["torch_threads"] == []  # nothing detected in this run: no thread count to claim
