@@ -76,10 +76,9 @@ class ImageOutcome:
 class RunResult:
     """Everything a run measured, before it is turned into a record.
 
-    The record is built from the snapshots only (``detector_info`` ...
-    ``peak_rss_bytes``), taken when the run ended; ``detector`` and
-    ``dataset`` are the live objects, for callers that want to go on using
-    them.
+    It holds snapshots taken when the run ended, never the live detector or
+    data set, so a record built from it cannot pick up later changes of
+    those objects.
 
     Attributes
     ----------
@@ -95,8 +94,6 @@ class RunResult:
         Peak resident memory of the running process and its workers, measured by the runner.
     """
 
-    detector: object
-    dataset: object
     split: str
     ignore_policy: str
     device: str
@@ -343,8 +340,6 @@ def run_detector(
     scored = [outcome for outcome in outcomes if outcome.error is None]
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
     return RunResult(
-        detector=detector,
-        dataset=dataset,
         split=split,
         ignore_policy=ignore_policy,
         device=device,
