@@ -51,6 +51,7 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
         with tempfile.TemporaryDirectory(prefix="crbench-check-") as scratch:
             if rerun:
                 from ..jobs import Job, run_jobs
+                from ..jobs.plan import slowest_first
 
                 entries = {entry["key"]: entry for entry in baseline_doc.get("entries", [])}
                 keys = select_entries(sorted(entries), patterns)
@@ -59,6 +60,7 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
                 jobs = [Job(entries[key]["detector"], entries[key]["dataset"], size=entries[key]["size"],
                             split=entries[key]["split"], params=entries[key].get("params"))
                         for key in keys]
+                jobs.sort(key=lambda job: slowest_first(job.detector))
                 results_dir = Path(results) if results else Path(scratch)
                 results_dir.mkdir(parents=True, exist_ok=True)
                 click.echo(f"re-running {len(jobs)} baseline entr{'y' if len(jobs) == 1 else 'ies'}: {', '.join(keys)}", err=True)

@@ -5,7 +5,7 @@ from ..detectors import DETECTORS
 from .build import build_dataset, build_detector
 from .run import Job
 
-__all__ = ["TEST_DOUBLES", "LEADERBOARD_PARAMS", "COST_HINT", "plan_rebuild", "estimate_seconds"]
+__all__ = ["TEST_DOUBLES", "LEADERBOARD_PARAMS", "COST_HINT", "plan_rebuild", "estimate_seconds", "slowest_first"]
 
 # harness test doubles are not detectors anyone should rank
 TEST_DOUBLES = frozenset({"oracle", "constant", "random"})
@@ -23,6 +23,11 @@ LEADERBOARD_PARAMS = {
 # only used to start the slowest jobs first so that the worker pool drains evenly
 COST_HINT = {"maximask": 10.0, "lacosmic": 8.0, "astroscrappy": 1.1}
 _DEFAULT_COST = 3.0
+def slowest_first(detector_name):
+    """Sort key that starts the most expensive detectors first, so that a worker pool drains evenly."""
+    return -COST_HINT.get(detector_name, _DEFAULT_COST), detector_name
+
+
 def plan_rebuild(*, detectors=None, datasets=None, size="small", split="test"):
     """List the jobs of a rebuild and the detectors or data sets that cannot run.
 
@@ -54,7 +59,7 @@ def plan_rebuild(*, detectors=None, datasets=None, size="small", split="test"):
             skipped.append(f"{name}: missing {', '.join(missing)} ({detector_cls.install_hint or 'pip install ' + ' '.join(missing)})")
             continue
         runnable.append(name)
-    runnable.sort(key=lambda name: (-COST_HINT.get(name, _DEFAULT_COST), name))
+    runnable.sort(key=slowest_first)
     jobs = [
         Job(detector, dataset, size, split, params=LEADERBOARD_PARAMS.get(detector))
         for detector in runnable
