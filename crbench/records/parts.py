@@ -390,6 +390,8 @@ class Runtime:
     seconds_per_megapixel_per_sweep_value: float | None = None
     wall_seconds: float | None = None
     peak_rss_bytes: int | None = None
+    #: torch thread counts of the processes that ran the detector in this run (records since 2026-11-29)
+    torch_threads: list | None = None
     extra: dict = field(default_factory=dict)
 
     _INTEGERS = ("jobs", "n_images_timed", "n_images_from_cache", "n_sweep_values", "peak_rss_bytes")
@@ -401,6 +403,9 @@ class Runtime:
         values = {}
         for item in dataclasses.fields(cls):
             if item.name == "extra":
+                continue
+            if item.name == "torch_threads":
+                values[item.name] = read.get_number_list(item.name, "int", required=False)
                 continue
             kind = "str" if item.name == "device" else "int" if item.name in cls._INTEGERS else "number"
             values[item.name] = read.get(item.name, kind, required=False)
