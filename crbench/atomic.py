@@ -12,12 +12,15 @@ __all__ = ["atomic_path", "write_json_atomic", "save_npy_atomic"]
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, *, overwrite=True):
     """Yield a temporary path next to ``path`` and rename it into place on success.
 
     The temporary file lives in the destination directory so that the final
     ``os.replace`` is a same-filesystem rename (atomic on POSIX). On an
     exception the temporary file is removed and ``path`` is left untouched.
+    With ``overwrite=False`` the file is hard-linked into place instead,
+    which fails with :class:`FileExistsError` (and leaves the existing file
+    as it is) when ``path`` already exists: the first writer wins.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,10 +33,12 @@ def atomic_path(path):
     os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp_path, path)
+        else:
+            os.link(tmp_path, path)
+    finally:
         tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def write_json_atomic(path, payload, *, indent=2):

@@ -32,12 +32,12 @@ import io
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import CacheChangedError
 
 __all__ = ["cache_root", "ScoreCache", "detection_input_sha256"]
@@ -146,23 +146,12 @@ class ScoreCache:
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
         payload = buffer.getvalue()
-        path = self.path(input_sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-            os.chmod(tmp_name, 0o444)  # entries are never modified in place
-            if replace:
-                os.replace(tmp_name, path)
-            else:
-                try:
-                    os.link(tmp_name, path)
-                except FileExistsError:
-                    # another run stored this entry first: keep it, so every reader sees one set of bytes
-                    return self.digest(input_sha256)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+            with atomic_path(self.path(input_sha256), overwrite=replace) as tmp:
+                tmp.write_bytes(payload)
+        except FileExistsError:
+            # another run stored this entry first: keep it, so every reader sees one set of bytes
+            return self.digest(input_sha256)
         return hashlib.sha256(payload).hexdigest()
 
     def _read(self, input_sha256, expected_sha256):

@@ -23,7 +23,6 @@ from .build import build_dataset, build_detector
 __all__ = ["Job", "JobOutput", "run_job", "run_jobs", "limited_threads"]
 
 
-
 @dataclass(frozen=True)
 class Job:
     """One detector on one data set split.

@@ -96,7 +96,7 @@ def build_run_record(result):
             "setup_seconds": result.setup_seconds,
             "detect_seconds": detect_seconds,
             "n_images_timed": len(timed),
-            "n_images_from_cache": sum(outcome.from_cache for outcome in scored),
+            "n_images_from_cache": result.n_from_cache,  # a failed image is never a cache hit
             "seconds_per_megapixel": detect_seconds / timed_megapixels if timed else None,
             "n_sweep_values": n_sweep,
             "seconds_per_megapixel_per_sweep_value": (
