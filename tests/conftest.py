@@ -13,6 +13,7 @@ import pytest
 #: the project's shared/ folder, beside the repository (also in CI, which clones next to a copy of it)
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_WEIGHTS = SHARED / "weights" / "attention_decam_2022"
+SHARED_DATA = SHARED / "data"
 PUBLISHED_UNETS = frozenset({"deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn"})
 
 
@@ -32,7 +33,16 @@ def isolated_cache(tmp_path, monkeypatch):
     weights = published_weights_dir()
     if weights is not None:
         monkeypatch.setenv("CRBENCH_WEIGHTS_DIR", str(weights))
+    if SHARED_DATA.is_dir() and not os.environ.get("CRBENCH_REFERENCE_DIR"):
+        monkeypatch.setenv("CRBENCH_REFERENCE_DIR", str(SHARED_DATA))
     return cache
+
+
+@pytest.fixture
+def requires_reference_data():
+    """Skip a test that needs the real reference material of ``shared/data`` when it is absent."""
+    if not os.environ.get("CRBENCH_REFERENCE_DIR"):
+        pytest.skip(f"real reference material not found at {SHARED_DATA} (shared/ beside the repository)")
 
 
 @pytest.fixture
