@@ -27,6 +27,10 @@ BUILTIN_DATASETS = {
     "sim_lco_0m4": "crbench.datasets.sim:SimLco0m4",
     "sim_lco_1m": "crbench.datasets.sim:SimLco1m",
     "sim_lco_2m": "crbench.datasets.sim:SimLco2m",
+    # stress variants of sim_decam: one hard condition each, scored in their own leaderboard section
+    "sim_decam_unmasked": "crbench.datasets.sim:SimDecamUnmasked",
+    "sim_decam_sharp": "crbench.datasets.sim:SimDecamSharp",
+    "sim_decam_crowded": "crbench.datasets.sim:SimDecamCrowded",
     # real data: the LCO CR data set (Zenodo), one entry per telescope class
     "lco_0m4": "crbench.datasets.lco:LCO0m4Dataset",
     "lco_1m": "crbench.datasets.lco:LCO1mDataset",

@@ -2,6 +2,7 @@
 
 from ..datasets import get_dataset_class
 from ..detectors import get_detector_class
+from ..errors import InputError
 
 __all__ = ["build_detector", "build_dataset"]
 
@@ -35,7 +36,8 @@ def build_dataset(name, *, size=None, data_dir=None):
     Parameters
     ----------
     name : str
-        Registry name.
+        Registry name, optionally with ``@version`` (``"sim_decam@2"``) for
+        an earlier version of a simulated data set.
     size : str, optional
         Data set size, e.g. ``"small"`` or ``"full"`` (simulated data sets).
     data_dir : path-like, optional
@@ -47,8 +49,16 @@ def build_dataset(name, *, size=None, data_dir=None):
     kwargs : dict
         Rebuilds an equal data set in a worker process.
     """
+    name, _, version = name.partition("@")
     dataset_cls = get_dataset_class(name)
     kwargs = {}
+    if version:
+        versions = getattr(dataset_cls, "versions", None)
+        if versions is None:
+            if version != dataset_cls.card.version:
+                raise InputError(f"data set {name!r} has only version {dataset_cls.card.version}, not {version!r}")
+        else:
+            kwargs["version"] = version
     if size is not None:
         kwargs["size"] = size
     if data_dir is not None:

@@ -13,10 +13,25 @@ from .defects import (
     bleed_saturated_columns,
 )
 from .labels import K_SIGMA, cr_objects, ignore_mask, truth_mask
+from .masks import (
+    DECAM_CP_BITS,
+    LCO_IGNORE_BITS,
+    LCO_SEED_SIGMA,
+    MEDIAN_OF_3_VARIANCE,
+    border_mask,
+    decam_cp_bits,
+    lco_ignore_bits,
+    lco_source_mask,
+    single_pixel_objects,
+)
 from .noise import read_out
 from .scene import draw_scene
 
-__all__ = ["SimulatedFrame", "simulate_frame"]
+__all__ = ["PROTOCOLS", "SimulatedFrame", "simulate_frame"]
+
+#: how a frame is read out and which pixels are ignored (see :func:`simulate_frame`)
+PROTOCOLS = ("v1", "decam_cp", "lco_cr", "unmasked")
+_BIT_NAMES = {"decam_cp": DECAM_CP_BITS, "unmasked": DECAM_CP_BITS, "lco_cr": LCO_IGNORE_BITS}
 
 
 @dataclass
@@ -29,9 +44,15 @@ class SimulatedFrame:
         The frame in ``profile.units``, sky-subtracted if
         ``profile.sky_subtracted``.
     truth : ndarray of bool
-        Undilated CR mask (charge > ``k_sigma`` local sigmas).
+        Undilated CR mask (charge > ``k_sigma`` local sigmas); outside
+        protocol ``v1`` it is zero wherever a pixel is ignored, as in both
+        real data sets.
     ignore : ndarray of bool
-        Saturated pixels and the border.
+        Pixels excluded from scoring (any bit of ``ignore_bits``; protocol
+        ``v1``: saturated pixels and the border).
+    ignore_bits : ndarray of uint8 or None
+        Why each pixel is ignored (bit names in ``info["ignore_bits"]``);
+        None for protocol ``v1``.
     source_model : ndarray of float32
         Noiseless stars and galaxies in image units (no sky).
     cr_model : ndarray of float32
@@ -55,10 +76,27 @@ class SimulatedFrame:
     objects: dict
     events: dict
     info: dict = field(default_factory=dict)
+    ignore_bits: np.ndarray | None = None
 
 
-def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, exposure_time=None, cr_rate_scale=1.0):
+def simulate_frame(
+    profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, exposure_time=None, cr_rate_scale=1.0, protocol="v1",
+    bright_star=None,
+):
     """Simulate one exposure of ``profile``.
+
+    ``protocol`` decides the read-out and the ignore mask:
+
+    - ``"v1"``: charge clipped at full well before read noise; ignore =
+      saturated pixels and the border (version 1 of the data sets).
+    - ``"decam_cp"``: saturation after read noise; ignore = the DECam
+      Community Pipeline's mask (:func:`~crbench.simulate.masks.decam_cp_bits`).
+    - ``"lco_cr"``: saturation after read noise; ignore = the LCO CR data
+      set's IGNORE bits (:func:`~crbench.simulate.masks.lco_ignore_bits`),
+      with ``border`` as its boundary width.
+    - ``"unmasked"``: saturation after read noise; ignore = saturated pixels
+      and the border only, so hot pixels, warm columns and bleed trails are
+      scored (what a badly reduced frame looks like; a stress variant).
 
     Parameters
     ----------
@@ -77,16 +115,22 @@ def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, expo
         Seconds; drawn uniformly in ``profile.exposure_range_s`` if omitted.
     cr_rate_scale : float, optional
         Multiplies the CR event rate (calibration).
+    protocol : {"v1", "decam_cp", "lco_cr", "unmasked"}, optional
+    bright_star : bool, optional
+        Force (True) or forbid (False) one extra saturated star (default:
+        ``profile.bright_star_probability``).
 
     Returns
     -------
     SimulatedFrame
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
     if band not in profile.bands:
         raise ValueError(f"profile {profile.name!r} has bands {profile.bands}, not {band!r}")
     if exposure_time is None:
         exposure_time = float(rng.uniform(*profile.exposure_range_s))
-    scene = draw_scene(shape, profile=profile, band=band, exposure_time=exposure_time, rng=rng)
+    scene = draw_scene(shape, profile=profile, band=band, exposure_time=exposure_time, rng=rng, bright_star=bright_star)
     sky_mean = float(scene.sky.mean())
     noise_sigma = np.sqrt(sky_mean + profile.read_noise_e**2)
 
@@ -109,13 +153,21 @@ def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, expo
         shape, profile=profile, exposure_time=exposure_time, rng=rng, rate_scale=cr_rate_scale
     )
     electrons, saturated = read_out(
-        expected, cosmic_rays.charge, read_noise=profile.read_noise_e, full_well=profile.full_well_e, rng=rng
+        expected, cosmic_rays.charge, read_noise=profile.read_noise_e, full_well=profile.full_well_e, rng=rng,
+        saturate_after_noise=protocol != "v1",
     )
     truth = truth_mask(cosmic_rays.charge, expected, read_noise=profile.read_noise_e, k_sigma=k_sigma)
-    ignore = ignore_mask(saturated, border=border)
-    objects = cr_objects(truth, cosmic_rays.charge, cosmic_rays.kind_charge)
-
     electrons -= master_dark  # dark calibration, as in the reduced frames of both real data sets
+    if protocol == "v1":
+        ignore_bits = None
+        ignore = ignore_mask(saturated, border=border)
+    else:
+        ignore_bits, truth = _pipeline_ignore(
+            protocol, profile=profile, scene=scene, expected=expected, master_dark=master_dark,
+            electrons=electrons, saturated=saturated, classes=classes, truth=truth, border=border, rng=rng,
+        )
+        ignore = ignore_bits != 0
+    objects = cr_objects(truth, cosmic_rays.charge, cosmic_rays.kind_charge)
     to_units = 1.0 / profile.gain_e_per_adu if profile.units == "adu" else 1.0
     if profile.sky_subtracted:
         electrons = electrons - scene.sky
@@ -143,7 +195,13 @@ def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, expo
         "event_kinds": list(EVENT_KINDS),
         "defect_classes": {str(code): name for code, name in DEFECT_CLASSES.items()},
         "image_to_electrons": 1.0 / to_units,
+        "protocol": protocol,
     }
+    if ignore_bits is not None:
+        info["ignore_bits"] = dict(_BIT_NAMES[protocol])
+        info["n_ignored_by_bit"] = {
+            name: int(np.count_nonzero(ignore_bits & value)) for name, value in _BIT_NAMES[protocol].items()
+        }
     return SimulatedFrame(
         image=image,
         truth=truth,
@@ -154,4 +212,37 @@ def simulate_frame(profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, expo
         objects=objects,
         events=cosmic_rays.events,
         info=info,
+        ignore_bits=ignore_bits,
     )
+
+
+_CODE = {name: code for code, name in DEFECT_CLASSES.items()}
+
+
+def _pipeline_ignore(protocol, *, profile, scene, expected, master_dark, electrons, saturated, classes, truth,
+                     border, rng):
+    """Return ``(ignore_bits, truth)`` of a version-2 protocol; truth is zeroed where ignored."""
+    shape = expected.shape
+    bleed = classes == _CODE["bleed_trail"]
+    if protocol == "unmasked":
+        bits = np.zeros(shape, dtype=np.uint8)
+        bits[border_mask(shape, border)] |= DECAM_CP_BITS["border"]
+        bits[saturated] |= DECAM_CP_BITS["saturated"]
+    elif protocol == "decam_cp":
+        bad_pixel = (classes == _CODE["hot_pixel"]) | (classes == _CODE["bad_column"])
+        bits = decam_cp_bits(shape=shape, border=border, bad_pixel=bad_pixel, saturated=saturated, bleed_trail=bleed)
+    else:
+        sigma = np.sqrt(np.maximum(expected, 0.0) + profile.read_noise_e**2)
+        # the median of the sequence's aligned frames: no CRs, the stable defects' calibrated residuals, and
+        # the noise of a median of three frames
+        median_frame = np.minimum(expected, profile.full_well_e) - master_dark
+        median_frame = median_frame + np.sqrt(MEDIAN_OF_3_VARIANCE) * sigma * rng.normal(0.0, 1.0, shape)
+        source = lco_source_mask(electrons, median_frame) | saturated | bleed
+        boundary = border_mask(shape, border)
+        residual = expected - master_dark - scene.sky - scene.sources
+        # hot pixels whose calibrated residual the labelling's 5-sigma seed finds as isolated pixels
+        isolated = (classes == _CODE["hot_pixel"]) & (residual > LCO_SEED_SIGMA * sigma)
+        # the labelling drops CR candidates under 2 pixels into the ignore mask
+        isolated |= single_pixel_objects(truth & ~boundary & ~source)
+        bits = lco_ignore_bits(shape=shape, source=source, isolated=isolated, boundary=border)
+    return bits, truth & (bits == 0)

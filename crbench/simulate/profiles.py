@@ -78,6 +78,11 @@ class InstrumentProfile:
         Fraction of images drawn from the good-seeing tail, FWHM uniform in
         ``sharp_fwhm_px`` (stars nearly as sharp as cosmic rays).
     sharp_fwhm_px : tuple of float
+    instrument_fwhm_arcsec : float
+        FWHM of the instrument's own image-quality term (optics, sensor,
+        guiding), combined in quadrature with the atmosphere so that no
+        exposure is sharper than it. 0 disables the term (version 1: the
+        drawn FWHM is the delivered one, floored at ``sharp_fwhm_px[0]``).
     exposure_range_s : tuple of float
         Exposure time is uniform in this range (a single value if equal).
     read_noise_e, gain_e_per_adu, full_well_e, dark_e_per_s : float
@@ -127,6 +132,7 @@ class InstrumentProfile:
     seeing_sigma_ln: float = 0.2
     sharp_psf_fraction: float = 0.08
     sharp_fwhm_px: tuple = (1.5, 2.5)
+    instrument_fwhm_arcsec: float = 0.0
     moffat_beta_range: tuple = (2.5, 4.765)
     star_density_at_20: float = 0.3
     galaxy_density_at_24: float = 5.5

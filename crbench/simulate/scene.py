@@ -62,11 +62,21 @@ def draw_psf(profile, band, *, rng):
     FWHM follows a log-normal around the site's median seeing, except for a
     fraction ``profile.sharp_psf_fraction`` of exposures drawn uniformly
     from ``profile.sharp_fwhm_px`` (the good-seeing tail where stars are
-    nearly as sharp as cosmic rays). Beta is uniform in
+    nearly as sharp as cosmic rays). With ``profile.instrument_fwhm_arcsec``
+    set, the log-normal is the atmosphere's alone (its median chosen so that
+    the delivered median is the site's) and the delivered FWHM is the
+    atmosphere and the instrument term added in quadrature, so no exposure
+    is sharper than the instrument. Beta is uniform in
     ``profile.moffat_beta_range``.
     """
     if rng.random() < profile.sharp_psf_fraction:
         fwhm = rng.uniform(*profile.sharp_fwhm_px)
+    elif profile.instrument_fwhm_arcsec > 0:
+        # the log-normal is the atmosphere's; the delivered median stays the site's median
+        instrument_px = profile.instrument_fwhm_arcsec / profile.pixel_scale_arcsec
+        atmosphere_median = np.sqrt(max(profile.seeing_px(band) ** 2 - instrument_px**2, 0.0))
+        atmosphere = atmosphere_median * libm.exp(rng.normal(0.0, profile.seeing_sigma_ln))
+        fwhm = np.sqrt(atmosphere**2 + instrument_px**2)
     else:
         fwhm = profile.seeing_px(band) * libm.exp(rng.normal(0.0, profile.seeing_sigma_ln))
         fwhm = max(fwhm, profile.sharp_fwhm_px[0])

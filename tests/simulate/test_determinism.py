@@ -21,15 +21,16 @@ import pytest
 import crbench
 from crbench.simulate import libm
 
-# sample_sha256 of sim_decam version 2 and sim_lco_1m version 1 (small test split). The four z/i
-# DECam images had other bytes under AVX-512 dispatch before crbench.simulate.libm (sim_decam version 1).
+# sample_sha256 of sim_decam version 2 and sim_lco_1m version 1 (small test split), which later versions
+# must keep generating byte for byte. The four z/i DECam images had other bytes under AVX-512 dispatch before
+# crbench.simulate.libm (sim_decam version 1).
 PINNED = {
-    "sim_decam/test-z-00039": "32141536c3e0ded0ba37d95062efae6e9f3fd78661be25d85c7b95ad26b3ef7a",
-    "sim_decam/test-z-00107": "59561b4ed1811d8f8a86efcadec5b9c0f9ab8ebd6527eb2eb6d3846e4abd8e89",
-    "sim_decam/test-i-00114": "6e75a412083e21fd28bd24eb1a7d11b89e8733ef55cdf5c85afe455ab4c9ab19",
-    "sim_decam/test-i-00122": "0bccc53977db3ae8f58bbebaa671a05c6b0427636d4ea64f7b40e918aa1d5d51",
-    "sim_decam/test-g-00000": "dffad4c4e97a26b75a5aa77ece43dfd590eb049228065cd7fd9fc4dae5e9ccce",
-    "sim_lco_1m/test-00003": "a0f0965fb9545914526b8aa6f79f9d99e8cede56686303f7b1e56d6352f99589",
+    "sim_decam@2/test-z-00039": "32141536c3e0ded0ba37d95062efae6e9f3fd78661be25d85c7b95ad26b3ef7a",
+    "sim_decam@2/test-z-00107": "59561b4ed1811d8f8a86efcadec5b9c0f9ab8ebd6527eb2eb6d3846e4abd8e89",
+    "sim_decam@2/test-i-00114": "6e75a412083e21fd28bd24eb1a7d11b89e8733ef55cdf5c85afe455ab4c9ab19",
+    "sim_decam@2/test-i-00122": "0bccc53977db3ae8f58bbebaa671a05c6b0427636d4ea64f7b40e918aa1d5d51",
+    "sim_decam@2/test-g-00000": "dffad4c4e97a26b75a5aa77ece43dfd590eb049228065cd7fd9fc4dae5e9ccce",
+    "sim_lco_1m@1/test-00003": "a0f0965fb9545914526b8aa6f79f9d99e8cede56686303f7b1e56d6352f99589",
 }
 
 _CHILD = """
@@ -37,9 +38,10 @@ import json, sys
 from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 from crbench.datasets import get_dataset_class, sample_sha256
 hashes = {}
-for name, sample_id in json.loads(sys.argv[1]):
-    dataset = get_dataset_class(name)(size="small")
-    hashes[name + "/" + sample_id] = sample_sha256(dataset.generate("test", sample_id))
+for spec, sample_id in json.loads(sys.argv[1]):
+    name, _, version = spec.partition("@")
+    dataset = get_dataset_class(name)(size="small", version=version or None)
+    hashes[spec + "/" + sample_id] = sample_sha256(dataset.generate("test", sample_id))
 active = [target for target in __cpu_dispatch__ if __cpu_features__.get(target)]
 print(json.dumps({"hashes": hashes, "active_dispatch": active}))
 """
