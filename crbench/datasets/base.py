@@ -184,6 +184,10 @@ def manifest_hash(manifest):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+#: what a data set is for: the standard splits rank detectors, stress variants probe one hard condition
+DATASET_KINDS = ("standard", "stress")
+
+
 @dataclass(frozen=True)
 class DatasetCard:
     """Versioned statement of a data set and its scoring protocol.
@@ -212,6 +216,10 @@ class DatasetCard:
         Provenance shown by ``crbench list datasets`` and the README.
     seed : int or None
         Seed that generated the data (simulated data sets only).
+    kind : {"standard", "stress"}
+        ``stress`` marks a variant built around one hard condition (unmasked
+        defects, sub-instrument seeing, crowding): the leaderboard shows it
+        in its own section, outside the summary ranking.
     """
 
     name: str
@@ -228,8 +236,11 @@ class DatasetCard:
     license: str = ""
     size_note: str = ""
     seed: int | None = None
+    kind: str = "standard"
 
     def __post_init__(self):
+        if self.kind not in DATASET_KINDS:
+            raise InputError(f"card {self.name!r}: kind must be one of {DATASET_KINDS}, not {self.kind!r}")
         try:
             self.pixel_protocol(dilate_output=False)  # the scoring protocol owns the rules
         except InputError as error:

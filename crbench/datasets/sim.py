@@ -439,7 +439,7 @@ _DECAM_V3_OVERRIDES = {"sharp_psf_fraction": 0.0, "instrument_fwhm_arcsec": 0.55
 _DECAM_SEED = 20220701
 
 
-def _decam_card(name, version, description, size_note, *, family="sim_decam"):
+def _decam_card(name, version, description, size_note, *, family="sim_decam", kind="standard"):
     return DatasetCard(
         name=name,
         version=version,
@@ -455,6 +455,7 @@ def _decam_card(name, version, description, size_note, *, family="sim_decam"):
         license=_SIM_LICENSE,
         size_note=size_note,
         seed=_DECAM_SEED,
+        kind=kind,
     )
 
 
@@ -516,7 +517,7 @@ class SimDecamUnmasked(SimDataset):
                 "Stress variant of sim_decam version 3 with the same pixels and truth: hot pixels, warm and bad "
                 "columns and bleed trails are NOT ignored but scored as negatives, as in a raw or badly reduced "
                 "frame. Ignore = saturated pixels and the 2-pixel border. " + _DECAM_INTRO + _TRUTH_NOTE_V2,
-                _STRESS_SIZE_NOTE,
+                _STRESS_SIZE_NOTE, kind="stress",
             ),
             layouts=_STRESS_LAYOUTS,
             protocol="unmasked",
@@ -536,7 +537,7 @@ class SimDecamSharp(SimDataset):
                 "Stress variant of sim_decam version 3: every patch has a PSF FWHM drawn uniformly in 1.5-2.5 px "
                 "(0.39-0.66\"), sharper than DECam delivers, so stars are nearly as sharp as cosmic rays. "
                 + _DECAM_INTRO + _TRUTH_NOTE_V2 + " " + _DECAM_IGNORE_NOTE,
-                _STRESS_SIZE_NOTE,
+                _STRESS_SIZE_NOTE, kind="stress",
             ),
             layouts=_STRESS_LAYOUTS,
             protocol="decam_cp",
@@ -557,7 +558,7 @@ class SimDecamCrowded(SimDataset):
                 "saturated star in every patch, so that many cosmic rays fall on or next to stars (labelled "
                 "wherever they stand 2.5 sigma above the star's own noise). " + _DECAM_INTRO + _TRUTH_NOTE_V2
                 + " " + _DECAM_IGNORE_NOTE + " " + _DECAM_PSF_NOTE,
-                _STRESS_SIZE_NOTE,
+                _STRESS_SIZE_NOTE, kind="stress",
             ),
             layouts=_STRESS_LAYOUTS,
             protocol="decam_cp",

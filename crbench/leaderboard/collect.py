@@ -78,6 +78,11 @@ class RecordGroup:
     notes: list = field(default_factory=list)
 
     @property
+    def is_stress(self):
+        """True for a stress variant (card ``kind == "stress"``): shown apart, never in the summary ranking."""
+        return any(record.dataset.card.get("kind") == "stress" for record in self.records)
+
+    @property
     def newest(self):
         """Creation time of the newest record (ISO string)."""
         return max(record.created or "" for record in self.records)

@@ -22,7 +22,7 @@ from .. import __version__
 from ..atomic import atomic_path
 from .collect import trained_on_family
 from .plots import plot_group, plot_slug
-from .tables import METRIC_LABELS, build_leaderboard, display_labels
+from .tables import METRIC_LABELS, STRESS_NOTE, build_leaderboard, display_labels
 
 __all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "write_leaderboard"]
 
@@ -81,7 +81,11 @@ def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
     if leaderboard.ranking is not None:
         lines += ["", f"## {leaderboard.ranking.title}", "", _md_table(leaderboard.ranking), "",
                   _md_notes(leaderboard.ranking.notes)]
+    stress_started = False
     for index, section in enumerate(leaderboard.sections):
+        if section.group.is_stress and not stress_started:
+            stress_started = True
+            lines += ["", "## Stress variants", "", STRESS_NOTE]
         lines += ["", f"## {section.title}"]
         for table in (section.table1, section.table2):
             lines += ["", f"### {table.title}", "", _md_table(table), "", _md_notes(table.notes)]
@@ -152,7 +156,11 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
     if leaderboard.ranking is not None:
         parts += [f"<h2 id='ranking'>{html.escape(leaderboard.ranking.title)}</h2>",
                   _html_table(leaderboard.ranking, "table-ranking"), _html_notes(leaderboard.ranking.notes)]
+    stress_started = False
     for index, section in enumerate(leaderboard.sections):
+        if section.group.is_stress and not stress_started:
+            stress_started = True
+            parts += ["<h2 id='stress-variants'>Stress variants</h2>", f"<p>{html.escape(STRESS_NOTE)}</p>"]
         css = " class='not-comparable'" if section.group.not_comparable else ""
         slug = plot_slug(section.group.key)
         parts += [f"<section id='{_anchor(slug)}'{css}>", f"<h2>{html.escape(section.title)}</h2>"]

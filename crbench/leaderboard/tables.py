@@ -70,6 +70,12 @@ TRAINED_NOTE = (
 )
 PARTIAL_NOTE = f"{PARTIAL_MARK} partial record: the detector failed on some images, which are not scored."
 NOT_AVAILABLE = "n/a"
+STRESS_PREFIX = "Stress variant: "
+STRESS_NOTE = (
+    "Stress variants probe one hard condition each (unmasked detector defects, seeing sharper than the "
+    "instrument delivers, crowded fields with saturated stars). They are not in the summary ranking, which "
+    "uses the standard splits only, scored the way the real pipelines' data are."
+)
 
 
 @dataclass
@@ -364,8 +370,11 @@ def runtime_tables(collection):
 def build_leaderboard(collection, *, rank_metric=RANK_METRIC):
     """Build every table of the leaderboard from a :class:`~crbench.leaderboard.collect.Collection`."""
     sections = []
-    for group in collection.groups:
+    # standard splits first; stress variants after them, in their own part of the page
+    for group in sorted(collection.groups, key=lambda group: group.is_stress):
         title = group.key.dataset_label
+        if group.is_stress:
+            title = f"{STRESS_PREFIX}{title}"
         if group.not_comparable is not None:
             title += " — NOT COMPARABLE"
         table1 = metric_table(group, TABLE1_METRICS, title=f"Table 1 layout: {title}")
@@ -376,7 +385,7 @@ def build_leaderboard(collection, *, rank_metric=RANK_METRIC):
         sections.append(DatasetSection(group=group, title=title, table1=table1, table2=table2))
     return Leaderboard(
         sections=sections,
-        ranking=ranking_table(collection.groups, metric=rank_metric),
+        ranking=ranking_table([group for group in collection.groups if not group.is_stress], metric=rank_metric),
         runtime=runtime_tables(collection),
         notes=list(collection.notes),
         sources=published_sources(),

@@ -138,3 +138,24 @@ def test_bench_thread_settings_as_a_dict():
     bench["threads"] = {"torch_threads": 2, "usable_cpus": 2, "process_threads": 9}
     (table, *_) = runtime_tables(collect_records([], [bench]))
     assert list(table.frame["threads"]) == [2]
+
+
+def test_stress_variants_get_their_own_sections_outside_the_ranking():
+    from crbench.leaderboard.render import render_markdown
+
+    records = [make_record("deepcr", "sim_decam", metrics={"tpr_at_fpr_1e-4": 0.9}),
+               make_record("astroscrappy", "sim_decam", metrics={"tpr_at_fpr_1e-4": 0.5}, output_kind="mask")]
+    for detector, value in (("deepcr", 0.1), ("astroscrappy", 0.8)):
+        stress = make_record(detector, "sim_decam_sharp", metrics={"tpr_at_fpr_1e-4": value},
+                             output_kind="mask" if detector == "astroscrappy" else "score")
+        stress["dataset"]["card"] = {"kind": "stress"}
+        records.append(stress)
+    collection = collect_records(records)
+    leaderboard = build_leaderboard(collection)
+    assert list(leaderboard.ranking.frame["detector"]) == ["deepcr", "astroscrappy"]  # the stress set did not vote
+    assert all("sim_decam_sharp" not in column for column in leaderboard.ranking.frame.columns)
+    titles = [section.title for section in leaderboard.sections]
+    assert titles[0].startswith("sim_decam ") and titles[1].startswith("Stress variant: sim_decam_sharp")
+    text = render_markdown(leaderboard, collection)
+    assert text.index("## Stress variants") < text.index("## Stress variant: sim_decam_sharp")
+    assert text.index("## sim_decam (") < text.index("## Stress variants")
