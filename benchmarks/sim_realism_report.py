@@ -26,6 +26,7 @@ from crbench.simulate.calibration import CR_PIXEL_FRACTION_TARGETS, measure_cosm
 from crbench.simulate.scene import draw_scene
 
 DATASETS = {"sim_decam": "decam", "sim_lco_0m4": "lco_0m4", "sim_lco_1m": "lco_1m", "sim_lco_2m": "lco_2m"}
+STRESS_VARIANTS = ("sim_decam_unmasked", "sim_decam_sharp", "sim_decam_crowded")
 
 
 def build_all(cache):
@@ -69,6 +70,41 @@ def sky_noise_ratio(sample):
     coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)
     expected = np.sqrt(sky_e + dark_e + sample.meta.read_noise**2) / to_e
     return float((values - design @ coefficients).std() / expected)
+
+
+def protocol_statistics(name):
+    """What the standard split scores: CR objects, ignored pixels by reason, PSF floor, saturation flags."""
+    dataset = get_dataset_class(name)()
+    profile = dataset.profile()
+    n_objects = n_pixels = n_ignored = n_full_well = n_full_well_flagged = n_bleed = n_bleed_flagged = 0
+    by_bit, fwhm = {}, []
+    for sample_id in dataset.sample_ids("test"):
+        sample = dataset.load_sample("test", sample_id)
+        n_objects += sample.extras["objects"]["n_pixels"].size
+        n_pixels += sample.ignore.size
+        n_ignored += int(sample.ignore.sum())
+        fwhm.append(sample.meta.extra["psf_fwhm_px"])
+        # what a detector is told is saturated (meta.saturation, with the mean sky for sky-subtracted images)
+        at_full_well = sample.image >= np.float32(sample.meta.saturation)
+        n_full_well += int(at_full_well.sum())
+        n_full_well_flagged += int((at_full_well & sample.ignore).sum())
+        bleed = sample.extras["defects"] == 3
+        n_bleed += int(bleed.sum())
+        n_bleed_flagged += int((bleed & sample.ignore).sum())
+        bits = sample.extras.get("ignore_bits")
+        if bits is not None:
+            for bit_name, value in sample.meta.extra["ignore_bits"].items():
+                by_bit[bit_name] = by_bit.get(bit_name, 0) + int(np.count_nonzero(bits & value))
+    fwhm = np.array(fwhm)
+    floor_px = profile.instrument_fwhm_arcsec / profile.pixel_scale_arcsec
+    return {
+        "images": len(fwhm), "mpix": n_pixels / 1e6, "cr_objects": n_objects, "ignored": n_ignored / n_pixels,
+        "by_bit": {key: value / n_pixels for key, value in by_bit.items()},
+        "fwhm_min": fwhm.min(), "fwhm_median": np.median(fwhm), "below_2px": int((fwhm < 2.0).sum()),
+        "below_floor": int((fwhm < floor_px - 1e-9).sum()) if floor_px else None,
+        "full_well_flagged": n_full_well_flagged / n_full_well if n_full_well else float("nan"),
+        "bleed_flagged": n_bleed_flagged / n_bleed if n_bleed else float("nan"),
+    }
 
 
 def _moffat(coords, x0, y0, flux, fwhm, beta):
@@ -162,6 +198,18 @@ def main():
         print(f"DECam muon projected track length: median {np.median(lengths):.2f} px, "
               f"quartiles {np.percentile(lengths, 25):.2f} / {np.percentile(lengths, 75):.2f} px "
               f"(n={lengths.size}; expected median 250/15 x 0.643 = 10.7 px)")
+        print()
+        print("What each small test split scores (newest versions; stress variants below the line):")
+        print()
+        print("| data set | images | Mpix | CR objects | ignored | ignored by reason | FWHM min / median (px) | "
+              "patches FWHM < 2 px | at full well flagged | bleed flagged |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name in list(DATASETS) + list(STRESS_VARIANTS):
+            stats = protocol_statistics(name)
+            reasons = ", ".join(f"{key} {value:.4f}" for key, value in stats["by_bit"].items())
+            print(f"| {name} | {stats['images']} | {stats['mpix']:.1f} | {stats['cr_objects']} | "
+                  f"{stats['ignored']:.4f} | {reasons} | {stats['fwhm_min']:.2f} / {stats['fwhm_median']:.2f} | "
+                  f"{stats['below_2px']} | {stats['full_well_flagged']:.3f} | {stats['bleed_flagged']:.3f} |")
         print()
         print("astroscrappy on the small test splits (card objlim/sigfrac; truth and output dilated 3x3):")
         for name in DATASETS:
