@@ -192,7 +192,9 @@ DECAM = InstrumentProfile(
     sources={
         "geometry": "Flaugher et al. 2015, AJ 150, 150 (0.263\"/px, 15 um pixels, 250 um fully depleted "
         "LBNL CCDs, read noise ~7 e-, gain ~4 e-/ADU, full well > 130,000 e-)",
-        "seeing": "DES DR1, Abbott et al. 2018, ApJS 239, 18 (median FWHM per band)",
+        "seeing": "DES DR1, Abbott et al. 2018, ApJS 239, 18 (median FWHM per band); version 2 data sets add "
+        "an instrument term of 0.55\" FWHM in quadrature (DECam's optics+sensor image-quality term as stated "
+        "in crbench issue 13; budget in Flaugher et al. 2015)",
         "sky": "issue #3 table (90 s DES sky levels per band)",
         "zero_point": "approximate DES zero points (about 25 mag for 1 ADU/s) converted to electrons",
         "cosmic_rays": _PDG + "; rate calibrated to Desai et al. 2016 (CR pixel fraction 2.7e-4 per 90 s)",
