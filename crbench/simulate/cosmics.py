@@ -182,7 +182,7 @@ def muon_most_probable_charge(path_um, *, model):
     PDG Eq. 34.12: ``Delta_p = xi [ln(2 m c^2 beta^2 gamma^2 / I) + ln(xi / I) + j - beta^2 - delta]``
     with ``xi`` proportional to the path. The bracket's path-independent part is fixed by
     ``model.mpv_e_per_um``, the MPV per micron of :data:`MPV_REFERENCE_PATH_UM` of silicon, so
-    the MPV per micron falls with the path (about 71 e-/um over 100 um, 61 e-/um over 15 um).
+    the MPV per micron falls with the path (about 75 e-/um over 100 um, 65 e-/um over 15 um).
     """
     xi_ref = model.landau_width_e_per_um * MPV_REFERENCE_PATH_UM
     constant = model.mpv_e_per_um * MPV_REFERENCE_PATH_UM / xi_ref - libm.log(xi_ref / _I_SILICON_E)
