@@ -155,6 +155,9 @@ class SimVersion:
         Default width of the ignored border (the LCO protocol's boundary).
     profile_overrides : dict
         Fields of the instrument profile replaced for this version.
+    cosmic_ray_overrides : dict
+        Fields of the profile's :class:`~crbench.simulate.CosmicRayModel`
+        replaced for this version.
     cr_rate_scale : float
         Multiplies the profile's CR event rate (stress variants only).
     bright_star : bool or None
@@ -166,6 +169,7 @@ class SimVersion:
     protocol: str = "v1"
     border: int = 2
     profile_overrides: dict = field(default_factory=dict)
+    cosmic_ray_overrides: dict = field(default_factory=dict)
     cr_rate_scale: float = 1.0
     bright_star: bool | None = None
 
@@ -225,7 +229,9 @@ class SimDataset(Dataset):
         """Return the instrument profile of this version (with its overrides)."""
         from ..simulate import get_profile
 
-        return dataclasses.replace(get_profile(self.profile_name), **self.spec.profile_overrides)
+        profile = get_profile(self.profile_name)
+        cosmic_rays = dataclasses.replace(profile.cosmic_rays, **self.spec.cosmic_ray_overrides)
+        return dataclasses.replace(profile, cosmic_rays=cosmic_rays, **self.spec.profile_overrides)
 
     def layout(self):
         """Return ``{"shape": (ny, nx), "counts": {split: n}}`` of this size."""
@@ -436,6 +442,8 @@ _DECAM_V3_LAYOUTS = {
     "full": {"shape": (256, 256), "counts": {"train": 20272, "val": 208, "test": 8192}},
 }
 _DECAM_V3_OVERRIDES = {"sharp_psf_fraction": 0.0, "instrument_fwhm_arcsec": 0.55}
+#: the version-1 cosmic-ray physics (Moyal muon steps, worms to 500 keV that keep all their energy)
+_V1_COSMIC_RAYS = {"physics": "v1", "worm_energy_kev": (20.0, 500.0)}
 _DECAM_SEED = 20220701
 
 
@@ -479,9 +487,11 @@ class SimDecam(SimDataset):
                 "test split, 2.9e-4 on 40 blank-sky 1024^2 exposures; target 2.7e-4 (Desai et al. 2016).",
             ),
             layouts=_DECAM_V2_LAYOUTS,
+            cosmic_ray_overrides=_V1_COSMIC_RAYS,
         ),
-        # 3: the Community Pipeline's mask, saturation after read noise, the instrument's seeing floor and
-        # a small test split with >= 400 CR objects (issue 13)
+        # 3: the Community Pipeline's mask, saturation after read noise, the instrument's seeing floor, a
+        # small test split with >= 400 CR objects and the version-2 CR physics (Landau muons, slowing-down
+        # worms; checked against real ITL footprints, docs/realism_itl.md) (issue 13)
         "3": SimVersion(
             card=_decam_card(
                 "sim_decam", "3", _DECAM_INTRO + _TRUTH_NOTE_V2 + " " + _DECAM_IGNORE_NOTE + " " + _DECAM_PSF_NOTE,
@@ -608,6 +618,7 @@ def _lco_versions(name, telescope, objlim, seed, *, full, full_note, measured, n
         "1": SimVersion(
             card=_lco_card(name, telescope, objlim, seed, v1_note, version="1", label_note=_LABEL_NOTE_V1),
             layouts={"small": {"shape": (1024, 1024), "counts": {"train": 16, "val": 4, "test": 4}}, "full": full},
+            cosmic_ray_overrides=_V1_COSMIC_RAYS,
         ),
         # 2: the LCO CR data set's ignore protocol, saturation after read noise, no sharp-seeing stratum, and
         # 2048^2 frames (the 100-pixel boundary costs 19 % instead of 37 %) with >= 400 CR objects (issue 13)

@@ -11,17 +11,23 @@ into a float64 image:
     azimuth and entry point are uniform. The track crosses the full
     thickness; its projected length in pixels is
     ``thickness * tan(theta) / pixel_size``. Charge is deposited along the
-    path in short steps, each step drawing its ionisation from a Moyal
-    (Landau approximation) distribution with most probable value ``mpv *
-    step`` and width ``xi * step``. Each step's charge diffuses laterally
-    with a Gaussian whose sigma grows as the square root of the drift
-    distance to the collecting gates, so a track is sharp at one end and
-    fuzzy at the other.
+    path in short steps, each drawing its ionisation from the Landau
+    distribution of its length (PDG Eqs. 34.11-34.12). The Landau law is
+    stable, so the steps add up to the Landau distribution of the whole
+    path, with the most probable value of that path length and the long
+    tail of energetic delta electrons; a step keeps at most what a delta
+    electron whose range is the sensor thickness can leave. Each step's
+    charge diffuses laterally with a Gaussian whose sigma grows as the
+    square root of the drift distance to the collecting gates, so a track
+    is sharp at one end and fuzzy at the other.
 ``worm``
-    A multiply scattered low-energy electron (tens to hundreds of keV): a
-    correlated random walk in the plane and in depth, with the energy
-    (3.6 eV per electron-hole pair) spread along the walk and rising
-    towards its end (Bragg-like).
+    An electron of tens of keV to a few MeV (Compton electrons of
+    environmental gamma rays, mostly made in the material around the
+    sensor), entering through either surface with an isotropic flux. It
+    slows down continuously along its CSDA range (3.6 eV per electron-hole
+    pair, rising towards its end: the Bragg peak), scatters by Highland's
+    angle for its current energy (slow electrons curl, fast ones run nearly
+    straight) and leaves the sensor when it reaches a surface.
 ``spot``
     A compact, high-charge deposit (low-energy electron or nuclear
     fragment stopping within a pixel or two).
@@ -38,12 +44,17 @@ from scipy import special
 
 from . import libm
 
-__all__ = ["CosmicRayField", "EVENT_KINDS", "simulate_cosmic_rays", "draw_muon_directions", "deposit_steps"]
+__all__ = ["CosmicRayField", "EVENT_KINDS", "simulate_cosmic_rays", "draw_muon_directions", "deposit_steps",
+           "muon_most_probable_charge", "MPV_REFERENCE_PATH_UM"]
 
 EVENT_KINDS = ("muon", "worm", "spot")
 _EV_PER_PAIR = 3.6  # mean energy per electron-hole pair in silicon at ~170 K
 _MAX_STEP_UM = 2.0
 _MAX_TAN_THETA = libm.tan(np.radians(85.0))
+#: Path over which ``CosmicRayModel.mpv_e_per_um`` is the most probable ionisation (PDG Fig. 34.8, 300 um Si).
+MPV_REFERENCE_PATH_UM = 300.0
+_I_SILICON_E = 173.0 / _EV_PER_PAIR  # mean excitation energy of silicon (PDG), in electron-hole pairs
+_LANDAU_MODE = -0.22278  # mode of the standard Landau density phi(lambda)
 
 
 @dataclass
@@ -139,6 +150,22 @@ def deposit_steps(shape, *, x, y, charge, sigma):
     return image.reshape(shape)
 
 
+def _standard_landau(size, *, rng):
+    """Draw standard Landau variates (density phi(lambda) of PDG Eq. 34.11, mode at -0.2228).
+
+    The Landau distribution is the totally skewed (beta = 1) stable law of index 1. Chambers,
+    Mallows & Stuck (1976) draw it from a uniform angle and an exponential variate (Weron 1996,
+    Eq. 3.4); ``x`` is then ``scipy.stats.landau``, and phi's variable is ``pi/2 x + ln(pi/2)``.
+    The transcendental functions come from :mod:`.libm` so that the draws do not depend on the CPU.
+    """
+    half_pi = 0.5 * np.pi
+    angle = rng.uniform(-half_pi, half_pi, size)
+    exponential = rng.standard_exponential(size)
+    stretched = half_pi + angle
+    x = (stretched * libm.tan(angle) - libm.log(half_pi * exponential * libm.cos(angle) / stretched)) / half_pi
+    return half_pi * x + libm.log(half_pi)
+
+
 def _moyal(*, loc, scale, rng):
     """Draw Moyal variates, the draws of ``scipy.stats.moyal.rvs(loc, scale, random_state=rng)``.
 
@@ -150,6 +177,30 @@ def _moyal(*, loc, scale, rng):
     gamma = rng.standard_gamma(0.5, size=loc.shape) * 2.0
     # scipy's operation order (standardised variate * scale + loc), so the draws keep their bytes
     return -libm.log(gamma) * scale + loc
+
+
+def _electron_energy_for_range_kev(range_um):
+    """Inverse of the Katz & Penfold (1952) range-energy relation of electrons in silicon.
+
+    ``R = 412 E^(1.265 - 0.0954 ln E)`` mg/cm^2 (E in MeV, 0.01-3 MeV) is quadratic in ln E.
+    """
+    log_range = libm.log(np.asarray(range_um, dtype=float) * 2330.0 / 1e4 / 412.0)
+    log_energy = (1.265 - np.sqrt(1.265**2 - 4.0 * 0.0954 * log_range)) / (2.0 * 0.0954)
+    return libm.exp(log_energy) * 1e3
+
+
+def muon_most_probable_charge(path_um, *, model):
+    """Most probable charge (electrons) a minimum-ionising muon leaves along ``path_um`` of silicon.
+
+    PDG Eq. 34.12: ``Delta_p = xi [ln(2 m c^2 beta^2 gamma^2 / I) + ln(xi / I) + j - beta^2 - delta]``
+    with ``xi`` proportional to the path. The bracket's path-independent part is fixed by
+    ``model.mpv_e_per_um``, the MPV per micron of :data:`MPV_REFERENCE_PATH_UM` of silicon, so
+    the MPV per micron falls with the path (about 75 e-/um over 100 um, 65 e-/um over 15 um).
+    """
+    xi_ref = model.landau_width_e_per_um * MPV_REFERENCE_PATH_UM
+    constant = model.mpv_e_per_um * MPV_REFERENCE_PATH_UM / xi_ref - libm.log(xi_ref / _I_SILICON_E)
+    xi = model.landau_width_e_per_um * np.asarray(path_um, dtype=float)
+    return xi * (constant + libm.log(xi / _I_SILICON_E))
 
 
 def _diffusion_sigma_px(depth_um, *, model, thickness_um, pixel_size_um):
@@ -180,8 +231,21 @@ def _muon_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     # the muon enters at the back (depth = thickness from the gates) or the front with equal odds
     from_back = rng.random(n) < 0.5
     depth = np.where(from_back[event], (1.0 - t), t) * thickness
-    charge = _moyal(loc=model.mpv_e_per_um * ds, scale=model.landau_width_e_per_um * ds, rng=rng)
-    charge = np.maximum(charge, 0.0)
+    # Landau straggling per step: the Landau law is stable, so the steps add up to the Landau of
+    # the whole path (PDG MPV and width of the full thickness, with its delta-ray tail). A step
+    # cannot keep more than a delta electron can leave inside the sensor: one whose range equals
+    # the thickness deposits at most that; a more energetic one escapes with the rest.
+    if model.physics == "v1":
+        # version 1: Moyal per step around the same MPV per micron for every path (no Landau tail)
+        charge = _moyal(loc=model.mpv_e_per_um * ds, scale=model.landau_width_e_per_um * ds, rng=rng)
+        charge = np.maximum(charge, 0.0)
+    else:
+        xi = model.landau_width_e_per_um * ds
+        charge = muon_most_probable_charge(ds, model=model) + xi * (
+            _standard_landau(event.size, rng=rng) - _LANDAU_MODE
+        )
+        delta_cap_e = _electron_energy_for_range_kev(thickness) * 1e3 / _EV_PER_PAIR
+        charge = np.clip(charge, 0.0, delta_cap_e)
     sigma = _diffusion_sigma_px(depth, model=model, thickness_um=thickness, pixel_size_um=pixel)
     return {
         "x_entry": x_entry,
@@ -196,8 +260,110 @@ def _muon_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     }
 
 
+def _electron_range_um(energy_kev):
+    """CSDA range of electrons in silicon (Katz & Penfold 1952), microns.
+
+    ``R = 412 E^(1.265 - 0.0954 ln E)`` mg/cm^2 for E in MeV (0.01-3 MeV), divided by the
+    density of silicon (2.33 g/cm^3).
+    """
+    energy_mev = np.asarray(energy_kev, dtype=float) / 1e3
+    range_mg_cm2 = 412.0 * libm.power(energy_mev, 1.265 - 0.0954 * libm.log(energy_mev))
+    return range_mg_cm2 / 2330.0 * 1e4
+
+
+def _highland_angle(energy_kev, step_um):
+    """RMS projected multiple-scattering angle (radians) of an electron over ``step_um`` of silicon.
+
+    Highland's formula (PDG Eq. 34.16), ``13.6 MeV / (beta c p) sqrt(x/X0) (1 + 0.038 ln(x/X0))``,
+    with the radiation length of silicon X0 = 9.37 cm. A 1 MeV electron turns by ~0.03 rad per
+    2.5 um and a 30 keV one by ~0.7 rad, so fast electrons leave nearly straight tracks and slow
+    ones curl (the "worms"). Capped at 1 rad, where the direction is random anyway.
+    """
+    electron_mass_mev = 0.51099895
+    kinetic_mev = np.maximum(np.asarray(energy_kev, dtype=float), 1e-3) / 1e3
+    pc = np.sqrt(kinetic_mev * (kinetic_mev + 2.0 * electron_mass_mev))
+    beta_pc = pc * pc / (kinetic_mev + electron_mass_mev)
+    thickness_x0 = step_um / 9.37e4
+    angle = 13.6 / beta_pc * np.sqrt(thickness_x0) * (1.0 + 0.038 * libm.log(thickness_x0))
+    return np.minimum(angle, 1.0)
+
+
 def _worm_steps(n, *, model, profile, padded_origin, padded_shape, rng):
-    """Correlated random walks of ``n`` low-energy electrons."""
+    """Multiply scattered electrons (Compton and delta electrons, tens of keV to MeV), ``n`` of them.
+
+    Each electron starts at a uniform depth in an isotropic direction and slows down
+    continuously: at path length ``s`` its energy is the one whose CSDA range is the range left,
+    ``R(E0) - s``, so each step deposits the energy lost over it (rising towards the end, the
+    Bragg peak). Its direction changes every step by Highland's multiple-scattering angle for the
+    current energy. An electron that reaches either surface of the sensor leaves it with the
+    energy it still has: a thin sensor keeps only part of a fast electron's energy.
+    """
+    pixel = profile.pixel_size_um
+    thickness = profile.thickness_um
+    low, high = libm.log(model.worm_energy_kev[0]), libm.log(model.worm_energy_kev[1])
+    energy_kev = libm.exp(rng.uniform(low, high, n))
+    range_um = _electron_range_um(energy_kev)
+    step_um = min(pixel, thickness) / 4.0
+    n_steps = np.clip(np.ceil(range_um / step_um).astype(np.int64), 2, 4000)
+    event = np.repeat(np.arange(n), n_steps)
+    start = np.cumsum(n_steps) - n_steps
+    index_in_event = np.arange(n_steps.sum()) - start[event]
+    # energy at both ends of each step from the range still to go (zero once the range is used up)
+    remaining_before = range_um[event] - index_in_event * step_um
+    remaining_after = remaining_before - step_um
+    energy_before = np.zeros(event.size)
+    energy_after = np.zeros(event.size)
+    left = remaining_before > 0
+    energy_before[left] = _electron_energy_for_range_kev(remaining_before[left])
+    left = remaining_after > 0
+    energy_after[left] = _electron_energy_for_range_kev(remaining_after[left])
+    deposit_e = (energy_before - energy_after) * 1e3 / _EV_PER_PAIR
+    angle = _highland_angle(0.5 * (energy_before + energy_after), step_um)
+    turn = rng.normal(0.0, 1.0, event.size) * angle
+    first = index_in_event == 0
+    turn[first] = rng.uniform(0, 2 * np.pi, n)
+    heading = _segmented_cumsum(turn, start, n_steps)
+    dip = rng.normal(0.0, 1.0, event.size) * angle
+    # an isotropic flux through a surface: cos(angle to the normal) = sqrt(U), pointing inwards
+    from_front = rng.random(n) < 0.5
+    sin_elevation = np.sqrt(rng.random(n))
+    dip[first] = (0.5 * np.pi - libm.arccos(sin_elevation)) * np.where(from_front, 1.0, -1.0)
+    elevation = _segmented_cumsum(dip, start, n_steps)
+    step_px = step_um / pixel
+    cos_elevation = libm.cos(elevation)
+    dx = libm.cos(heading) * cos_elevation * step_px
+    dy = libm.sin(heading) * cos_elevation * step_px
+    dz = libm.sin(elevation) * step_um
+    x_entry = padded_origin[1] + rng.random(n) * padded_shape[1]
+    y_entry = padded_origin[0] + rng.random(n) * padded_shape[0]
+    z_entry = np.where(from_front, 0.0, thickness)
+    # positions at the middle of each step
+    x = x_entry[event] + _segmented_cumsum(dx, start, n_steps) - 0.5 * dx
+    y = y_entry[event] + _segmented_cumsum(dy, start, n_steps) - 0.5 * dy
+    z = z_entry[event] + _segmented_cumsum(dz, start, n_steps) - 0.5 * dz
+    # the electron leaves at the first surface it reaches and deposits nothing after that
+    outside = ((z < 0.0) | (z > thickness)).astype(np.int64)
+    inside = _segmented_cumsum(outside, start, n_steps) == 0
+    charge = np.where(inside, deposit_e, 0.0)
+    sigma = _diffusion_sigma_px(np.clip(z, 0.0, thickness), model=model, thickness_um=thickness, pixel_size_um=pixel)
+    extent = np.hypot(
+        np.bincount(event, weights=dx * inside, minlength=n), np.bincount(event, weights=dy * inside, minlength=n)
+    )
+    return {
+        "x_entry": x_entry,
+        "y_entry": y_entry,
+        "zenith": np.full(n, np.nan),
+        "projected_px": extent,
+        "event": event,
+        "x": x,
+        "y": y,
+        "charge": charge,
+        "sigma": sigma,
+    }
+
+
+def _worm_steps_v1(n, *, model, profile, padded_origin, padded_shape, rng):
+    """Version-1 worms: correlated random walks that keep all their energy, reflected at both surfaces."""
     pixel = profile.pixel_size_um
     thickness = profile.thickness_um
     low, high = libm.log(model.worm_energy_kev[0]), libm.log(model.worm_energy_kev[1])
@@ -282,6 +448,7 @@ def _segmented_cumsum(values, start, lengths):
 
 
 _STEP_MAKERS = {"muon": _muon_steps, "worm": _worm_steps, "spot": _spot_steps}
+_STEP_MAKERS_V1 = {"muon": _muon_steps, "worm": _worm_steps_v1, "spot": _spot_steps}
 
 
 def simulate_cosmic_rays(shape, *, profile, exposure_time, rng, rate_scale=1.0):
@@ -318,7 +485,8 @@ def simulate_cosmic_rays(shape, *, profile, exposure_time, rng, rate_scale=1.0):
     for kind_index, (kind, n_kind) in enumerate(zip(EVENT_KINDS, counts)):
         if n_kind == 0:
             continue
-        steps = _STEP_MAKERS[kind](
+        makers = _STEP_MAKERS_V1 if model.physics == "v1" else _STEP_MAKERS
+        steps = makers[kind](
             int(n_kind), model=model, profile=profile, padded_origin=(-pad, -pad), padded_shape=padded_shape, rng=rng
         )
         deposit = deposit_steps(shape, x=steps["x"], y=steps["y"], charge=steps["charge"], sigma=steps["sigma"])

@@ -23,9 +23,11 @@ class CosmicRayModel:
         Event rate through the sensor surface (events per cm^2 per s), all
         event kinds together. Calibrated per profile (see module docstring).
     mpv_e_per_um : float
-        Most probable ionisation of a minimum-ionising muon in silicon,
-        electrons per micron (about 80 e-/um; PDG, "Passage of particles
-        through matter", Fig. 34.8 and Bichsel 1988).
+        Most probable ionisation of a minimum-ionising muon over 300 um of
+        silicon, electrons per micron (about 80 e-/um; PDG, "Passage of
+        particles through matter", Fig. 34.8 and Bichsel 1988). Thinner
+        paths have a lower MPV per micron (PDG Eq. 34.12; see
+        :func:`crbench.simulate.cosmics.muon_most_probable_charge`).
     landau_width_e_per_um : float
         Landau width parameter xi per micron of path: 0.1535 MeV cm^2/g *
         Z/A (0.4985) * rho (2.33 g/cm^3) = 17.8 eV/um, i.e. 4.95 e-/um at
@@ -37,9 +39,17 @@ class CosmicRayModel:
         Fractions of events that are multiply scattered low-energy electrons
         ("worms") and compact high-charge spots; the rest are muons.
     worm_energy_kev : tuple of float
-        Log-uniform range of the worm electron energy (keV).
+        Log-uniform range of the worm electron energy (keV). Compton
+        electrons of the environmental gamma lines (K-40 1.46 MeV, Tl-208
+        2.61 MeV) reach 2.4 MeV.
     spot_charge_median_e, spot_charge_sigma_ln : float
         Log-normal total charge of a compact spot.
+    physics : {"v2", "v1"}
+        ``v2`` (default): Landau muon ionisation with the PDG path-length
+        dependence and slowing-down, Highland-scattered worm electrons that
+        leave at the surfaces. ``v1``: the first model (Moyal steps, worms
+        that keep all their energy, worm energies to 500 keV); the published
+        version-1 data sets (``sim_decam`` 2, ``sim_lco_*`` 1) use it.
     """
 
     rate_per_cm2_s: float
@@ -48,9 +58,10 @@ class CosmicRayModel:
     diffusion_sigma_max_um: float = 4.0
     worm_fraction: float = 0.0
     spot_fraction: float = 0.1
-    worm_energy_kev: tuple = (20.0, 500.0)
+    worm_energy_kev: tuple = (20.0, 2000.0)
     spot_charge_median_e: float = 3000.0
     spot_charge_sigma_ln: float = 0.8
+    physics: str = "v2"
 
 
 @dataclass(frozen=True)

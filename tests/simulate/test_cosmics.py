@@ -56,7 +56,7 @@ def test_decam_muon_charge_matches_most_probable_ionisation():
     inside = muon & (events["x"] > 80) & (events["x"] < 940) & (events["y"] > 80) & (events["y"] < 940)
     path_um = profile.thickness_um / np.cos(np.radians(events["zenith_deg"][inside]))
     per_um = events["charge"][inside] / path_um
-    # sums of many Moyal steps: close to the MPV (80 e-/um) plus the mean-excess of the tail
+    # Landau of the whole path: MPV ~79 e-/um over 250 um, the median a little above it (skewed tail)
     assert 80.0 <= np.median(per_um) <= 95.0
 
 
@@ -93,3 +93,49 @@ def test_cosmic_rays_are_deterministic():
     second = simulate_cosmic_rays((128, 128), profile=profile, exposure_time=900, rng=np.random.default_rng(8))
     assert np.array_equal(first.charge, second.charge)
     assert first.kind_charge.sum() == pytest.approx(first.charge.sum(), rel=1e-5)
+
+
+def test_muon_mpv_falls_with_path_length_as_pdg():
+    from crbench.simulate.cosmics import MPV_REFERENCE_PATH_UM, muon_most_probable_charge
+
+    model = get_profile("decam").cosmic_rays
+    assert muon_most_probable_charge(MPV_REFERENCE_PATH_UM, model=model) == pytest.approx(80.0 * 300.0)
+    # PDG Eq. 34.12: Delta_p / x = xi/x [B + ln(xi / I)] drops by 4.95 e-/um x ln(3) from 300 to 100 um
+    per_um_100 = muon_most_probable_charge(100.0, model=model) / 100.0
+    assert per_um_100 == pytest.approx(80.0 - 4.95 * np.log(3.0), rel=1e-9)
+    assert muon_most_probable_charge(15.0, model=model) / 15.0 < per_um_100
+
+
+def test_muon_charge_has_the_landau_delta_ray_tail():
+    import dataclasses
+
+    # vertical-ish muons only, charge per micron of path: a sum of independent Moyal steps was
+    # nearly Gaussian (q90 / q50 ~ 1.02); the Landau of the whole path has a long tail
+    profile = get_profile("decam")
+    profile = dataclasses.replace(profile, cosmic_rays=dataclasses.replace(profile.cosmic_rays, worm_fraction=0.0,
+                                                                           spot_fraction=0.0))
+    field = simulate_cosmic_rays((1024, 1024), profile=profile, exposure_time=900.0, rng=np.random.default_rng(8))
+    events = field.events
+    inside = (events["x"] > 80) & (events["x"] < 940) & (events["y"] > 80) & (events["y"] < 940)
+    per_um = events["charge"][inside] / (profile.thickness_um / np.cos(np.radians(events["zenith_deg"][inside])))
+    q10, q50, q90 = np.quantile(per_um, [0.1, 0.5, 0.9])
+    assert q90 / q50 > 1.2
+    assert q10 > 70.0  # the Landau's short left side: few steps fall far below the MPV (79 e-/um at 250 um)
+
+
+def test_worm_electrons_leave_a_thin_sensor():
+    import dataclasses
+
+    def mean_worm_charge(thickness_um):
+        base = get_profile("decam")
+        profile = dataclasses.replace(
+            base, thickness_um=thickness_um,
+            cosmic_rays=dataclasses.replace(base.cosmic_rays, worm_fraction=1.0, spot_fraction=0.0),
+        )
+        field = simulate_cosmic_rays((512, 512), profile=profile, exposure_time=600.0, rng=np.random.default_rng(9))
+        inside = (field.events["x"] > 60) & (field.events["x"] < 450) & (field.events["y"] > 60) & (
+            field.events["y"] < 450)
+        return field.events["charge"][inside].mean()
+
+    # a walk reflected at both surfaces kept every electron's whole energy whatever the thickness
+    assert mean_worm_charge(10.0) < 0.5 * mean_worm_charge(250.0)

@@ -79,16 +79,24 @@ def test_libm_matches_the_c_library_for_scalars_and_arrays():
     assert libm.log(np.array([])).shape == (0,)
 
 
-def test_moyal_draws_are_scipys_moyal_with_the_c_library_log():
-    from scipy import stats
+def test_landau_draws_follow_scipys_landau_through_the_c_library():
+    from scipy import integrate, stats
 
-    from crbench.simulate.cosmics import _moyal
+    from crbench.simulate.cosmics import _standard_landau
 
-    loc, scale = np.linspace(10.0, 200.0, 500), np.linspace(1.0, 12.0, 500)
-    ours = _moyal(loc=loc, scale=scale, rng=np.random.default_rng(7))
-    scipys = stats.moyal.rvs(loc=loc, scale=scale, random_state=np.random.default_rng(7))
-    # same Gamma draws; the logs agree to an ulp or two, whatever numpy's log loop is
-    np.testing.assert_allclose(ours, scipys, rtol=1e-14, atol=0)
+    draws = _standard_landau(100_000, rng=np.random.default_rng(7))
+    # phi(lambda) of the PDG is scipy's standard Landau x at lambda = pi/2 x + ln(pi/2)
+    x = (draws - math.log(math.pi / 2)) / (math.pi / 2)
+    assert stats.kstest(x, stats.landau.cdf).statistic < 0.006
+    # ... checked on the PDG's integral phi(lambda) = 1/pi int exp(-t ln t - lambda t) sin(pi t) dt
+    for lam in (-1.0, 0.0, 1.0, 3.0):
+        phi = integrate.quad(lambda t, lam=lam: math.exp(-t * math.log(t) - lam * t) * math.sin(math.pi * t),
+                             0, 60, limit=400)[0] / math.pi
+        scaled = stats.landau.pdf((lam - math.log(math.pi / 2)) / (math.pi / 2)) / (math.pi / 2)
+        assert scaled == pytest.approx(phi, rel=1e-3)
+    # the same generator state gives the same bits: the transcendental functions are libm's
+    again = _standard_landau(100_000, rng=np.random.default_rng(7))
+    assert again.tobytes() == draws.tobytes()
 
 
 # test-g-00000 and the sim_lco_1m frame (1024^2, electrons) have a satellite trail: per-pixel exp
