@@ -172,7 +172,7 @@ def _sigma_clip_mask(image, nsigma=3.0):
     return np.abs(image - np.median(image)) > nsigma * mad_std(image)
 
 
-def model_source_mask(model, *, level, smooth_sigma=1.5, dilate=3):
+def model_source_mask(model, *, level, smooth_sigma=1.5, min_area=5, dilate=3):
     """Mask pixels where a (noiseless or deep) source image exceeds ``level`` after smoothing.
 
     Parameters
@@ -184,6 +184,9 @@ def model_source_mask(model, *, level, smooth_sigma=1.5, dilate=3):
         Threshold on the Gaussian-smoothed model, same units.
     smooth_sigma : float, optional
         Gaussian smoothing sigma, pixels.
+    min_area : int, optional
+        Connected groups of fewer pixels above ``level`` are dropped (noise
+        peaks of a stack).
     dilate : int, optional
         Grow the mask by this many pixels (source wings).
 
@@ -193,7 +196,10 @@ def model_source_mask(model, *, level, smooth_sigma=1.5, dilate=3):
         True on sources.
     """
     smoothed = ndimage.gaussian_filter(np.asarray(model, dtype=np.float64), smooth_sigma)
-    mask = smoothed > level
+    labels, _ = ndimage.label(smoothed > level)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    mask = sizes[labels] >= min_area
     return ndimage.binary_dilation(mask, iterations=dilate) if dilate else mask
 
 
