@@ -235,7 +235,7 @@ def write_figures(real, matched, patches, out_dir):
     paths.append(_save(fig, out_dir / "realism_decam_counts.png"))
 
     # 4. images with the same stretch in sky sigmas
-    fig, axes = plt.subplots(1, 3, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
     from crbench.realism.decam_sky import load_decam_stack
 
     native = next(frame for frame in load_decam_stack() if not frame.resampled)
@@ -252,13 +252,14 @@ def write_figures(real, matched, patches, out_dir):
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    paths.append(_save(fig, out_dir / "realism_decam_images.png"))
+    # noise does not compress: a low resolution keeps the PNG small
+    paths.append(_save(fig, out_dir / "realism_decam_images.png", dpi=60))
     return paths
 
 
-def _save(fig, path):
+def _save(fig, path, *, dpi=110):
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

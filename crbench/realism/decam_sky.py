@@ -57,6 +57,10 @@ NATIVE_FRAME = "DEC-OBS04a"
 DECAM_PIXEL_SCALE = 0.263
 #: block size whose sums recover the detector noise of LANCZOS3-resampled frames (kernel 6 px wide)
 NOISE_BLOCK = 4
+#: fewer stars on the stellar locus leave the FWHM unmeasured (one "star" may be a compact galaxy)
+MIN_PSF_STARS = 2
+#: narrowest PSF the sharpness cut assumes when a frame's FWHM is unmeasured, pixels
+SHARPEST_PSF_FWHM = 1.5
 
 
 @dataclass(frozen=True)
@@ -301,8 +305,10 @@ class FrameMeasurement:
     block_variance_ratio : float
         ``(white_sigma / pixel_sigma)**2``.
     fwhm : float
-        Median Moffat FWHM of the stellar locus, pixels (NaN without stars;
-        :func:`~.psf_fwhm.stellar_locus_fwhm`).
+        Median Moffat FWHM of the stellar locus, pixels
+        (:func:`~.psf_fwhm.stellar_locus_fwhm`); NaN with fewer than
+        ``MIN_PSF_STARS`` stars, and then the catalogue uses ``fwhm_guess``
+        for its aperture and ``SHARPEST_PSF_FWHM`` for its sharpness cut.
     fwhm_spread : float
         Robust sigma of the locus FWHMs, pixels.
     n_psf_stars : int
@@ -370,7 +376,8 @@ def measure_frame(image, *, label, kind, gain, read_noise, sky_level, exposure_t
     pixel_scale : float, optional
         Arcsec per pixel.
     fwhm_guess : float, optional
-        Pixels; only starts the first detection pass and the fits.
+        Pixels; starts the first detection pass and the fits, and sets the
+        aperture when the FWHM cannot be measured.
     truth : dict, optional
         Stored as is.
 
@@ -389,7 +396,11 @@ def measure_frame(image, *, label, kind, gain, read_noise, sky_level, exposure_t
     stars = select_psf_stars(first, saturation_e=saturation * gain)
     fits = measure_psf_fwhm(data, stars, sigma=noise.pixel_sigma, mask=bad, fwhm_guess=fwhm_guess)
     fwhm, fwhm_spread, n_psf_stars = stellar_locus_fwhm(fits)
-    catalog = detect_sources(data, fwhm=fwhm if n_psf_stars else fwhm_guess, **common)
+    if n_psf_stars >= MIN_PSF_STARS:
+        catalog = detect_sources(data, fwhm=fwhm, **common)
+    else:
+        fwhm = fwhm_spread = float("nan")
+        catalog = detect_sources(data, fwhm=fwhm_guess, sharpness_fwhm=SHARPEST_PSF_FWHM, **common)
     return FrameMeasurement(
         label=label,
         kind=kind,

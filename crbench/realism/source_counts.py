@@ -82,7 +82,7 @@ class SourceCatalog:
 
 
 def detect_sources(image, *, gain, pixel_sigma, white_sigma, fwhm, pixel_scale, exposure_time, mask=None,
-                   threshold=3.0, min_area=5, aperture_fwhm=1.5, max_sharpness=2.0, edge=8):
+                   threshold=3.0, min_area=5, aperture_fwhm=1.5, max_sharpness=2.0, sharpness_fwhm=None, edge=8):
     """Detect sources and measure their aperture flux in electrons.
 
     Parameters
@@ -113,7 +113,11 @@ def detect_sources(image, *, gain, pixel_sigma, white_sigma, fwhm, pixel_scale, 
         Aperture radius in FWHMs.
     max_sharpness : float, optional
         Objects with peak / aperture flux above this many times
-        :func:`gaussian_peak_per_flux` of ``fwhm`` are dropped.
+        :func:`gaussian_peak_per_flux` of ``sharpness_fwhm`` are dropped.
+    sharpness_fwhm : float, optional
+        PSF FWHM of the sharpness cut, pixels; ``fwhm`` by default. Pass the
+        narrowest plausible PSF when the frame's FWHM is only a guess, so
+        that stars of a sharp frame are not taken for cosmic rays.
     edge : int, optional
         Sources with centroids closer than this to the image edge are dropped
         (and the edge leaves the searched area).
@@ -143,7 +147,8 @@ def detect_sources(image, *, gain, pixel_sigma, white_sigma, fwhm, pixel_scale, 
     flux_e = flux * gain
     flux_err_e = np.sqrt(area_px * (white_sigma * gain) ** 2 + np.maximum(flux_e, 0.0))
     peak_e = objects["peak"] * gain
-    sharp = peak_e > max_sharpness * gaussian_peak_per_flux(fwhm) * np.maximum(flux_e, 1e-30)
+    reference_fwhm = fwhm if sharpness_fwhm is None else sharpness_fwhm
+    sharp = peak_e > max_sharpness * gaussian_peak_per_flux(reference_fwhm) * np.maximum(flux_e, 1e-30)
     keep = ~sharp
     searched = ~bad[edge: ny - edge, edge: nx - edge]
     area_arcmin2 = float(searched.sum() * pixel_scale**2 / ARCSEC2_PER_ARCMIN2)

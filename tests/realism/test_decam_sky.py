@@ -64,7 +64,7 @@ def test_stack_source_mask_covers_the_star_and_leaves_the_sky():
 def test_simulated_frames_measure_their_own_noise_and_seeing():
     profile = get_profile("decam")
     measured = []
-    for seed in range(12):
+    for seed in range(24):  # few 256 x 256 frames hold two isolated S/N >= 50 stars
         frame = simulate_frame(profile, shape=(256, 256), band="i", rng=np.random.default_rng(seed),
                                exposure_time=330.0)
         info = frame.info
@@ -76,7 +76,7 @@ def test_simulated_frames_measure_their_own_noise_and_seeing():
         )
         assert result.pixel_sigma / result.expected_sigma == pytest.approx(1.0, abs=0.03)
         assert abs(result.lag1_x) < 0.03 and abs(result.lag1_y) < 0.03
-        if result.n_psf_stars:
+        if np.isfinite(result.fwhm):
             measured.append(result.fwhm / info["psf_fwhm_px"])
     assert len(measured) >= 3
     assert np.median(measured) == pytest.approx(1.0, abs=0.05)
@@ -120,8 +120,8 @@ def test_real_headers_give_gain_read_noise_and_sky(requires_reference_data, real
 def test_native_frame_noise_matches_header_gain_read_noise_and_sky(requires_reference_data, real):
     native = real[1]["DEC-OBS04a"]
     assert native.pixel_sigma / native.expected_sigma == pytest.approx(1.0, abs=0.02)  # measured 1.003
-    assert native.white_sigma / native.expected_sigma == pytest.approx(1.0, abs=0.03)  # measured 1.009
-    assert max(abs(native.lag1_x), abs(native.lag1_y)) < 0.02  # measured 0.005
+    assert native.white_sigma / native.expected_sigma == pytest.approx(1.0, abs=0.03)  # measured 1.019
+    assert max(abs(native.lag1_x), abs(native.lag1_y)) < 0.02  # measured 0.007
 
 
 def test_resampled_frames_have_correlated_noise_that_block_sums_undo(requires_reference_data, real):
@@ -132,8 +132,8 @@ def test_resampled_frames_have_correlated_noise_that_block_sums_undo(requires_re
     for m in correlated:
         assert m.pixel_sigma / m.expected_sigma < 0.96  # measured 0.86-0.95
     ratios = [m.noise_ratio for m in resampled]
-    assert np.median(ratios) == pytest.approx(1.0, abs=0.04)  # measured 1.04
-    assert max(abs(r - 1.0) for r in ratios) < 0.09  # measured 0.998-1.066
+    assert np.median(ratios) == pytest.approx(1.0, abs=0.04)  # measured 1.02
+    assert max(abs(r - 1.0) for r in ratios) < 0.09  # measured 0.998-1.070
 
 
 def test_real_psf_fwhm_is_pinned_and_below_the_pipeline_value(requires_reference_data, real):
