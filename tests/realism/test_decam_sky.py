@@ -5,6 +5,7 @@ from astropy.io import fits
 from crbench.realism.decam_sky import (
     _frame_from_header,
     load_decam_stack,
+    measure_frame,
     measure_real_frames,
     measure_simulated_frame,
     stack_cosmic_ray_mask,
@@ -154,3 +155,20 @@ def test_real_cosmic_rays_and_source_density(requires_reference_data, real):
         assert m.catalog.n_rejected_sharp <= 1
         assert 4.0 < m.density(min_snr=10.0) < 12.0  # measured 5.4-10.9 per arcmin^2
     assert int((measured["DEC-OBS04a"].catalog.snr >= 10).sum()) == 7
+
+
+def test_stars_of_a_sharp_frame_without_psf_stars_are_kept():
+    # faint (S/N ~ 20-40) stars of FWHM 2 px: too faint to fit the PSF on, so the FWHM stays unmeasured;
+    # the sharpness cut must then assume the sharpest PSF, not the 4 px starting guess
+    rng = np.random.default_rng(9)
+    sigma, gain = 30.0, 4.0
+    image = rng.normal(0.0, sigma, (256, 256))
+    positions = [(40.0 + 45 * i + 0.3, 60.0 + 35 * i - 0.2) for i in range(5)]
+    for x, y in positions:
+        image += moffat_image(image.shape, x=x, y=y, flux=3000.0, fwhm=2.0, beta=3.0)
+    result = measure_frame(image, label="sharp", kind="synthetic", gain=gain, read_noise=10.0,
+                           sky_level=(sigma * gain) ** 2 / gain, exposure_time=90.0, saturation=4e4,
+                           source_mask=np.zeros(image.shape, dtype=bool))
+    assert np.isnan(result.fwhm)
+    assert result.catalog.n_rejected_sharp == 0
+    assert len(result.catalog.x) == len(positions)
