@@ -28,13 +28,13 @@ COARSE_SWEEPS = {
     "astroscrappy": (1.0, 1.39, 1.95, 2.71, 3.79, 5.28, 7.37, 10.3, 14.3, 20.0),
 }
 #: Lowest swept value the leaderboard runs. On every committed run record
-#: (2026-11-22, re-run 2026-11-29) the values below it flag 8-97 % of the negatives (FPR 0.08-0.97)
-#: and decide none of TPR at FPR 1e-4 / 1e-3, purity at 95 % TPR or the
-#: operating-point metrics; the values from 3.57 (LACosmic) and 3.79
-#: (Astro-SCRAPPY) up stay below FPR 1e-2 and reach TPR >= 0.97. They are also
-#: LACosmic's dear ones: lacosmic.remove_cosmics cleans every flagged pixel in a
-#: Python loop, 30 s/MP at cr_threshold 1.0, 18 at 1.53, 7 at 2.34 against
-#: 2.2-2.9 at 5.46-20 (docs/leaderboard.md, "Sweep grids").
+#: (2026-11-22, re-run 2026-11-29) the values below it flag 8-97 % of the
+#: negatives (FPR 0.08-0.97) and decide none of TPR at FPR 1e-4 / 1e-3, purity
+#: at 95 % TPR or the operating-point metrics; the values from 3.57 (LACosmic)
+#: and 3.79 (Astro-SCRAPPY) up stay below FPR 1e-2 and reach TPR >= 0.97. They
+#: are also LACosmic's dear ones: lacosmic.remove_cosmics cleans every flagged
+#: pixel in a Python loop, 30 CPU s/MP at cr_threshold 1.0, 18 at 1.53, 7 at
+#: 2.34 against 2.1-2.9 at 5.46-20 (docs/leaderboard.md, "Sweep grids").
 SWEEP_FLOOR = 3.5
 
 
