@@ -124,3 +124,17 @@ def test_sky_subtracted_frames_get_the_sky_back():
     meta = dataclasses.replace(sample.meta, sky_subtracted=True)
     subtracted = detector.detect(sample.image - sky, meta=meta)
     assert np.mean(subtracted != reference) < 1e-3
+
+
+def test_every_leaderboard_sweep_point_is_upstreams_mask_for_that_sigclip():
+    from crbench.jobs.plan import LEADERBOARD_PARAMS
+
+    sample = scene(seed=7, gain=2.0, units="adu")
+    detector = AstroScrappy(**LEADERBOARD_PARAMS["astroscrappy"])
+    masks = detector.detect_sweep(sample.image, meta=sample.meta)
+    assert len(masks) == len(detector.sweep_values()) == 12  # 11 grid values and the operating point 3.0
+    for value, mask in zip(detector.sweep_values(), masks):
+        expected, _ = astroscrappy.detect_cosmics(
+            sample.image.copy(), **{**detector.upstream_kwargs(meta=sample.meta), "sigclip": value}
+        )
+        np.testing.assert_array_equal(mask, expected, err_msg=f"sigclip {value}")

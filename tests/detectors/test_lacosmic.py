@@ -103,3 +103,19 @@ def test_card_neighbor_threshold_is_read_as_a_ratio_that_follows_the_sweep():
     fixed = LACosmic(neighbor_threshold=0.7)
     fixed.apply_protocol({"cr_threshold": 15.0, "neighbor_threshold": 1.5})
     assert fixed.params["neighbor_threshold"] == 0.7 and fixed.params["sigfrac"] == 0.1
+
+
+def test_every_leaderboard_sweep_point_is_upstreams_mask_for_that_threshold():
+    from crbench.jobs.plan import LEADERBOARD_PARAMS
+
+    sample = scene(seed=7, gain=2.0, units="adu")
+    detector = LACosmic(**LEADERBOARD_PARAMS["lacosmic"])
+    masks = detector.detect_sweep(sample.image, meta=sample.meta)
+    saturated = sample.image >= sample.meta.saturation
+    assert len(masks) == len(detector.sweep_values()) == 10  # 9 grid values and the operating point 3.0
+    for value, mask in zip(detector.sweep_values(), masks):
+        _, expected = lacosmic.remove_cosmics(
+            sample.image.copy(), contrast=1.0, cr_threshold=value, neighbor_threshold=0.1 * value,
+            mask=saturated if saturated.any() else None, effective_gain=2.0, readnoise=sample.meta.read_noise,
+        )
+        np.testing.assert_array_equal(mask, expected, err_msg=f"cr_threshold {value}")
