@@ -31,6 +31,12 @@ PINNED = {
     "sim_decam@2/test-i-00122": "0bccc53977db3ae8f58bbebaa671a05c6b0427636d4ea64f7b40e918aa1d5d51",
     "sim_decam@2/test-g-00000": "dffad4c4e97a26b75a5aa77ece43dfd590eb049228065cd7fd9fc4dae5e9ccce",
     "sim_lco_1m@1/test-00003": "a0f0965fb9545914526b8aa6f79f9d99e8cede56686303f7b1e56d6352f99589",
+    # the version-2 simulator (issue 13): Landau CR physics, pipeline masks (the LCO frame's source mask comes
+    # from SEP on a simulated median frame), saturation after read noise; a crowded stress patch with bleeding
+    "sim_decam@3/test-z-00039": "dc64525f23787ae72863612c85cbe9d3e4ece0e68f8bc61d0ebcc2de506a22ac",
+    "sim_decam@3/test-g-00000": "9f2c0817004e881740299c9cd467066fc2e03565fb1bf83b9a48803efa8d134b",
+    "sim_lco_1m@2/test-00003": "726317a8fceb13dc726db588d3f358a84e2ed4b273ee8196d403e72a680e7d00",
+    "sim_decam_crowded@1/test-i-00002": "832dc719e9516e8eccceb1e771dea08deca8a880c3e555a4f93bf0904c0d3c6b",
 }
 
 _CHILD = """
