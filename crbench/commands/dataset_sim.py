@@ -14,11 +14,12 @@ def _open(name, size):
     from ..datasets.sim import SimDataset
     from ..errors import InputError
 
+    name, _, version = name.partition("@")
     cls = get_dataset_class(name)
     if not issubclass(cls, SimDataset):
         raise click.UsageError(f"{name!r} is not a simulated data set; build/verify/show work on sim_* data sets")
     try:
-        return cls(size=size)
+        return cls(size=size, version=version or None)
     except InputError as err:
         raise click.UsageError(str(err)) from err
 

@@ -120,6 +120,10 @@ def test_cli_build_verify_show(tiny_layouts, cache, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     result = runner.invoke(datasets, ["build", "tiny"])
     assert result.exit_code != 0 and "not a simulated data set" in result.output
+    result = runner.invoke(datasets, ["verify", "sim_lco_1m@1"])  # an earlier version is its own data set
+    assert result.exit_code != 0 and "no manifest" in result.output and "/sim_lco_1m/1/" in result.output
+    result = runner.invoke(datasets, ["build", "sim_lco_1m@7"])
+    assert result.exit_code != 0 and "versions" in result.output
     result = runner.invoke(datasets, ["verify", "sim_lco_2m"])
     assert result.exit_code != 0 and "crbench datasets build sim_lco_2m" in result.output
 
@@ -137,7 +141,7 @@ def test_border_is_configurable_and_cached_apart(tiny_layouts, cache):
 
 @pytest.mark.slow
 def test_parallel_build_matches_serial(cache):
-    # real layout (spawned workers do not see monkeypatched classes): 4 frames of 1024^2
+    # real layout (spawned workers do not see monkeypatched classes): 2 frames of 2048^2
     serial = SimLco2m(data_dir=cache / "serial").build("val")
     parallel = SimLco2m(data_dir=cache / "parallel").build("val", jobs=2)
     assert parallel == serial
