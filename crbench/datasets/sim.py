@@ -426,7 +426,7 @@ _LCO_IGNORE_NOTE = (
     "Ignore = the LCO CR data set's IGNORE bits (crbench.simulate.masks.lco_ignore_bits): 1 a 100-pixel "
     "boundary, 2 no data (none in simulated frames), 4 sources (SEP on a simulated median of three frames, "
     "threshold 3.5, minimum area 9, per-source flood fill, grown by 2 pixels; saturated and bleed pixels "
-    "included), 8 isolated pixels (hot pixels above 5 sigma, 1-pixel CRs); decoded as for the real lco_* sets."
+    "included), 8 hot pixels (known hot pixels and bad columns, 1-pixel CRs); decoded as for the real lco_* sets."
 )
 
 

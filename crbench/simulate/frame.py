@@ -16,7 +16,6 @@ from .labels import K_SIGMA, cr_objects, ignore_mask, truth_mask
 from .masks import (
     DECAM_CP_BITS,
     LCO_IGNORE_BITS,
-    LCO_SEED_SIGMA,
     MEDIAN_OF_3_VARIANCE,
     border_mask,
     decam_cp_bits,
@@ -239,10 +238,9 @@ def _pipeline_ignore(protocol, *, profile, scene, expected, master_dark, electro
         median_frame = median_frame + np.sqrt(MEDIAN_OF_3_VARIANCE) * sigma * rng.normal(0.0, 1.0, shape)
         source = lco_source_mask(electrons, median_frame) | saturated | bleed
         boundary = border_mask(shape, border)
-        residual = expected - master_dark - scene.sky - scene.sources
-        # hot pixels whose calibrated residual the labelling's 5-sigma seed finds as isolated pixels
-        isolated = (classes == _CODE["hot_pixel"]) & (residual > LCO_SEED_SIGMA * sigma)
-        # the labelling drops CR candidates under 2 pixels into the ignore mask
+        # the instrument's known hot pixels and bad columns (BANZAI's bad-pixel mask) and the isolated pixels
+        # the labelling drops (CR candidates under 2 pixels)
+        isolated = (classes == _CODE["hot_pixel"]) | (classes == _CODE["bad_column"])
         isolated |= single_pixel_objects(truth & ~boundary & ~source)
         bits = lco_ignore_bits(shape=shape, source=source, isolated=isolated, boundary=border)
     return bits, truth & (bits == 0)

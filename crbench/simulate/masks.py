@@ -26,10 +26,14 @@ mask so that every reason a pixel is ignored stays visible:
     dropped; per source and frame its ``r = 2`` ellipse plus the region
     connected to its peak that stays above the local background median +
     2 robust sigma in a window 1.5 x its extent; the union grown by 2
-    pixels), bit 8 isolated pixels that the multi-frame CR labelling found
-    (its candidates of fewer than ``min_cr_size = 2`` pixels). The CR mask
-    is zeroed wherever any bit is set. Bits are :data:`LCO_IGNORE_BITS`,
-    equal to :data:`crbench.datasets.lco.IGNORE_BITS`.
+    pixels), bit 8 "hot pixels": the isolated pixels the multi-frame CR
+    labelling drops (its candidates of fewer than ``min_cr_size = 2``
+    pixels). The CR mask is zeroed wherever any bit is set. Bits are
+    :data:`LCO_IGNORE_BITS`, equal to :data:`crbench.datasets.lco.IGNORE_BITS`.
+    The simulator puts the instrument's known hot pixels and bad columns
+    (what BANZAI's bad-pixel mask holds) under bit 8 as well: whether the
+    real set's IGNORE carries BANZAI's bad-pixel mask was not verified, and
+    a known bad column is not a negative any real reduction would score.
 """
 
 import numpy as np
@@ -40,7 +44,6 @@ __all__ = [
     "DECAM_CP_BITS",
     "LCO_IGNORE_BITS",
     "LCO_BOUNDARY_PX",
-    "LCO_SEED_SIGMA",
     "MEDIAN_OF_3_VARIANCE",
     "border_mask",
     "decam_cp_bits",
@@ -53,8 +56,6 @@ DECAM_CP_BITS = {"border": 1, "bad_pixel": 2, "saturated": 4, "bleed_trail": 8}
 LCO_IGNORE_BITS = {"boundary": 1, "no_data": 2, "source": 4, "hot_pixel": 8}
 #: width of the LCO CR data set's ignored boundary (lco_cr_reduction.py: ``ignore_boundary = 100``)
 LCO_BOUNDARY_PX = 100
-#: the LCO labelling's seed threshold in sigmas (reduce_cr.py options: ``--snr_thres 5``)
-LCO_SEED_SIGMA = 5.0
 #: variance of the median of 3 unit-variance Gaussian draws (order statistics of n = 3)
 MEDIAN_OF_3_VARIANCE = 0.4487
 
@@ -189,8 +190,8 @@ def lco_ignore_bits(*, shape, source, isolated, boundary=LCO_BOUNDARY_PX, no_dat
     source : ndarray of bool
         Source mask (:func:`lco_source_mask`, plus saturated and bleed pixels).
     isolated : ndarray of bool
-        Isolated pixels the multi-frame labelling would find (hot pixels
-        standing out of the noise, 1-pixel CRs).
+        Bit 8: known hot pixels and bad columns, and the 1-pixel CR
+        candidates the multi-frame labelling drops.
     boundary : int
         Width of the ignored boundary, pixels.
     no_data : ndarray of bool, optional

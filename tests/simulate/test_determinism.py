@@ -35,7 +35,7 @@ PINNED = {
     # from SEP on a simulated median frame), saturation after read noise; a crowded stress patch with bleeding
     "sim_decam@3/test-z-00039": "dc64525f23787ae72863612c85cbe9d3e4ece0e68f8bc61d0ebcc2de506a22ac",
     "sim_decam@3/test-g-00000": "9f2c0817004e881740299c9cd467066fc2e03565fb1bf83b9a48803efa8d134b",
-    "sim_lco_1m@2/test-00003": "726317a8fceb13dc726db588d3f358a84e2ed4b273ee8196d403e72a680e7d00",
+    "sim_lco_1m@2/test-00003": "e868dfcb90a1c5caf56ea62767f6c26ef520fcbc23055993ba71b9d8ab212385",
     "sim_decam_crowded@1/test-i-00002": "832dc719e9516e8eccceb1e771dea08deca8a880c3e555a4f93bf0904c0d3c6b",
 }
 
