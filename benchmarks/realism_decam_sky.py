@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
+from crbench.datasets import get_dataset_class
 from crbench.realism.decam_sky import DECAM_PIXEL_SCALE, NOISE_BLOCK, measure_real_frames, measure_simulated_frame
 from crbench.simulate import get_profile, simulate_frame
 
@@ -33,13 +34,19 @@ BRIGHT_MAG = -6.0
 SIM_SEED = 20261129
 
 
+def _sim_decam_profile():
+    """The DECam profile of the newest sim_decam version (seeing floor, CR physics), as its patches use it."""
+    return get_dataset_class("sim_decam")().profile()
+
+
 def simulate_matched(n_frames, *, exposure_time=REAL_EXPOSURE, seed=SIM_SEED):
-    """Measure ``n_frames`` simulated DECam i-band frames of ``exposure_time`` seconds."""
-    profile = get_profile("decam")
+    """Measure ``n_frames`` simulated DECam i-band frames of ``exposure_time`` seconds (newest sim_decam recipe)."""
+    profile = _sim_decam_profile()
+    protocol = get_dataset_class("sim_decam")().spec.protocol
     results = []
     for index, child in enumerate(np.random.SeedSequence(seed).spawn(n_frames)):
         frame = simulate_frame(profile, shape=(256, 256), band="i", rng=np.random.default_rng(child),
-                               exposure_time=exposure_time)
+                               exposure_time=exposure_time, protocol=protocol)
         info = frame.info
         results.append(measure_simulated_frame(
             frame.image, source_model=frame.source_model, cr_model=frame.cr_model, defects=frame.defects,
@@ -240,9 +247,9 @@ def write_figures(real, matched, patches, out_dir):
 
     native = next(frame for frame in load_decam_stack() if not frame.resampled)
     native_sigma = next(m for m in real if m.kind == "real native").pixel_sigma
-    sim_frame = simulate_frame(get_profile("decam"), shape=(256, 256), band="i",
+    sim_frame = simulate_frame(_sim_decam_profile(), shape=(256, 256), band="i",
                                rng=np.random.default_rng(np.random.SeedSequence(SIM_SEED).spawn(1)[0]),
-                               exposure_time=REAL_EXPOSURE)
+                               exposure_time=REAL_EXPOSURE, protocol=get_dataset_class("sim_decam")().spec.protocol)
     sim_sigma = matched[0].pixel_sigma
     for ax, image, sigma, title in [(axes[0], native.image, native_sigma, "real DEC-OBS04a (native grid)"),
                                     (axes[1], sim_frame.image, sim_sigma, "simulated i, 330 s (frame 0)"),
