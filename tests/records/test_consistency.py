@@ -9,8 +9,8 @@ import pytest
 from crbench.records import METRIC_TOLERANCE, RunRecord, metric_problems, recompute_metrics
 
 RECORDS = Path(__file__).resolve().parents[2] / "leaderboard" / "records"
-SCORE_FILE = RECORDS / "run__sim_lco_1m__small__test__cosmic_conn_pretrained__9894e6f3122dac6f.json"
-SWEEP_FILE = RECORDS / "run__sim_lco_1m__small__test__astroscrappy__9ac44bd3bfa90c4b.json"
+SCORE_FILE = next(RECORDS.glob("run__sim_lco_1m__small__test__cosmic_conn_pretrained__*.json"))
+SWEEP_FILE = next(RECORDS.glob("run__sim_lco_1m__small__test__astroscrappy__*.json"))
 
 
 def _record(path=SCORE_FILE):

@@ -22,7 +22,9 @@ from crbench.records import migrate as migrate_module
 RECORDS = Path(__file__).resolve().parents[2] / "leaderboard" / "records"
 RUN_FILES = sorted(RECORDS.glob("run__*.json"))
 BENCH_FILES = sorted(RECORDS.glob("bench__*.json"))
-SWEEP_FILE = RECORDS / "run__sim_lco_1m__small__test__astroscrappy__9ac44bd3bfa90c4b.json"
+SWEEP_FILE = next(RECORDS.glob("run__sim_lco_1m__small__test__astroscrappy__*.json"))
+_N_SWEEP = len(json.loads(SWEEP_FILE.read_text())["counts"]["values"])
+_N_CURVE = len(json.loads(SWEEP_FILE.read_text())["curves"]["thresholds"])
 
 
 def _json(path):
@@ -90,8 +92,8 @@ def _broken(mutate):
         (lambda d: d["metrics"]["f1"].update(higher_is_better="yes"), r"'metrics\.f1\.higher_is_better' must be true or false"),
         (lambda d: d["metrics"]["f1"].update(value="0.5"), r"'metrics\.f1\.value' must be a number or null"),
         (lambda d: d["metrics"]["f1"].update(extra=1), r"'metrics\.f1' has unknown key"),
-        (lambda d: d["curves"]["tp"].pop(), r"field 'curves' has 11 thresholds, 10 tp"),
-        (lambda d: d["counts"]["tp"].append(3), r"field 'counts\.tp' has 12 entries, expected 11"),
+        (lambda d: d["curves"]["tp"].pop(), rf"field 'curves' has {_N_CURVE} thresholds, {_N_CURVE - 1} tp"),
+        (lambda d: d["counts"]["tp"].append(3), rf"field 'counts\.tp' has {_N_SWEEP + 1} entries, expected {_N_SWEEP}"),
         (lambda d: d["counts"]["fp"].__setitem__(0, 1.5), r"field 'counts\.fp\[0\]' must be an integer"),
         (lambda d: d["detector"].update(output_kind="probability"), r"output_kind' must be one of \['score', 'mask'\]"),
         (lambda d: d["per_image"][3].pop("sha256"), r"missing field 'per_image\[3\]\.sha256'"),
