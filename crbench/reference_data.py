@@ -14,13 +14,11 @@ point ``$CRBENCH_REFERENCE_DIR`` at a folder holding verified copies laid out
 as ``<set>/<file>``; a copy there is used only if its sha256 matches.
 """
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from .cache import cache_root
-from .errors import ChecksumError, UnknownNameError
-from .hashing import file_sha256
+from .errors import UnknownNameError
+from .hashing import preseeded_copy
 
 __all__ = ["ReferenceFile", "REFERENCE_SETS", "reference_path", "reference_paths", "reference_cache_dir"]
 
@@ -135,17 +133,10 @@ def reference_path(set_name, file_name, *, base_url=None, progress=False):
     from .download import fetch
 
     entry = _entry(set_name, file_name)
-    local_dir = os.environ.get("CRBENCH_REFERENCE_DIR")
-    if local_dir:
-        candidate = Path(local_dir) / set_name / entry.file_name
-        if candidate.is_file():
-            digest = file_sha256(candidate)
-            if digest != entry.sha256:
-                raise ChecksumError(
-                    f"{candidate} (from CRBENCH_REFERENCE_DIR) has sha256 {digest}, expected {entry.sha256}; "
-                    f"replace it with {entry.url} or unset CRBENCH_REFERENCE_DIR"
-                )
-            return candidate
+    local = preseeded_copy("CRBENCH_REFERENCE_DIR", f"{set_name}/{entry.file_name}", sha256=entry.sha256,
+                           replace_with=entry.url)
+    if local is not None:
+        return local
     url = (base_url if base_url is not None else entry.base_url) + entry.file_name
     return fetch(url, known_hash=f"sha256:{entry.sha256}", dest=reference_cache_dir(set_name) / entry.file_name,
                  progress=progress)

@@ -10,13 +10,12 @@ copies of the files (same file names); a file found there is used only if
 its sha256 matches the registry.
 """
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cache_root
 from .errors import ChecksumError, DataNotAvailableError, UnknownNameError
-from .hashing import file_sha256
+from .hashing import preseeded_copy
 
 __all__ = ["WeightFile", "PUBLISHED_WEIGHTS", "weights_path", "weights_cache_dir"]
 
@@ -116,17 +115,10 @@ def weights_path(name, *, base_url=None, progressbar=True):
             f"no published weights named {name!r}; known: {', '.join(sorted(PUBLISHED_WEIGHTS))}"
         ) from None
 
-    local_dir = os.environ.get("CRBENCH_WEIGHTS_DIR")
-    if local_dir:
-        candidate = Path(local_dir) / entry.file_name
-        if candidate.is_file():
-            digest = file_sha256(candidate)
-            if digest != entry.sha256:
-                raise ChecksumError(
-                    f"{candidate} (from CRBENCH_WEIGHTS_DIR) has sha256 {digest}, expected {entry.sha256}; "
-                    f"replace it with the file from {entry.source} or unset CRBENCH_WEIGHTS_DIR"
-                )
-            return candidate
+    local = preseeded_copy("CRBENCH_WEIGHTS_DIR", entry.file_name, sha256=entry.sha256,
+                           replace_with=f"the file from {entry.source}")
+    if local is not None:
+        return local
 
     import pooch
     import requests

@@ -11,7 +11,8 @@ import pytest
 
 from crbench import weights
 from crbench.errors import ChecksumError, DataNotAvailableError, UnknownNameError
-from crbench.weights import PUBLISHED_WEIGHTS, WeightFile, file_sha256, weights_path
+from crbench.hashing import file_sha256
+from crbench.weights import PUBLISHED_WEIGHTS, WeightFile, weights_path
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "attention_decam_2022"
 PAYLOAD = b"crbench test weights\n" * 1000

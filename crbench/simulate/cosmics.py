@@ -288,6 +288,21 @@ def _highland_angle(energy_kev, step_um):
     return np.minimum(angle, 1.0)
 
 
+def _worm_result(x_entry, y_entry, extent, event, x, y, charge, sigma):
+    """The step table of worm events (no zenith angle: they are not straight tracks)."""
+    return {
+        "x_entry": x_entry,
+        "y_entry": y_entry,
+        "zenith": np.full(x_entry.size, np.nan),
+        "projected_px": extent,
+        "event": event,
+        "x": x,
+        "y": y,
+        "charge": charge,
+        "sigma": sigma,
+    }
+
+
 def _worm_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     """Multiply scattered electrons (Compton and delta electrons, tens of keV to MeV), ``n`` of them.
 
@@ -349,17 +364,7 @@ def _worm_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     extent = np.hypot(
         np.bincount(event, weights=dx * inside, minlength=n), np.bincount(event, weights=dy * inside, minlength=n)
     )
-    return {
-        "x_entry": x_entry,
-        "y_entry": y_entry,
-        "zenith": np.full(n, np.nan),
-        "projected_px": extent,
-        "event": event,
-        "x": x,
-        "y": y,
-        "charge": charge,
-        "sigma": sigma,
-    }
+    return _worm_result(x_entry, y_entry, extent, event, x, y, charge, sigma)
 
 
 def _worm_steps_v1(n, *, model, profile, padded_origin, padded_shape, rng):
@@ -406,17 +411,7 @@ def _worm_steps_v1(n, *, model, profile, padded_origin, padded_shape, rng):
     extent = np.hypot(
         np.bincount(event, weights=dx, minlength=n), np.bincount(event, weights=dy, minlength=n)
     )
-    return {
-        "x_entry": x_entry,
-        "y_entry": y_entry,
-        "zenith": np.full(n, np.nan),
-        "projected_px": extent,
-        "event": event,
-        "x": x,
-        "y": y,
-        "charge": charge,
-        "sigma": sigma,
-    }
+    return _worm_result(x_entry, y_entry, extent, event, x, y, charge, sigma)
 
 
 def _spot_steps(n, *, model, profile, padded_origin, padded_shape, rng):
