@@ -93,12 +93,15 @@ def reference_cache_dir(set_name):
     return cache_root() / "reference" / set_name
 
 
-def _entry(set_name, file_name):
+def _files(set_name):
     try:
-        _, files = REFERENCE_SETS[set_name]
+        return REFERENCE_SETS[set_name][1]
     except KeyError:
         raise UnknownNameError(f"no reference set {set_name!r}; known: {', '.join(sorted(REFERENCE_SETS))}") from None
-    for entry in files:
+
+
+def _entry(set_name, file_name):
+    for entry in _files(set_name):
         if entry.file_name == file_name:
             return entry
     raise UnknownNameError(f"reference set {set_name!r} has no file {file_name!r}")
@@ -144,7 +147,4 @@ def reference_path(set_name, file_name, *, base_url=None, progress=False):
 
 def reference_paths(set_name, **kwargs):
     """Return the verified local paths of every file of ``set_name`` (see :func:`reference_path`)."""
-    _entry_set = REFERENCE_SETS.get(set_name)
-    if _entry_set is None:
-        raise UnknownNameError(f"no reference set {set_name!r}; known: {', '.join(sorted(REFERENCE_SETS))}")
-    return [reference_path(set_name, entry.file_name, **kwargs) for entry in _entry_set[1]]
+    return [reference_path(set_name, entry.file_name, **kwargs) for entry in _files(set_name)]

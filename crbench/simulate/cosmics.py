@@ -288,6 +288,14 @@ def _highland_angle(energy_kev, step_um):
     return np.minimum(angle, 1.0)
 
 
+def _walk_steps(heading, elevation, *, step_um, pixel_um):
+    """Step vectors of a walk: ``dx``, ``dy`` in pixels and ``dz`` in microns."""
+    step_px = step_um / pixel_um
+    cos_elevation = libm.cos(elevation)
+    return (libm.cos(heading) * cos_elevation * step_px, libm.sin(heading) * cos_elevation * step_px,
+            libm.sin(elevation) * step_um)
+
+
 def _worm_result(x_entry, y_entry, extent, event, x, y, charge, sigma):
     """The step table of worm events (no zenith angle: they are not straight tracks)."""
     return {
@@ -344,11 +352,7 @@ def _worm_steps(n, *, model, profile, padded_origin, padded_shape, rng):
     sin_elevation = np.sqrt(rng.random(n))
     dip[first] = (0.5 * np.pi - libm.arccos(sin_elevation)) * np.where(from_front, 1.0, -1.0)
     elevation = _segmented_cumsum(dip, start, n_steps)
-    step_px = step_um / pixel
-    cos_elevation = libm.cos(elevation)
-    dx = libm.cos(heading) * cos_elevation * step_px
-    dy = libm.sin(heading) * cos_elevation * step_px
-    dz = libm.sin(elevation) * step_um
+    dx, dy, dz = _walk_steps(heading, elevation, step_um=step_um, pixel_um=pixel)
     x_entry = padded_origin[1] + rng.random(n) * padded_shape[1]
     y_entry = padded_origin[0] + rng.random(n) * padded_shape[0]
     z_entry = np.where(from_front, 0.0, thickness)
@@ -390,11 +394,7 @@ def _worm_steps_v1(n, *, model, profile, padded_origin, padded_shape, rng):
     dip = rng.normal(0.0, 0.15, event.size)
     dip[index_in_event == 0] = rng.uniform(-0.5, 0.5, n)
     elevation = _segmented_cumsum(dip, start, n_steps)
-    step_px = step_um / pixel
-    cos_elevation = libm.cos(elevation)
-    dx = libm.cos(heading) * cos_elevation * step_px
-    dy = libm.sin(heading) * cos_elevation * step_px
-    dz = libm.sin(elevation) * step_um
+    dx, dy, dz = _walk_steps(heading, elevation, step_um=step_um, pixel_um=pixel)
     x_entry = padded_origin[1] + rng.random(n) * padded_shape[1]
     y_entry = padded_origin[0] + rng.random(n) * padded_shape[0]
     z_entry = rng.random(n) * thickness

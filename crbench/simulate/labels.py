@@ -11,6 +11,8 @@ whenever it stands ``k_sigma`` above the star's own noise.
 import numpy as np
 from scipy import ndimage
 
+from .masks import border_mask
+
 __all__ = ["K_SIGMA", "truth_mask", "ignore_mask", "cr_objects"]
 
 K_SIGMA = 2.5
@@ -24,13 +26,7 @@ def truth_mask(cr_charge, expected, *, read_noise, k_sigma=K_SIGMA):
 
 def ignore_mask(saturated, *, border):
     """Return saturated pixels plus a ``border``-pixel frame (True = excluded)."""
-    ignore = saturated.copy()
-    if border > 0:
-        ignore[:border, :] = True
-        ignore[-border:, :] = True
-        ignore[:, :border] = True
-        ignore[:, -border:] = True
-    return ignore
+    return saturated | border_mask(saturated.shape, border)
 
 
 def cr_objects(truth, cr_charge, kind_charge):
