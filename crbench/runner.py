@@ -37,6 +37,7 @@ from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError
 from .inputs import prepare_input
+from .object_pass import score_objects
 
 __all__ = ["ImageOutcome", "RunResult", "run_detector", "validate_prediction"]
 
@@ -92,6 +93,8 @@ class RunResult:
         Values of the swept parameter of a mask detector (0 for score detectors).
     peak_rss_bytes : int
         Peak resident memory of the running process and its workers, measured by the runner.
+    objects : dict or None
+        The ``objects`` record section (:mod:`crbench.object_pass`); None when the pass was skipped.
     """
 
     split: str
@@ -107,6 +110,7 @@ class RunResult:
     truth_dilation: int
     n_sweep_values: int
     peak_rss_bytes: int
+    objects: dict | None = None
 
     @property
     def failures(self):
@@ -252,6 +256,7 @@ def run_detector(
     progress=True,
     dataset_kwargs=None,
     fresh=False,
+    object_scores=True,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -280,6 +285,9 @@ def run_detector(
     fresh : bool
         Ignore cached outputs: run the detector on every image and supersede
         its cache entries.
+    object_scores : bool
+        Also count CR objects, false-positive objects and their strata at
+        the operating point (:mod:`crbench.object_pass`).
 
     Returns
     -------
@@ -339,6 +347,10 @@ def run_detector(
         )
     scored = [outcome for outcome in outcomes if outcome.error is None]
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
+    objects = None
+    if object_scores and scored:
+        objects = score_objects(detector, dataset, split, scored, cache, card=card, ignore_policy=ignore_policy,
+                                progress=progress)
     return RunResult(
         split=split,
         ignore_policy=ignore_policy,
@@ -353,6 +365,7 @@ def run_detector(
         truth_dilation=card.truth_dilation,
         n_sweep_values=len(detector.sweep_values()) if detector.output_kind == "mask" else 0,
         peak_rss_bytes=peak_rss_bytes(include_children=True),
+        objects=objects,
     )
 
 

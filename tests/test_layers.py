@@ -58,6 +58,8 @@ RULES = [
      "scoring is pure science"),
     ("runner", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.leaderboard"),
      "the runner sits below the job layer"),
+    ("object_pass", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.leaderboard", "crbench.runner"),
+     "the runner's object pass sits beside it, below the job layer"),
     ("jobs", ("crbench.commands", "crbench.cli"), "the job layer sits below the commands"),
 ]
 

@@ -17,6 +17,7 @@ from .build import build_run_record, load_record, metrics_table, record_filename
 from .consistency import METRIC_TOLERANCE, metric_problems, recompute_metrics
 from .fields import RecordError
 from .migrate import known_schemas, register_migration
+from .objects import ObjectScores
 from .parts import (
     DatasetInfo,
     DetectorInfo,
@@ -44,6 +45,7 @@ __all__ = [
     "Failure",
     "Runtime",
     "Environment",
+    "ObjectScores",
     "RecordError",
     "as_run_record",
     "as_bench_record",

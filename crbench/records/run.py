@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .fields import FieldReader, RecordError
 from .migrate import migrate
+from .objects import ObjectScores
 from .parts import (
     DatasetInfo,
     DetectorInfo,
@@ -58,6 +59,8 @@ class RunRecord:
     failures : list of Failure
     runtime : Runtime
     environment : Environment
+    objects : ObjectScores or None
+        Object-level scores (optional section; absent from older records).
     extra : dict
         Top-level keys this version does not know (written back as they are).
     source : str or None
@@ -79,6 +82,7 @@ class RunRecord:
     failures: list = field(default_factory=list)
     runtime: Runtime = field(default_factory=Runtime)
     environment: Environment = field(default_factory=Environment)
+    objects: ObjectScores | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
@@ -125,6 +129,7 @@ class RunRecord:
                       for index, row in enumerate(failures)],
             runtime=Runtime.from_dict(read.get("runtime", "dict", required=False), source=origin),
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
+            objects=ObjectScores.from_dict(read.get("objects", "dict", required=False), source=origin),
             source=None if source is None else str(source),
         )
         record.extra = read.rest()
@@ -148,6 +153,8 @@ class RunRecord:
             "failures": [row.to_dict() for row in self.failures],
             "runtime": self.runtime.to_dict(),
             "environment": self.environment.to_dict(),
+            # optional section: written only when present, so older records round-trip byte for byte
+            **({} if self.objects is None else {"objects": self.objects.to_dict()}),
             **self.extra,
         }
 

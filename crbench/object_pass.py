@@ -1,0 +1,71 @@
+"""The runner's object-level pass over cached detector outputs.
+
+After the pixel passes, :func:`score_objects` reads each scored image's
+cached output once more (the digest taken when it was stored is checked,
+as in the pixel passes), takes the prediction at the detector's operating
+point under the same pixel protocol, and counts CR objects, false-positive
+objects and their strata (:mod:`crbench.scoring.objects`). Truth and ignore
+come from the outcomes; the object table, source model and PSF come from
+the sample, loaded again from the data set (simulated sets read their
+cached file). The result is the optional ``objects`` section of the run
+record.
+"""
+
+from tqdm.auto import tqdm
+
+from .scoring.object_stream import ObjectSource, object_stream
+from .scoring.objects import DEFAULT_OBJECT_OPTIONS, ObjectExtras
+
+__all__ = ["score_objects"]
+
+
+def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_policy, progress=False,
+                  options=DEFAULT_OBJECT_OPTIONS):
+    """Object-level scores of a run's scored images at the operating point.
+
+    Parameters
+    ----------
+    detector : crbench.detectors.Detector
+        Its output kind, output dilation, operating point and sweep values.
+    dataset : crbench.datasets.Dataset
+        Where each sample's extras are loaded from.
+    split : str
+    outcomes : list of crbench.runner.ImageOutcome
+        The images that were scored (no failures).
+    cache : crbench.cache.ScoreCache
+    card : crbench.datasets.DatasetCard
+    ignore_policy : {"exclude", "negative"}
+    progress : bool
+    options : ObjectOptions
+
+    Returns
+    -------
+    dict or None
+        The ``objects`` section (:func:`crbench.scoring.object_stream.object_stream`).
+    """
+    protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
+    kind = detector.output_kind
+    if kind == "mask":
+        values = detector.sweep_values() or [0.0]
+        operating = detector.operating_point if detector.sweep_values() else 0.0
+    else:
+        values, operating = None, detector.operating_point
+    sources = [
+        ObjectSource(
+            outcome.sample_id,
+            load_masks=lambda outcome=outcome: (outcome.unpack("truth"), outcome.unpack("ignore")),
+            load_output=lambda outcome=outcome: cache.load(
+                outcome.input_sha256, shape=outcome.shape, kind=kind, expected_sha256=outcome.map_sha256
+            )[0],
+            load_extras=lambda outcome=outcome: ObjectExtras.from_sample(
+                dataset.load_sample(split, outcome.sample_id)
+            ),
+        )
+        for outcome in outcomes
+    ]
+
+    def bars(items, desc):
+        return tqdm(items, desc=desc, disable=not progress, unit="img", leave=False)
+
+    return object_stream(sources, protocol=protocol, kind=kind, operating_point=operating, values=values,
+                         options=options, progress=bars)

@@ -1,0 +1,104 @@
+"""The optional ``objects`` section of a run record: object-level and stratified scores.
+
+Written by :func:`crbench.scoring.object_stream.object_stream`; records made
+before it (or by runs that skipped the pass) have no such section and load
+with ``RunRecord.objects`` None. Definitions: :mod:`crbench.scoring.objects`.
+"""
+
+from dataclasses import dataclass, field
+
+from .fields import FieldReader, RecordError
+
+__all__ = ["ObjectScores"]
+
+
+@dataclass
+class ObjectScores:
+    """Object-level scores of one run.
+
+    Attributes
+    ----------
+    spec_version : str
+        :data:`crbench.scoring.objects.OBJECTS_SPEC_VERSION` of the counts.
+    operating_point : float
+        Threshold or sweep value the prediction was taken at.
+    options : dict
+        :class:`crbench.scoring.objects.ObjectOptions` as a dict.
+    counters : list of str
+        Names of the additive per-image counters.
+    per_image : dict of str to list
+        ``{sample_id: [value per counter (None where absent)]}``.
+    totals : dict of str to number
+        The counters summed over the images (those present in every image).
+    metrics : dict
+        :func:`crbench.scoring.objects.object_metrics` of ``totals``.
+    seconds, seconds_per_megapixel : float or None
+        Wall time of the object pass (loading included) and per image megapixel.
+    extra : dict
+        Keys this version does not know (written back as they are).
+    """
+
+    spec_version: str
+    operating_point: float
+    options: dict
+    counters: list
+    per_image: dict
+    totals: dict
+    metrics: dict
+    seconds: float | None = None
+    seconds_per_megapixel: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data, *, where="objects", source="<record>"):
+        """Read and validate; None stays None (the section is optional)."""
+        if data is None:
+            return None
+        read = FieldReader(data, where=where, source=source)
+        counters = read.get("counters", "list")
+        per_image = read.get("per_image", "dict")
+        for sample_id, row in per_image.items():
+            if not isinstance(row, list) or len(row) != len(counters):
+                raise RecordError(f"{source}: {where}.per_image.{sample_id} must be a list of {len(counters)} "
+                                  "values, one per counter")
+        scores = cls(
+            spec_version=read.get("spec_version", "str"),
+            operating_point=read.get("operating_point", "number"),
+            options=read.get("options", "dict"),
+            counters=counters,
+            per_image=per_image,
+            totals=read.get("totals", "dict"),
+            metrics=read.get("metrics", "dict"),
+            seconds=read.get("seconds", "number", required=False, nullable=True),
+            seconds_per_megapixel=read.get("seconds_per_megapixel", "number", required=False, nullable=True),
+        )
+        scores.extra = read.rest()
+        return scores
+
+    def to_dict(self):
+        """The JSON form."""
+        return {
+            "spec_version": self.spec_version,
+            "operating_point": self.operating_point,
+            "options": self.options,
+            "counters": self.counters,
+            "per_image": self.per_image,
+            "totals": self.totals,
+            "metrics": self.metrics,
+            "seconds": self.seconds,
+            "seconds_per_megapixel": self.seconds_per_megapixel,
+            **self.extra,
+        }
+
+    def image_counts(self, sample_id):
+        """One image's counters as ``{name: value}`` (absent counters left out)."""
+        row = self.per_image[sample_id]
+        return {name: value for name, value in zip(self.counters, row) if value is not None}
+
+    def metric(self, name):
+        """A top-level metric value, or None."""
+        return self.metrics.get(name)
+
+    def stratum_recall(self, stratum, label):
+        """Recall of one stratum bin, or None when the stratum or the bin is absent."""
+        return (self.metrics.get("strata", {}).get(stratum, {}).get(label) or {}).get("recall")
