@@ -7,7 +7,7 @@ import click
 
 from ..errors import CRBenchError
 from ..jobs import Job, run_job
-from ..records import metrics_table
+from ..records import metrics_table, object_scores_table
 from ..scoring import IGNORE_POLICIES
 from .options import parse_key_values
 
@@ -35,17 +35,19 @@ __all__ = ["run"]
               help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
 @click.option("--fresh", is_flag=True,
               help="Ignore cached detector outputs: run the detector on every image and replace its cache entries.")
+@click.option("--objects/--no-objects", "object_scores", default=True, show_default=True,
+              help="Also score CR objects, false-positive objects and their strata at the operating point.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy,
-        jobs, keep_going, output, cache_dir, fresh, quiet, as_json):
+        jobs, keep_going, output, cache_dir, fresh, object_scores, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
         job = Job(detector_name, dataset_name, size=size, split=split, params=parse_key_values(detector_args),
                   data_dir=data_dir)
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
-                         progress=not quiet and not as_json)
+                         progress=not quiet and not as_json, object_scores=object_scores)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path
@@ -59,6 +61,8 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )
     click.echo(metrics_table(record))
+    if record.objects is not None:
+        click.echo(object_scores_table(record.objects))
     runtime = record.runtime
     if runtime.seconds_per_megapixel is not None:
         click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {runtime.device}")

@@ -21,6 +21,7 @@ from tabulate import tabulate
 from .. import __version__
 from ..atomic import atomic_path
 from .collect import trained_on_family
+from .objects_table import object_scores_table
 from .plots import plot_group, plot_slug
 from .tables import METRIC_LABELS, STRESS_NOTE, build_leaderboard, display_labels
 
@@ -93,6 +94,9 @@ def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
         if links:
             lines += ["", f"![ROC curves, {section.title}]({links['roc']})", "",
                       f"![Precision-recall curves, {section.title}]({links['pr']})"]
+    objects = object_scores_table(collection)
+    if objects is not None:
+        lines += ["", f"## {objects.title}", "", _md_table(objects), "", _md_notes(objects.notes)]
     if leaderboard.runtime:
         lines += ["", "## Run time (Table 4 layout)"]
         for table in leaderboard.runtime:
@@ -174,6 +178,10 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
                 parts.append(f"<figure><img alt='{html.escape(description)}, {html.escape(section.title)}' "
                              f"src='data:image/png;base64,{encoded}'></figure>")
         parts.append("</section>")
+    objects = object_scores_table(collection)
+    if objects is not None:
+        parts += [f"<h2 id='objects'>{html.escape(objects.title)}</h2>", _html_table(objects, "table-objects"),
+                  _html_notes(objects.notes)]
     if leaderboard.runtime:
         parts.append("<h2 id='runtime'>Run time (Table 4 layout)</h2>")
         for number, table in enumerate(leaderboard.runtime):

@@ -17,7 +17,7 @@ from .build import build_run_record, load_record, metrics_table, record_filename
 from .consistency import METRIC_TOLERANCE, metric_problems, recompute_metrics
 from .fields import RecordError
 from .migrate import known_schemas, register_migration
-from .objects import ObjectScores
+from .objects import ObjectScores, object_scores_table
 from .parts import (
     DatasetInfo,
     DetectorInfo,
@@ -59,4 +59,5 @@ __all__ = [
     "write_record",
     "load_record",
     "metrics_table",
+    "object_scores_table",
 ]

@@ -7,9 +7,11 @@ with ``RunRecord.objects`` None. Definitions: :mod:`crbench.scoring.objects`.
 
 from dataclasses import dataclass, field
 
+from tabulate import tabulate
+
 from .fields import FieldReader, RecordError
 
-__all__ = ["ObjectScores"]
+__all__ = ["ObjectScores", "object_scores_table"]
 
 
 @dataclass
@@ -102,3 +104,43 @@ class ObjectScores:
     def stratum_recall(self, stratum, label):
         """Recall of one stratum bin, or None when the stratum or the bin is absent."""
         return (self.metrics.get("strata", {}).get(stratum, {}).get(label) or {}).get("recall")
+
+
+def _fraction(value):
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def object_scores_table(scores, *, tablefmt="github"):
+    """The short object-level table ``crbench run`` prints under the pixel metrics.
+
+    Parameters
+    ----------
+    scores : ObjectScores
+    tablefmt : str
+        A tabulate format.
+
+    Returns
+    -------
+    str
+    """
+    metrics = scores.metrics
+    options = scores.options
+    found = options.get("found_fraction")
+    near = options.get("near_star_fwhm")
+    rows = [
+        [f"object recall (>= {found:g} of pixels flagged)", _fraction(metrics.get("object_recall")),
+         metrics.get("n_objects")],
+        ["object recall (any pixel flagged)", _fraction(metrics.get("object_recall_any")), metrics.get("n_objects")],
+        ["false-positive objects per Mpix", _fraction(metrics.get("fp_objects_per_megapixel")),
+         metrics.get("n_fp_objects")],
+    ]
+    for label, stratum in (metrics.get("strata") or {}).get("kind", {}).items():
+        rows.append([f"recall of {label} objects", _fraction(stratum["recall"]), stratum["n_objects"]])
+    if metrics.get("n_objects_near_star") is not None:
+        rows.append([f"recall within {near:g} FWHM of a source", _fraction(metrics.get("recall_near_star")),
+                     metrics.get("n_objects_near_star")])
+    if metrics.get("masked_source_flux_fraction") is not None:
+        rows.append(["source flux under false-positive pixels (fraction)",
+                     f"{metrics['masked_source_flux_fraction']:.3g}", ""])
+    return tabulate(rows, headers=["object-level score", "value", "objects"], tablefmt=tablefmt,
+                    disable_numparse=True)
