@@ -52,6 +52,11 @@ Mask detectors evaluated over a parameter sweep use :class:`SweepCounts`
 (TP/FP/FN/TN per sweep value, summable); see :mod:`crbench.scoring.sweep`
 for how their metrics are defined.
 
+Object-level and stratified scores (:mod:`.objects`, :mod:`.stars`,
+:mod:`.object_stream`) count CR objects, found objects and false-positive
+objects at the operating point, per image and additively, with strata by
+event kind, length, charge and distance to the nearest source.
+
 Both passes over many images are one stream (:mod:`.stream`), used by the
 runner (maps loaded from the score cache) and by :func:`score_images`
 (maps in memory)::
@@ -66,9 +71,20 @@ from .counts import ImageCounts, ThresholdCounts
 from .curve import Curve, auroc, average_precision, counts_at_threshold, precision_at_tpr, tpr_at_fpr
 from .grid import PositiveScores, ThresholdGrid
 from .metrics import METRIC_SPEC_VERSION, METRIC_SPECS, MetricSpec, compute_metrics
+from .object_stream import ObjectSource, object_stream
+from .objects import (
+    OBJECTS_SPEC_VERSION,
+    ObjectExtras,
+    ObjectOptions,
+    object_counts,
+    object_metrics,
+    operating_mask,
+    sum_object_counts,
+)
 from .pixels import PreparedPixels, dilate_mask, dilate_scores, prepare_pixels, validate_masks, validate_scores
 from .prepare import PreparedImage, prepare_image
 from .protocol import DEFAULT_PROTOCOL, IGNORE_POLICIES, OUTPUT_DILATION, PixelProtocol
+from .stars import source_peaks
 from .stream import ImageSource, score_stream, sweep_stream
 from .summary import ScoringResult, score_images, score_sweep_images, summarize_scores, summarize_sweep
 from .sweep import SweepCounts, SweepCurve
@@ -110,4 +126,14 @@ __all__ = [
     "ScoringResult",
     "score_images",
     "score_sweep_images",
+    "OBJECTS_SPEC_VERSION",
+    "ObjectOptions",
+    "ObjectExtras",
+    "ObjectSource",
+    "operating_mask",
+    "object_counts",
+    "sum_object_counts",
+    "object_metrics",
+    "object_stream",
+    "source_peaks",
 ]

@@ -2,7 +2,6 @@
 
 import json
 
-
 from crbench.leaderboard.collect import load_results
 from crbench.leaderboard.objects_table import object_scores_table
 from crbench.leaderboard.render import write_leaderboard
