@@ -12,7 +12,7 @@ A pixel is a *source peak* when
    sky noise sigma of the exposure (the source would be detected at 5 sigma
    in its brightest pixel), and
 2. it is the maximum of the ``(2 ceil(FWHM) + 1)``-pixel square window
-   around it (``scipy.ndimage.maximum_filter``, border pixels repeated), so
+   around it (the window clipped at the image border), so
    two sources closer than about one FWHM count as one.
 
 Pixels of a flat top (equal values) that pass both tests form one peak at
@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 from scipy import ndimage
+
+from .pixels import dilate_scores
 
 __all__ = ["DEFAULT_PEAK_NSIGMA", "sky_noise_sigma", "source_peaks"]
 
@@ -84,7 +86,9 @@ def source_peaks(source_model, *, fwhm_px, noise_sigma, peak_nsigma=DEFAULT_PEAK
     >>> source_peaks(model, fwhm_px=2.0, noise_sigma=1.0)["x"]
     array([7.])
     """
-    source_model = np.asarray(source_model, dtype=np.float64)
+    source_model = np.asarray(source_model)
+    if not np.issubdtype(source_model.dtype, np.floating):
+        source_model = source_model.astype(np.float64)
     if not (fwhm_px > 0 and noise_sigma > 0):
         raise ValueError(f"fwhm_px and noise_sigma must be positive, got {fwhm_px!r} and {noise_sigma!r}")
     level = peak_nsigma * noise_sigma
@@ -99,9 +103,16 @@ def source_peaks(source_model, *, fwhm_px, noise_sigma, peak_nsigma=DEFAULT_PEAK
     y0, y1 = max(rows.min() - reach, 0), min(rows.max() + reach + 1, source_model.shape[0])
     x0, x1 = max(cols.min() - reach, 0), min(cols.max() + reach + 1, source_model.shape[1])
     crop = source_model[y0:y1, x0:x1]
-    is_peak = candidates[y0:y1, x0:x1] & (crop == ndimage.maximum_filter(crop, size=window, mode="nearest"))
+    # dilate_scores is scipy.ndimage.maximum_filter(mode="nearest"), several times faster
+    is_peak = candidates[y0:y1, x0:x1] & (crop == dilate_scores(crop, size=window))
     labels, n_peaks = ndimage.label(is_peak, structure=_EIGHT_CONNECTED)
-    index = np.arange(1, n_peaks + 1)
-    centres = np.array(ndimage.center_of_mass(is_peak, labels, index), dtype=np.float64).reshape(-1, 2)
-    peak = np.asarray(ndimage.maximum(crop, labels, index), dtype=np.float64).reshape(-1)
-    return {"y": centres[:, 0] + y0, "x": centres[:, 1] + x0, "peak": peak, "peak_nsigma": peak / noise_sigma}
+    # per-peak sums over the few peak pixels only (ndimage's per-label functions sort the whole crop)
+    rows, cols = np.nonzero(is_peak)
+    which = labels[rows, cols] - 1
+    n_pixels = np.bincount(which, minlength=n_peaks)
+    y = np.bincount(which, weights=rows, minlength=n_peaks) / n_pixels
+    x = np.bincount(which, weights=cols, minlength=n_peaks) / n_pixels
+    # 8-connected local maxima are equal (each is in the other's window), so any pixel gives the peak
+    peak = np.zeros(n_peaks)
+    peak[which] = crop[rows, cols].astype(np.float64)
+    return {"y": y + y0, "x": x + x0, "peak": peak, "peak_nsigma": peak / noise_sigma}

@@ -77,3 +77,15 @@ def test_simulated_scene_stars_are_in_the_catalogue():
     for y, x in zip(scene.stars["y"][bright & inside], scene.stars["x"][bright & inside]):
         distance = np.hypot(peaks["y"] - y, peaks["x"] - x).min()
         assert distance <= 1.0
+
+
+def test_peaks_are_the_local_maxima_of_scipys_maximum_filter():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(3)
+    model = ndimage.gaussian_filter(rng.random((90, 70)), 1.5).astype(np.float32)
+    peaks = source_peaks(model, fwhm_px=2.2, noise_sigma=0.05, peak_nsigma=9.0)
+    expected = (model >= 0.45) & (model == ndimage.maximum_filter(model, size=7, mode="nearest"))
+    rows, cols = np.nonzero(expected)
+    assert rows.size > 3
+    np.testing.assert_array_equal(np.sort(peaks["y"] * 1000 + peaks["x"]), np.sort(rows * 1000.0 + cols))
