@@ -36,6 +36,8 @@ class ObjectScores:
         :func:`crbench.scoring.objects.object_metrics` of ``totals``.
     seconds, seconds_per_megapixel : float or None
         Wall time of the object pass (loading included) and per image megapixel.
+    cpu_seconds : float or None
+        CPU time of the pass in the running process.
     extra : dict
         Keys this version does not know (written back as they are).
     """
@@ -49,6 +51,7 @@ class ObjectScores:
     metrics: dict
     seconds: float | None = None
     seconds_per_megapixel: float | None = None
+    cpu_seconds: float | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -73,6 +76,7 @@ class ObjectScores:
             metrics=read.get("metrics", "dict"),
             seconds=read.get("seconds", "number", required=False, nullable=True),
             seconds_per_megapixel=read.get("seconds_per_megapixel", "number", required=False, nullable=True),
+            cpu_seconds=read.get("cpu_seconds", "number", required=False, nullable=True),
         )
         scores.extra = read.rest()
         return scores
@@ -89,6 +93,7 @@ class ObjectScores:
             "metrics": self.metrics,
             "seconds": self.seconds,
             "seconds_per_megapixel": self.seconds_per_megapixel,
+            "cpu_seconds": self.cpu_seconds,
             **self.extra,
         }
 

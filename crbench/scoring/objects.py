@@ -407,7 +407,7 @@ def object_counts(truth, ignore, flagged, *, extras=NO_EXTRAS, excludes_ignored=
                  found, found_any, valid)
 
     if extras.has_sources:
-        source = np.asarray(extras.source_model, dtype=np.float64)
+        source = np.asarray(extras.source_model)  # float32 as stored; sums below are float64
         if source.shape != truth.shape:
             raise InputError(f"image {sample_id!r}: source model shape {source.shape} differs from {truth.shape}")
         sigma = float(extras.noise_sigma)
@@ -434,11 +434,11 @@ def object_counts(truth, ignore, flagged, *, extras=NO_EXTRAS, excludes_ignored=
                      _bin_index(nearest_peak, options.star_peak_edges_nsigma), found, found_any, valid & near)
         level = np.zeros(n_objects)
         if flat.size:
-            np.maximum.at(level, object_of, source.reshape(-1)[flat] / sigma)
+            np.maximum.at(level, object_of, source.reshape(-1)[flat].astype(np.float64) / sigma)
         _add_stratum(counts, "source_level", options.bin_labels("source_level"),
                      _bin_index(level, options.source_level_edges_nsigma), found, found_any, valid)
-        total_flux = float(source[scored_pixels].sum())
-        fp_flux = float(source[fp_pixels].sum())
+        total_flux = float(source[scored_pixels].sum(dtype=np.float64))
+        fp_flux = float(source[fp_pixels].sum(dtype=np.float64))
         counts["source_flux"] = total_flux
         counts["fp_source_flux"] = fp_flux
         counts["source_flux_e"] = total_flux * extras.image_to_electrons
