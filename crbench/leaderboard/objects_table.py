@@ -23,6 +23,9 @@ OBJECT_COLUMNS = {
     "recall within 2 FWHM of a source": lambda scores: (
         scores.metric("recall_near_star") if scores.options.get("near_star_fwhm") == 2.0 else None
     ),
+    "objects within 2 FWHM": lambda scores: (
+        scores.metric("n_objects_near_star") if scores.options.get("near_star_fwhm") == 2.0 else None
+    ),
     "masked source flux (%)": lambda scores: (
         None if scores.metric("masked_source_flux_fraction") is None
         else 100 * scores.metric("masked_source_flux_fraction")
@@ -37,6 +40,7 @@ _FORMATS = {
     "recall, worms": "{:.3f}",
     "recall, spots": "{:.3f}",
     "recall within 2 FWHM of a source": "{:.3f}",
+    "objects within 2 FWHM": "{:d}",
     "masked source flux (%)": "{:.3g}",
 }
 
@@ -74,7 +78,7 @@ def object_scores_frame(groups):
 def _format(value, column):
     if value is None or pd.isna(value):
         return NOT_AVAILABLE
-    return _FORMATS[column].format(int(value) if column == "CR objects" else value)
+    return _FORMATS[column].format(int(value) if _FORMATS[column] == "{:d}" else value)
 
 
 def object_scores_table(collection):

@@ -44,6 +44,7 @@ def test_table_rows_hold_each_records_object_scores(tmp_path):
     assert frame.loc["deepcr", "CR objects"] == "2"
     assert frame.loc["deepcr", "FP objects per Mpix"] == f"{1e6 / (64 * 64 - 25):.2f}"
     assert frame.loc["deepcr", "recall within 2 FWHM of a source"] == "n/a"  # no object within 2 FWHM
+    assert frame.loc["deepcr", "objects within 2 FWHM"] == "0"
     assert float(frame.loc["deepcr", "masked source flux (%)"]) > 0
     assert any("1 record(s) without object-level scores" in note for note in table.notes)
 
