@@ -9,7 +9,7 @@ grey dilation (maximum filter) of their score map, or a binary dilation of
 their masks, with a square of side ``OUTPUT_DILATION`` (3); thresholding
 commutes with the maximum filter. Ignored pixels are excluded from every
 count (``ignore_policy="exclude"``, the default) or, with
-``ignore_policy="negative"`` (the Cosmic-CoNN / deepCR convention), forced
+``ignore_policy="negative"``, forced
 to truth = False after dilation and still scored as negatives; with
 ``ignore_policy="zero"`` (the Cosmic-CoNN / deepCR code's ``prediction *
 (1 - ignore)``) their score is also set to 0 before output dilation.
