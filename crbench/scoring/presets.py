@@ -43,10 +43,11 @@ installed packages):
     - ``LCO_ROC_PR.py``, ``__main__``: ``opt.validRatio = 0.3`` and
       ``random.sample(valid_data, int(opt.validRatio * len(valid_data)))``
       after ``random.seed(0)``: a 30 % random subset of the test files
-      (``subsample_fraction=0.3, subsample_seed=0``). crbench draws it with
-      ``random.Random(0).sample`` from the sorted sample ids; upstream's list
-      order comes from ``find_all_fits`` and each FITS file holds a 3-frame
-      sequence, so the subset itself is not upstream's.
+      (``subsample_fraction=0.3, subsample_seed=0``). crbench draws files
+      too (ids ``<file stem>#<frame>`` grouped by file) with
+      ``random.Random(0).sample`` from the sorted file names; upstream's list
+      order comes from ``find_all_fits`` (directory order), so the subset is
+      drawn by the same rule but is not necessarily upstream's subset.
 
 ``zhang_bloom2020`` (deepCR paper figures, "+" columns; deepCR's ``evaluate``)
     - ``deepCR/evaluate.py``, ``roc``: ``thresholds=np.linspace(0.001, 0.999,
@@ -256,14 +257,20 @@ class ProtocolPreset:
         return float(np.nextafter(value, np.inf)) if self.strict_threshold else value
 
     def select_images(self, sample_ids):
-        """Return the sample ids this preset evaluates (all, or its seeded subsample in sorted order)."""
+        """Return the sample ids this preset evaluates, in their given order.
+
+        Without subsampling: all. Otherwise files are drawn, as upstream
+        draws FITS files: the ids are grouped by file (the part before
+        ``"#"``, as in the LCO loader's ``<file stem>#<frame>``; an id without
+        ``"#"`` is its own file), and ``random.Random(seed).sample`` picks
+        ``int(fraction * n_files)`` of the sorted file names.
+        """
         sample_ids = list(sample_ids)
         if self.subsample_fraction is None:
             return sample_ids
-        chosen = random.Random(self.subsample_seed).sample(sorted(sample_ids),
-                                                           int(self.subsample_fraction * len(sample_ids)))
-        keep = set(chosen)
-        return [sample_id for sample_id in sample_ids if sample_id in keep]
+        files = sorted({sample_id.split("#", 1)[0] for sample_id in sample_ids})
+        chosen = set(random.Random(self.subsample_seed).sample(files, int(self.subsample_fraction * len(files))))
+        return [sample_id for sample_id in sample_ids if sample_id.split("#", 1)[0] in chosen]
 
 
 PRESETS = {
@@ -287,8 +294,8 @@ PRESETS = {
             subsample_fraction=0.3,
             subsample_seed=0,
             open_choices=(
-                "which 30 % of the files: upstream samples FITS files (3-frame sequences) in find_all_fits "
-                "order; crbench samples sorted sample ids",
+                "which 30 % of the files: upstream samples FITS files in find_all_fits (directory) order; "
+                "crbench samples sorted file names",
                 "the Dice threshold: upstream prints the best of 51 thresholds; crbench reads the operating one",
             ),
         ),

@@ -58,12 +58,17 @@ def test_crbench_preset_builds_the_cards_protocol_unchanged():
     assert preset.select_images(["b", "a", "c"]) == ["b", "a", "c"]
 
 
-def test_xu2023_subsample_is_seeded_30_percent_of_sorted_ids():
-    ids = [f"frame{index:03d}" for index in range(20)]
-    chosen = get_preset("xu2023").select_images(reversed(ids))
+def test_xu2023_subsample_is_seeded_30_percent_of_sorted_files():
     import random
 
+    ids = [f"frame{index:03d}" for index in range(20)]
+    chosen = get_preset("xu2023").select_images(reversed(ids))
     assert sorted(chosen) == sorted(random.Random(0).sample(ids, 6))
+    # LCO ids "<file>#<frame>": whole 3-frame files are drawn, as upstream draws FITS files
+    files = [f"seq{index:02d}" for index in range(10)]
+    frames = [f"{name}#{frame}" for name in files for frame in range(3)]
+    chosen = get_preset("xu2023").select_images(frames)
+    assert chosen == [f"{name}#{frame}" for name in sorted(random.Random(0).sample(files, 3)) for frame in range(3)]
 
 
 def test_bhavanam2022_gives_crbench_numbers():
