@@ -23,7 +23,8 @@ SENSITIVITY_METRICS = ("tpr_at_fpr_1e-4", "tpr_at_fpr_1e-3", "purity_at_tpr_0.95
 
 def _row(job, dataset, preset, scores, *, n_images, n_from_cache):
     metrics = (scores or {}).get("metrics", {})
-    row = {"detector": job.detector, "dataset": dataset.name, "size": dataset.size, "split": job.split,
+    row = {"detector": job.detector, "dataset": dataset.name, "version": str(dataset.card.version),
+           "size": dataset.size, "split": job.split,
            "protocol": preset.name, "n_images": n_images, "n_from_cache": n_from_cache}
     for name in SENSITIVITY_METRICS:
         row[name] = (metrics.get(name) or {}).get("value")
@@ -52,7 +53,8 @@ def protocol_sensitivity(job, *, presets=None, subsample=True, cache_dir=None, d
     Returns
     -------
     list of dict
-        One row per preset: ``detector``, ``dataset``, ``size``, ``split``,
+        One row per preset: ``detector``, ``dataset``, ``version`` (of the
+        data set), ``size``, ``split``,
         ``protocol``, ``n_images``, ``n_from_cache`` (images of the detect
         stage whose map came from the cache) and the values of
         :data:`SENSITIVITY_METRICS` (None where a protocol does not define one).

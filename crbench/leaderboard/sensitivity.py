@@ -16,6 +16,7 @@ __all__ = ["SENSITIVITY_COLUMNS", "sensitivity_frame", "sensitivity_markdown", "
 SENSITIVITY_COLUMNS = {
     "detector": "detector",
     "dataset": "data set",
+    "version": "version",
     "protocol": "protocol",
     "n_images": "images",
     "tpr_at_fpr_1e-4": "TPR@1e-4",
@@ -36,11 +37,11 @@ def sensitivity_markdown(rows, *, digits=3):
 
     Examples
     --------
-    >>> print(sensitivity_markdown([{"detector": "d", "dataset": "s", "protocol": "crbench", "n_images": 2,
-    ...     "tpr_at_fpr_1e-4": 0.5, "tpr_at_fpr_1e-3": 0.75, "purity_at_tpr_0.95": None, "f1": 0.25}]))
-    | detector   | data set   | protocol   |   images |   TPR@1e-4 |   TPR@1e-3 | purity@95%   |   F1 |
-    |:-----------|:-----------|:-----------|---------:|-----------:|-----------:|:-------------|-----:|
-    | d          | s          | crbench    |        2 |        0.5 |       0.75 | n/a          | 0.25 |
+    >>> print(sensitivity_markdown([{"detector": "d", "dataset": "s", "version": "2", "protocol": "crbench",
+    ...     "n_images": 2, "tpr_at_fpr_1e-4": 0.5, "tpr_at_fpr_1e-3": 0.75, "purity_at_tpr_0.95": None, "f1": 0.25}]))
+    | detector   | data set   |   version | protocol   |   images |   TPR@1e-4 |   TPR@1e-3 | purity@95%   |   F1 |
+    |:-----------|:-----------|----------:|:-----------|---------:|-----------:|-----------:|:-------------|-----:|
+    | d          | s          |         2 | crbench    |        2 |        0.5 |       0.75 | n/a          | 0.25 |
     """
     frame = sensitivity_frame(rows).astype(object)
     frame = frame.map(lambda value: "n/a" if value is None or (isinstance(value, float) and pd.isna(value))

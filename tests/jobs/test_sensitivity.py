@@ -51,7 +51,7 @@ def test_protocols_command_prints_and_writes_the_table(tmp_path, isolated_cache)
     assert result.exit_code == 0, result.output
     assert "| oracle" in result.output and "zhang_bloom2020" in result.output
     assert (tmp_path / "s.md").read_text().startswith("## Protocol sensitivity")
-    assert (tmp_path / "s.csv").read_text().splitlines()[0].startswith("detector,dataset,size,split,protocol")
+    assert (tmp_path / "s.csv").read_text().splitlines()[0].startswith("detector,dataset,version,size,split,protocol")
 
 
 def test_run_with_a_protocol_names_it_and_refuses_an_ignore_policy(tmp_path, isolated_cache):
@@ -74,10 +74,10 @@ def test_run_with_a_protocol_names_it_and_refuses_an_ignore_policy(tmp_path, iso
 
 
 def test_sensitivity_markdown_is_stable():
-    rows = [{"detector": "d", "dataset": "s", "protocol": "xu2023", "n_images": 3, "tpr_at_fpr_1e-4": 0.12345,
-             "tpr_at_fpr_1e-3": 1.0, "purity_at_tpr_0.95": None, "f1": 0.5}]
+    rows = [{"detector": "d", "dataset": "s", "version": "2", "protocol": "xu2023", "n_images": 3,
+             "tpr_at_fpr_1e-4": 0.12345, "tpr_at_fpr_1e-3": 1.0, "purity_at_tpr_0.95": None, "f1": 0.5}]
     assert sensitivity_markdown(rows).splitlines()[2] == (
-        "| d          | s          | xu2023     |        3 |      0.123 |          1 | n/a          |  0.5 |")
+        "| d          | s          |         2 | xu2023     |        3 |      0.123 |          1 | n/a          |  0.5 |")
     assert "only `crbench` numbers are ranked" in sensitivity_section(rows)
 
 
