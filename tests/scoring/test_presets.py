@@ -237,3 +237,20 @@ def test_states_on_a_preset_grid_still_sum():
     protocol = preset.pixel_protocol(card_truth_dilation=1, card_ignore_policy="exclude", detector_dilates=True)
     total = score_images(items, protocol=protocol).counts
     assert isinstance(total, ThresholdCounts)
+
+
+def test_mask_sweeps_get_the_presets_pixel_rules():
+    rng = np.random.default_rng(8)
+    truth = rng.random((30, 40)) < 0.05
+    ignore = rng.random((30, 40)) < 0.1
+    masks = rng.random((3, 30, 40)) < np.array([0.02, 0.1, 0.3])[:, None, None]
+    summary = score_preset([ImageSource.in_memory(truth, ignore, masks, "a")], preset="zhang_bloom2020", kind="mask",
+                           card_truth_dilation=3, card_ignore_policy="exclude", detector_dilates=False,
+                           operating_point=2.0, sweep_values=[1.0, 2.0, 3.0])
+    # deepCR's _roc_lacosmic order: mask * (1 - ignore), then the cross dilation; truth * (1 - ignore), undilated
+    skimage_morphology = pytest.importorskip("skimage.morphology")
+    label = truth & ~ignore
+    expected_tp = [int(np.count_nonzero(skimage_morphology.dilation(mask & ~ignore, skimage_morphology.disk(1))
+                                        & label)) for mask in masks]
+    assert summary["curves"]["tp"] == expected_tp
+    assert summary["curves"]["n_pos"] == int(label.sum()) and summary["curves"]["n_neg"] == truth.size - label.sum()
