@@ -271,8 +271,9 @@ def run_detector(
     limit : int, optional
         Score only the first ``limit`` images.
     device : {"cpu", "cuda", "auto"}
-    ignore_policy : {"exclude", "negative"}, optional
-        Defaults to the card's policy.
+    ignore_policy : {"exclude", "negative", "zero"}, optional
+        Defaults to the card's policy (crbench's protocol only: another
+        preset fixes it, and passing one raises InputError).
     jobs : int
         Worker processes for the detect stage (1 = in this process).
     cache_dir : path-like, optional
