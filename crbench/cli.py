@@ -42,6 +42,7 @@ class LazyGroup(click.Group):
         "bench": "crbench.commands.bench:bench",
         "mock-run": "crbench.commands.mock_run:mock_run",
         "train": "crbench.commands.train:train",
+        "protocols": "crbench.commands.protocols:protocols",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -38,8 +38,10 @@ from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError
 from .inputs import prepare_input
 from .object_pass import score_objects
+from .scoring.preset_scoring import score_preset
+from .scoring.presets import get_preset
 
-__all__ = ["ImageOutcome", "RunResult", "run_detector", "validate_prediction"]
+__all__ = ["ImageOutcome", "RunResult", "image_sources", "run_detector", "validate_prediction"]
 
 
 @dataclass
@@ -95,6 +97,8 @@ class RunResult:
         Peak resident memory of the running process and its workers, measured by the runner.
     objects : dict or None
         The ``objects`` record section (:mod:`crbench.object_pass`); None when the pass was skipped.
+    protocol : str
+        Name of the protocol preset the run was scored under.
     """
 
     split: str
@@ -111,6 +115,7 @@ class RunResult:
     n_sweep_values: int
     peak_rss_bytes: int
     objects: dict | None = None
+    protocol: str = "crbench"
 
     @property
     def failures(self):
@@ -257,6 +262,7 @@ def run_detector(
     dataset_kwargs=None,
     fresh=False,
     object_scores=True,
+    protocol="crbench",
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -270,8 +276,9 @@ def run_detector(
     limit : int, optional
         Score only the first ``limit`` images.
     device : {"cpu", "cuda", "auto"}
-    ignore_policy : {"exclude", "negative"}, optional
-        Defaults to the card's policy.
+    ignore_policy : {"exclude", "negative", "zero"}, optional
+        Defaults to the card's policy (crbench's protocol only: another
+        preset fixes it, and passing one raises InputError).
     jobs : int
         Worker processes for the detect stage (1 = in this process).
     cache_dir : path-like, optional
@@ -288,6 +295,9 @@ def run_detector(
     object_scores : bool
         Also count CR objects, false-positive objects and their strata at
         the operating point (:mod:`crbench.object_pass`).
+    protocol : str or ProtocolPreset
+        The evaluation protocol (:mod:`crbench.scoring.presets`); a preset
+        that subsamples evaluates only its subset of the (limited) images.
 
     Returns
     -------
@@ -302,11 +312,21 @@ def run_detector(
     started = time.perf_counter()
     card = dataset.card
     detector.apply_protocol(card.protocol_for(detector.name))
-    ignore_policy = ignore_policy or card.ignore_policy
+    preset = get_preset(protocol)
+    if ignore_policy and not preset.is_default:
+        raise InputError(f"protocol {preset.name!r} fixes how ignored pixels count; drop --ignore-policy")
+    ignore_policy = ignore_policy or preset.ignore_policy or card.ignore_policy
     device = resolve_device(device)
     ids = dataset.sample_ids(split)
     if limit is not None:
         ids = ids[:limit]
+    if not preset.is_default:
+        selected = preset.select_images(ids)
+        if not selected:
+            raise InputError(f"protocol {preset.name!r} evaluates {preset.subsample_fraction:.0%} of the images, "
+                             f"int({preset.subsample_fraction} x {len(ids)}) = 0 of {dataset.name}/{split}; "
+                             "score more images")
+        ids = selected
     cache = ScoreCache(
         Path(cache_dir or cache_root()),
         detector_name=detector.name,
@@ -346,9 +366,11 @@ def run_detector(
             "(the record is then marked partial); images that worked are cached and will not re-run."
         )
     scored = [outcome for outcome in outcomes if outcome.error is None]
-    scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
+    scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
+                    preset=preset)
     objects = None
-    if object_scores and scored:
+    # object-level scores are crbench's own definitions: not part of another paper's protocol
+    if object_scores and scored and preset.is_default:
         objects = score_objects(detector, dataset, split, scored, cache, card=card, ignore_policy=ignore_policy,
                                 progress=progress)
     return RunResult(
@@ -362,18 +384,17 @@ def run_detector(
         wall_seconds=time.perf_counter() - started,
         detector_info=copy.deepcopy(detector.info()),
         dataset_info=copy.deepcopy(dataset.info(split)),
-        truth_dilation=card.truth_dilation,
+        truth_dilation=card.truth_dilation if preset.truth_dilation is None else preset.truth_dilation,
         n_sweep_values=len(detector.sweep_values()) if detector.output_kind == "mask" else 0,
         peak_rss_bytes=peak_rss_bytes(include_children=True),
         objects=objects,
+        protocol=preset.name,
     )
 
 
-def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
-    """Both scoring passes over cached outputs; returns metrics, curves and counts."""
-    protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
-    kind = detector.output_kind
-    sources = [
+def image_sources(outcomes, cache, *, kind):
+    """Scoring-stream sources that read each outcome's masks and its cached output (checked by digest)."""
+    return [
         scoring.ImageSource(
             outcome.sample_id,
             load_masks=lambda outcome=outcome: (outcome.unpack("truth"), outcome.unpack("ignore")),
@@ -385,9 +406,23 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
         for outcome in outcomes
     ]
 
+
+def _score(detector, outcomes, cache, *, card, ignore_policy, progress, preset=None):
+    """Both scoring passes over cached outputs; returns metrics, curves and counts."""
+    protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
+    kind = detector.output_kind
+    sources = image_sources(outcomes, cache, kind=kind)
+
     def bars(items, desc):
         return tqdm(items, desc=desc, disable=not progress, unit="img", leave=False)
 
+    if preset is not None and not preset.is_default:
+        # another paper's protocol (crbench.scoring.presets); crbench's own is scored below, unchanged
+        swept = kind == "mask" and bool(detector.sweep_values())
+        return score_preset(sources, preset=preset, kind=kind, card_truth_dilation=card.truth_dilation,
+                            card_ignore_policy=card.ignore_policy, detector_dilates=detector.dilate_output,
+                            operating_point=detector.operating_point if kind == "score" or swept else 0.0,
+                            sweep_values=detector.sweep_values() or [0.0], progress=bars)
     if kind == "mask":
         # a mask detector without a sweep is a single ROC point at value 0
         values = detector.sweep_values() or [0.0]

@@ -8,7 +8,7 @@ import click
 from ..errors import CRBenchError
 from ..jobs import Job, run_job
 from ..records import metrics_table, object_scores_table
-from ..scoring import IGNORE_POLICIES
+from ..scoring import IGNORE_POLICIES, preset_names
 from .options import parse_key_values
 
 __all__ = ["run"]
@@ -24,8 +24,12 @@ __all__ = ["run"]
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score only the first N images.")
 @click.option("--ignore-policy", type=click.Choice(IGNORE_POLICIES), default=None,
-              help="Ignored pixels excluded from counts (default), or counted as true negatives "
-                   "(cosmic-conn / deepCR convention). Defaults to the data set card's policy.")
+              help="Ignored pixels excluded from counts (default), counted as negatives with their score, or "
+                   "as negatives with score 0 (the Cosmic-CoNN / deepCR code). Defaults to the data set card's "
+                   "policy; crbench protocol only.")
+@click.option("--protocol", default="crbench", show_default=True, type=click.Choice(preset_names()),
+              help="Evaluation protocol: crbench's, or a paper's reproduced rule by rule (see docs/scoring.md). "
+                   "Records of different protocols are never compared or ranked together.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for running the detector.")
 @click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
@@ -39,7 +43,7 @@ __all__ = ["run"]
               help="Also score CR objects, false-positive objects and their strata at the operating point.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
-def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy,
+def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy, protocol,
         jobs, keep_going, output, cache_dir, fresh, object_scores, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
@@ -47,7 +51,7 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
                   data_dir=data_dir)
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
-                         progress=not quiet and not as_json, object_scores=object_scores)
+                         progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path
@@ -56,7 +60,8 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         return
     dataset_info = record.dataset
     click.echo(
-        f"{record.detector.name} on {dataset_info.name} ({dataset_info.size}/{dataset_info.split}): "
+        f"{record.detector.name} on {dataset_info.name} ({dataset_info.size}/{dataset_info.split}, "
+        f"protocol {record.protocol_name}): "
         f"{dataset_info.n_images} images ({result.n_from_cache} from the score cache), "
         f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )

@@ -206,9 +206,10 @@ class DatasetCard:
         Side of the square structuring element applied to ``truth`` before
         scoring (3 for the DECam and LCO protocols; 1 = none, e.g. when the
         data set ships already-dilated masks).
-    ignore_policy : {"exclude", "negative"}
+    ignore_policy : {"exclude", "negative", "zero"}
         Default handling of ignored pixels: excluded from all counts, or
-        counted as true negatives (cosmic-conn / deepCR convention).
+        counted as negatives with their score, or with score 0 (the
+        Cosmic-CoNN / deepCR evaluation code); see :class:`~crbench.scoring.PixelProtocol`.
     detector_params : dict of str to dict
         Protocol parameters per detector name (``{"astroscrappy": {"objlim": 2.0}}``).
     splits : tuple of str
@@ -257,7 +258,7 @@ class DatasetCard:
         ----------
         dilate_output : bool
             The detector's ``dilate_output``.
-        ignore_policy : {"exclude", "negative"}, optional
+        ignore_policy : {"exclude", "negative", "zero"}, optional
             Overrides the card's ``ignore_policy``.
         """
         return PixelProtocol(

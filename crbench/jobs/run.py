@@ -67,7 +67,7 @@ class JobOutput:
 
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
-            keep_going=False, fresh=False, progress=False, object_scores=True):
+            keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench"):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -82,8 +82,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         Worker processes for the detect stage (1 = this process).
     limit : int, optional
         Score only the first ``limit`` images.
-    ignore_policy : {"exclude", "negative"}, optional
-        Default: the data set card's.
+    ignore_policy : {"exclude", "negative", "zero"}, optional
+        Default: the data set card's (crbench protocol only).
     keep_going : bool
         Score the images that worked if some fail (record marked partial).
     fresh : bool
@@ -91,6 +91,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
     progress : bool
     object_scores : bool
         Also write the record's object-level section (:mod:`crbench.object_pass`).
+    protocol : str
+        Evaluation protocol preset (:mod:`crbench.scoring.presets`).
 
     Returns
     -------
@@ -108,6 +110,7 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         detector, dataset, split=job.split, limit=limit, device=device, ignore_policy=ignore_policy, jobs=workers,
         cache_dir=cache_dir, keep_going=keep_going, progress=progress, dataset_kwargs=dataset_kwargs, fresh=fresh,
         object_scores=object_scores,
+        protocol=protocol,
     )
     record = build_run_record(result)
     return JobOutput(job=job, result=result, record=record, path=write_record(record, results_dir))

@@ -2,8 +2,10 @@
 
 Two run records are comparable only when they scored the same images
 under the same rules: same data set name, version, size and split, same
-manifest hash (the sha256 list of the images actually scored) and same
-metric-spec version. Everything else (different versions, a ``--limit``
+manifest hash (the sha256 list of the images actually scored), same
+metric-spec version and same protocol preset (records without one are
+``"crbench"``; only crbench-protocol groups are ever current and ranked).
+Everything else (different versions, a ``--limit``
 subset) lands in a separate group; groups of one data set that are not the
 current one are labelled "not comparable" and never merged.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..records import BENCH_SCHEMA, RUN_SCHEMA, BenchRecord, Environment, RunRecord, as_bench_record, as_run_record
 from ..records.migrate import known_schemas
+from ..records.run import DEFAULT_PROTOCOL_NAME
 
 __all__ = [
     "BENCH_SCHEMA",
@@ -46,11 +49,13 @@ class GroupKey:
     split: str
     manifest_hash: str
     metric_spec_version: str
+    protocol: str = DEFAULT_PROTOCOL_NAME
 
     @property
     def dataset_label(self):
-        """Short human label, e.g. ``sim_lco_1m (small/test, v2)``."""
-        return f"{self.dataset} ({self.size}/{self.split}, v{self.version})"
+        """Short human label, e.g. ``sim_lco_1m (small/test, v2)`` (plus ``, protocol xu2023`` for another protocol)."""
+        protocol = "" if self.protocol == DEFAULT_PROTOCOL_NAME else f", protocol {self.protocol}"
+        return f"{self.dataset} ({self.size}/{self.split}, v{self.version}{protocol})"
 
 
 @dataclass
@@ -111,6 +116,7 @@ def group_key(record):
         split=dataset.split,
         manifest_hash=dataset.manifest_hash,
         metric_spec_version=record.metric_spec_version,
+        protocol=record.protocol_name,
     )
 
 
@@ -148,6 +154,9 @@ def hardware_label(environment, *, device="cpu", device_model=None):
 
 
 def _comparability_reason(key, current):
+    if key.protocol != DEFAULT_PROTOCOL_NAME:
+        return (f"scored under protocol {key.protocol!r}, not crbench's: shown apart, never ranked or merged with "
+                "crbench results")
     differences = []
     if key.version != current.version:
         differences.append(f"data set version {key.version} vs {current.version}")
@@ -212,9 +221,12 @@ def collect_records(run_records, bench_records=(), *, sources=None):
         by_dataset.setdefault((group.key.dataset, group.key.size, group.key.split), []).append(group)
     ordered = []
     for dataset_id in sorted(by_dataset):
-        siblings = sorted(by_dataset[dataset_id], key=lambda group: group.newest, reverse=True)
+        # only a crbench-protocol group can be current (ranked); other protocols are always shown apart
+        siblings = sorted(by_dataset[dataset_id], key=lambda group: (group.key.protocol == DEFAULT_PROTOCOL_NAME,
+                                                                     group.newest), reverse=True)
         current = siblings[0]
-        for other in siblings[1:]:
+        others = siblings[1:] if current.key.protocol == DEFAULT_PROTOCOL_NAME else siblings
+        for other in others:
             other.not_comparable = _comparability_reason(other.key, current.key)
             notes.append(f"{other.key.dataset_label}: {len(other.records)} record(s) {other.not_comparable}")
         ordered.extend(siblings)

@@ -41,6 +41,7 @@ from .. import __version__
 from ..atomic import write_json_atomic
 from ..errors import InputError
 from ..records import as_run_record, metric_problems
+from ..records.run import DEFAULT_PROTOCOL_NAME
 
 __all__ = [
     "BASELINE_SCHEMA",
@@ -165,7 +166,12 @@ def make_baseline(records, *, note=""):
         When a record is partial (a baseline must be complete) or its
         metrics are not trustworthy (:func:`crbench.records.metric_problems`).
     """
-    newest = _newest_per_key([as_run_record(record) for record in records])
+    records = [as_run_record(record) for record in records]
+    foreign = sorted({f"{_record_key(record)} ({record.protocol_name})" for record in records
+                      if record.protocol_name != DEFAULT_PROTOCOL_NAME})
+    if foreign:
+        raise InputError(f"a baseline holds crbench-protocol records only; got {', '.join(foreign)}")
+    newest = _newest_per_key(records)
     partial = [key for key, record in newest.items() if not record.is_complete]
     if partial:
         raise InputError(f"cannot make a baseline from partial records: {', '.join(sorted(partial))}; re-run them")
@@ -312,13 +318,21 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
     rules = rules or default_rules()
     run_failures = dict(run_failures or {})
     base_entries = {entry["key"]: entry for entry in baseline.get("entries", [])}
-    fresh = _newest_per_key([as_run_record(record) for record in records])
-    keys = select_entries(sorted(set(base_entries) | set(fresh) | set(run_failures)), only)
+    records = [as_run_record(record) for record in records]
+    # records of another paper's protocol are never compared with crbench's numbers
+    foreign = {_record_key(record): record.protocol_name for record in records
+               if record.protocol_name != DEFAULT_PROTOCOL_NAME}
+    fresh = _newest_per_key([record for record in records if record.protocol_name == DEFAULT_PROTOCOL_NAME])
+    keys = select_entries(sorted(set(base_entries) | set(fresh) | set(run_failures) | set(foreign)), only)
     results = []
     for key in keys:
         base, record = base_entries.get(key), fresh.get(key)
         if key in run_failures and record is None:
             results.append(EntryResult(key, "failed", f"run failed: {run_failures[key]}"))
+            continue
+        if record is None and key in foreign:
+            results.append(EntryResult(key, "not comparable", f"scored under protocol {foreign[key]!r}; the "
+                                       "baseline and the ranking use crbench's protocol only"))
             continue
         if record is None:
             results.append(EntryResult(key, "missing", "in the baseline but no fresh record"))

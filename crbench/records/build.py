@@ -70,6 +70,7 @@ def build_run_record(result):
         "detector": copy.deepcopy(result.detector_info),
         "dataset": dataset_info,
         "metric_spec_version": METRIC_SPEC_VERSION,
+        "protocol": result.protocol,
         "operating_point": scores.get("operating_point"),
         "metrics": scores.get("metrics", {}),
         "counts": scores.get("counts"),

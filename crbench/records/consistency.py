@@ -8,7 +8,7 @@ better nor worse). :func:`metric_problems` finds such records:
    and a fraction in [0, 1] (all ten are rates or areas), and its direction
    must be the spec's;
 2. when the record stores its exact summed counts and was scored under the
-   current metric spec, every metric is recomputed from those counts
+   current metric spec and crbench's protocol, every metric is recomputed from those counts
    (:func:`crbench.scoring.compute_metrics`) and value and threshold must
    agree within :data:`METRIC_TOLERANCE`.
 
@@ -21,7 +21,7 @@ different summation order of a future numpy. Any edit of a printed digit
 import math
 
 from ..scoring import METRIC_SPEC_VERSION, METRIC_SPECS, compute_metrics
-from .run import as_run_record
+from .run import DEFAULT_PROTOCOL_NAME, as_run_record
 
 __all__ = ["METRIC_TOLERANCE", "metric_problems", "recompute_metrics"]
 
@@ -79,6 +79,9 @@ def metric_problems(record):
                             f"{spec.higher_is_better}")
     if record.metric_spec_version != METRIC_SPEC_VERSION:
         return problems  # defined under another spec: the current code cannot recompute it
+    if record.protocol_name != DEFAULT_PROTOCOL_NAME:
+        # another paper's rules (a TPR rule, two curves, per-image Dice): the stored counts alone do not define them
+        return problems
     try:
         recomputed = recompute_metrics(record)
     except (ValueError, KeyError, TypeError) as error:

@@ -28,6 +28,9 @@ __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
 
 RUN_SCHEMA = "crbench.run/1"
 
+#: The protocol of records that do not name one (written before protocol presets existed).
+DEFAULT_PROTOCOL_NAME = "crbench"
+
 # what a run record must name for the leaderboard to place it
 _REQUIRED_DETECTOR_KEYS = ("name", "version", "params", "params_hash", "output_kind")
 
@@ -47,6 +50,10 @@ class RunRecord:
     detector : DetectorInfo
     dataset : DatasetInfo
     metric_spec_version : str
+    protocol : str or None
+        The evaluation protocol preset (:mod:`crbench.scoring.presets`) the
+        record was scored under; None in records written before presets
+        existed, which were scored under ``"crbench"`` (see :attr:`protocol_name`).
     operating_point : float or None
         Threshold (score detectors) or sweep value (mask detectors) of the
         operating-point metrics.
@@ -83,6 +90,7 @@ class RunRecord:
     runtime: Runtime = field(default_factory=Runtime)
     environment: Environment = field(default_factory=Environment)
     objects: ObjectScores | None = None
+    protocol: str | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
@@ -130,6 +138,7 @@ class RunRecord:
             runtime=Runtime.from_dict(read.get("runtime", "dict", required=False), source=origin),
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
             objects=ObjectScores.from_dict(read.get("objects", "dict", required=False), source=origin),
+            protocol=read.get("protocol", "str", required=False),
             source=None if source is None else str(source),
         )
         record.extra = read.rest()
@@ -145,6 +154,8 @@ class RunRecord:
             "detector": self.detector.to_dict(),
             "dataset": self.dataset.to_dict(),
             "metric_spec_version": self.metric_spec_version,
+            # written only when known, so that an older record reads and writes back unchanged
+            **({} if self.protocol is None else {"protocol": self.protocol}),
             "operating_point": self.operating_point,
             "metrics": {name: metric.to_dict() for name, metric in self.metrics.items()},
             "counts": None if self.counts is None else self.counts.to_dict(),
@@ -182,10 +193,20 @@ class RunRecord:
         return self.status == "complete"
 
     @property
+    def protocol_name(self):
+        """The protocol preset's name; ``"crbench"`` for records that do not name one."""
+        return self.protocol or DEFAULT_PROTOCOL_NAME
+
+    @property
     def filename(self):
-        """The canonical file name, ``run__<dataset>__<size>__<split>__<detector>__<params hash>.json``."""
+        """The canonical file name, ``run__<dataset>__<size>__<split>__<detector>__<params hash>.json``.
+
+        Records of another protocol than crbench's end in ``__<protocol>.json``,
+        so they never replace a crbench record.
+        """
+        suffix = "" if self.protocol_name == DEFAULT_PROTOCOL_NAME else f"__{self.protocol_name}"
         return (f"run__{self.dataset.name}__{self.dataset.size}__{self.dataset.split}__"
-                f"{self.detector.name}__{self.detector.params_hash}.json")
+                f"{self.detector.name}__{self.detector.params_hash}{suffix}.json")
 
     @property
     def trained_on_family(self):

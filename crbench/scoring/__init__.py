@@ -9,8 +9,14 @@ grey dilation (maximum filter) of their score map, or a binary dilation of
 their masks, with a square of side ``OUTPUT_DILATION`` (3); thresholding
 commutes with the maximum filter. Ignored pixels are excluded from every
 count (``ignore_policy="exclude"``, the default) or, with
-``ignore_policy="negative"`` (the Cosmic-CoNN / deepCR convention), forced
-to truth = False after dilation and still scored as negatives.
+``ignore_policy="negative"``, forced
+to truth = False after dilation and still scored as negatives; with
+``ignore_policy="zero"`` (the Cosmic-CoNN / deepCR code's ``prediction *
+(1 - ignore)``) their score is also set to 0 before output dilation.
+``footprint="cross"`` dilates with deepCR's 3x3 cross instead of a square.
+Named protocol presets (:mod:`.presets`) reproduce each paper's evaluation
+rule by rule (pixel rules, threshold grid, TPR/purity/F1 reading,
+subsampling); :mod:`.preset_scoring` scores a stream under one.
 :func:`prepare_image` applies these rules to one image, once, for every
 counter; :func:`prepare_pixels` materialises the same pixels for tests.
 
@@ -83,7 +89,8 @@ from .objects import (
 )
 from .pixels import PreparedPixels, dilate_mask, dilate_scores, prepare_pixels, validate_masks, validate_scores
 from .prepare import PreparedImage, prepare_image
-from .protocol import DEFAULT_PROTOCOL, IGNORE_POLICIES, OUTPUT_DILATION, PixelProtocol
+from .presets import PRESETS, ProtocolPreset, get_preset, preset_names
+from .protocol import DEFAULT_PROTOCOL, FOOTPRINTS, IGNORE_POLICIES, OUTPUT_DILATION, PixelProtocol
 from .stars import source_peaks
 from .stream import ImageSource, score_stream, sweep_stream
 from .summary import ScoringResult, score_images, score_sweep_images, summarize_scores, summarize_sweep
@@ -92,6 +99,11 @@ from .sweep import SweepCounts, SweepCurve
 __all__ = [
     "DEFAULT_PROTOCOL",
     "IGNORE_POLICIES",
+    "FOOTPRINTS",
+    "PRESETS",
+    "ProtocolPreset",
+    "get_preset",
+    "preset_names",
     "OUTPUT_DILATION",
     "PixelProtocol",
     "PreparedImage",

@@ -21,10 +21,17 @@ Protocol
 
    - ``"exclude"`` (default): ignored pixels are excluded from every count
      (they are neither positives nor negatives).
-   - ``"negative"``: the Cosmic-CoNN and deepCR evaluation convention.
-     Ignored pixels are forced to truth = False *after* truth dilation and
-     are still scored, so they count as true negatives, or as false positives
-     when the detector flags them.
+   - ``"negative"``: ignored pixels are forced to truth = False *after*
+     truth dilation and are still scored with the detector's score, so they
+     count as true negatives, or as false positives when the detector flags
+     them.
+   - ``"zero"``: the Cosmic-CoNN and deepCR evaluation convention
+     (``prediction * (1 - ignore)``): as ``"negative"``, but the score of an
+     ignored pixel is set to 0 *before* output dilation.
+4. **Footprint.** ``footprint="cross"`` dilates with the 3x3 cross of
+   ``skimage.morphology.disk(1)`` instead of a square. Cross footprints and
+   the ``"zero"`` policy are applied by rewriting the arrays
+   (:mod:`crbench.scoring.footprints`).
 """
 
 import numpy as np
@@ -395,6 +402,12 @@ def prepare_pixels(truth, ignore, prediction, *, protocol=DEFAULT_PROTOCOL, samp
     PreparedPixels
     """
     truth, ignore, prediction = check_shapes(truth, ignore, prediction, sample_id=sample_id)
+    if not protocol.is_square_rule:
+        from .footprints import apply_upstream_rules  # footprints builds on this module
+
+        if prediction.dtype != bool:
+            prediction = validate_scores(prediction, sample_id=sample_id)
+        truth, ignore, prediction, protocol = apply_upstream_rules(truth, ignore, prediction, protocol=protocol)
     size = protocol.output_dilation
     if prediction.dtype == bool:
         values = dilate_mask(prediction, size=size)

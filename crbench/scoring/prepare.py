@@ -12,6 +12,7 @@ import functools
 
 import numpy as np
 
+from .footprints import apply_upstream_rules
 from .pixels import (
     check_shapes,
     dilate_mask,
@@ -163,6 +164,9 @@ def prepare_image(truth, ignore, prediction, *, protocol, kind="score", sample_i
         prediction = validate_masks(prediction, sample_id=sample_id)
     else:
         raise ValueError(f"kind must be 'score' or 'mask', got {kind!r}")
+    if not protocol.is_square_rule:
+        # cross footprints and score-0 ignored pixels: rewrite the arrays, then count them plainly
+        truth, ignore, prediction, protocol = apply_upstream_rules(truth, ignore, prediction, protocol=protocol)
     positive_index = scored_positive_index(truth, ignore, truth_dilation=protocol.truth_dilation)
     return PreparedImage(
         sample_id=sample_id, protocol=protocol, prediction=prediction, ignore=ignore, positive_index=positive_index

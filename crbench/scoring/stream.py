@@ -63,7 +63,7 @@ def _no_progress(items, desc):
     return items
 
 
-def score_stream(sources, *, protocol, operating_point, progress=None):
+def score_stream(sources, *, protocol, operating_point, progress=None, extra_thresholds=()):
     """Score a sequence of score maps exactly, in two passes.
 
     Parameters
@@ -75,6 +75,9 @@ def score_stream(sources, *, protocol, operating_point, progress=None):
         Added to the threshold grid, so counts at it are exact.
     progress : callable, optional
         ``progress(iterable, desc) -> iterable``, e.g. a tqdm wrapper.
+    extra_thresholds : sequence of float
+        More thresholds to put on the grid (exact counts at each, per image
+        too), e.g. a protocol preset's fixed threshold grid.
 
     Returns
     -------
@@ -86,7 +89,7 @@ def score_stream(sources, *, protocol, operating_point, progress=None):
     positives = PositiveScores.empty()
     for source in progress(sources, "scoring (pass 1)"):
         positives = positives.merge(PositiveScores.from_prepared(source.prepare(protocol=protocol, kind="score")))
-    grid = positives.grid(extra_thresholds=(operating_point,))
+    grid = positives.grid(extra_thresholds=(operating_point, *extra_thresholds))
     total = None
     for source in progress(sources, "scoring (pass 2)"):
         state = ThresholdCounts.from_prepared(source.prepare(protocol=protocol, kind="score"), grid=grid)

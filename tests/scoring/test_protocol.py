@@ -81,7 +81,7 @@ def test_ignore_policies_are_defined_once():
     assert protocol_module.IGNORE_POLICIES is IGNORE_POLICIES
     run_option = next(p for p in run_command.params if p.name == "ignore_policy")
     assert tuple(run_option.type.choices) == IGNORE_POLICIES
-    with pytest.raises(InputError, match=r"card 'x': ignore_policy must be one of \('exclude', 'negative'\)"):
+    with pytest.raises(InputError, match=r"card 'x': ignore_policy must be one of \('exclude', 'negative', 'zero'\)"):
         DatasetCard(name="x", version="1", family="x", description="", instrument="x", ignore_policy="maybe")
     with pytest.raises(InputError, match="card 'x': truth_dilation must be odd"):
         DatasetCard(name="x", version="1", family="x", description="", instrument="x", truth_dilation=4)
