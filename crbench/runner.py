@@ -37,6 +37,7 @@ from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError
 from .inputs import prepare_input
+from .uncertainty import BootstrapSettings
 
 __all__ = ["ImageOutcome", "RunResult", "run_detector", "validate_prediction"]
 
@@ -48,7 +49,8 @@ class ImageOutcome:
     ``sha256`` is the sample's content hash (the data set manifest's),
     ``input_sha256`` the score cache key (the sample plus the metadata the
     detector saw), ``map_sha256`` the hash of the cached output's bytes,
-    which both scoring passes check.
+    which both scoring passes check. ``stratum`` is the sample's value of
+    the card's ``bootstrap_strata`` field (None without one).
     """
 
     sample_id: str
@@ -64,6 +66,7 @@ class ImageOutcome:
     from_cache: bool = False
     error: str | None = None
     traceback: str | None = None
+    stratum: str | None = None
 
     def unpack(self, name):
         """Return the bool mask ``name`` ("truth" or "ignore") at full shape."""
@@ -174,6 +177,9 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         truth_packed=np.packbits(sample.truth.ravel()),
         ignore_packed=np.packbits(sample.ignore.ravel()),
     )
+    strata_field = dataset.card.bootstrap_strata
+    if strata_field is not None and getattr(sample.meta, strata_field, None) is not None:
+        outcome.stratum = str(getattr(sample.meta, strata_field))
     outcome.input_sha256 = detection_input_sha256(outcome.sha256, sample.meta)
     if not fresh and cache.has(outcome.input_sha256):
         try:
@@ -252,6 +258,7 @@ def run_detector(
     progress=True,
     dataset_kwargs=None,
     fresh=False,
+    bootstrap=None,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -280,6 +287,9 @@ def run_detector(
     fresh : bool
         Ignore cached outputs: run the detector on every image and supersede
         its cache entries.
+    bootstrap : BootstrapSettings, optional
+        Bootstrap intervals of every metric (default: :class:`BootstrapSettings`
+        defaults; ``BootstrapSettings(n_resamples=0)`` switches them off).
 
     Returns
     -------
@@ -338,7 +348,8 @@ def run_detector(
             "(the record is then marked partial); images that worked are cached and will not re-run."
         )
     scored = [outcome for outcome in outcomes if outcome.error is None]
-    scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
+    scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
+                    bootstrap=bootstrap if bootstrap is not None else BootstrapSettings())
     return RunResult(
         split=split,
         ignore_policy=ignore_policy,
@@ -356,8 +367,8 @@ def run_detector(
     )
 
 
-def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
-    """Both scoring passes over cached outputs; returns metrics, curves and counts."""
+def _score(detector, outcomes, cache, *, card, ignore_policy, progress, bootstrap):
+    """Both scoring passes over cached outputs; returns metrics, curves, counts and bootstrap intervals."""
     protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
     sources = [
@@ -375,12 +386,21 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress):
     def bars(items, desc):
         return tqdm(items, desc=desc, disable=not progress, unit="img", leave=False)
 
+    states = bootstrap.states_for(kind)
+    on_image = None if states is None else states.add
     if kind == "mask":
         # a mask detector without a sweep is a single ROC point at value 0
         values = detector.sweep_values() or [0.0]
-        total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars)
+        total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars, on_image=on_image)
         operating = detector.operating_point if detector.sweep_values() else 0.0
-        return scoring.summarize_sweep(total, total.images, operating_point=operating) if total is not None else None
-    threshold = detector.operating_point
-    total = scoring.score_stream(sources, protocol=protocol, operating_point=threshold, progress=bars)
-    return scoring.summarize_scores(total, total.images, operating_point=threshold) if total is not None else None
+        summary = scoring.summarize_sweep(total, total.images, operating_point=operating) if total is not None else None
+    else:
+        operating = detector.operating_point
+        total = scoring.score_stream(sources, protocol=protocol, operating_point=operating, progress=bars,
+                                     on_image=on_image)
+        summary = scoring.summarize_scores(total, total.images, operating_point=operating) if total is not None else None
+    if summary is not None:
+        strata = {outcome.sample_id: outcome.stratum for outcome in outcomes} if card.bootstrap_strata else None
+        summary["uncertainty"] = bootstrap.section(states, operating_point=operating, strata=strata,
+                                                   strata_field=card.bootstrap_strata)
+    return summary

@@ -67,7 +67,7 @@ class JobOutput:
 
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
-            keep_going=False, fresh=False, progress=False):
+            keep_going=False, fresh=False, progress=False, bootstrap=None):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -89,6 +89,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
     fresh : bool
         Ignore cached detector outputs.
     progress : bool
+    bootstrap : crbench.uncertainty.BootstrapSettings, optional
+        Default: the defaults (intervals on); ``n_resamples=0`` = off.
 
     Returns
     -------
@@ -105,6 +107,7 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
     result = run_detector(
         detector, dataset, split=job.split, limit=limit, device=device, ignore_policy=ignore_policy, jobs=workers,
         cache_dir=cache_dir, keep_going=keep_going, progress=progress, dataset_kwargs=dataset_kwargs, fresh=fresh,
+        bootstrap=bootstrap,
     )
     record = build_run_record(result)
     return JobOutput(job=job, result=result, record=record, path=write_record(record, results_dir))

@@ -22,6 +22,7 @@ from .parts import (
     StoredCounts,
     StoredCurve,
 )
+from .uncertainty import Uncertainty
 
 __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
 
@@ -58,6 +59,8 @@ class RunRecord:
     failures : list of Failure
     runtime : Runtime
     environment : Environment
+    uncertainty : Uncertainty or None
+        Bootstrap intervals and replicates (optional; older records have none).
     extra : dict
         Top-level keys this version does not know (written back as they are).
     source : str or None
@@ -79,6 +82,7 @@ class RunRecord:
     failures: list = field(default_factory=list)
     runtime: Runtime = field(default_factory=Runtime)
     environment: Environment = field(default_factory=Environment)
+    uncertainty: Uncertainty | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
@@ -125,13 +129,18 @@ class RunRecord:
                       for index, row in enumerate(failures)],
             runtime=Runtime.from_dict(read.get("runtime", "dict", required=False), source=origin),
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
+            uncertainty=Uncertainty.from_dict(read.get("uncertainty", "dict", required=False), source=origin),
             source=None if source is None else str(source),
         )
         record.extra = read.rest()
         return record
 
     def to_dict(self):
-        """The JSON form, keys in the order crbench writes them (see :mod:`crbench.records.parts` for normalisations)."""
+        """The JSON form, keys in the order crbench writes them (see :mod:`crbench.records.parts` for normalisations).
+
+        ``uncertainty`` is written only when present, so older records round-trip unchanged.
+        """
+        optional = {} if self.uncertainty is None else {"uncertainty": self.uncertainty.to_dict()}
         return {
             "schema": self.schema,
             "crbench_version": self.crbench_version,
@@ -148,6 +157,7 @@ class RunRecord:
             "failures": [row.to_dict() for row in self.failures],
             "runtime": self.runtime.to_dict(),
             "environment": self.environment.to_dict(),
+            **optional,
             **self.extra,
         }
 
