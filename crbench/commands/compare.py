@@ -94,4 +94,5 @@ def compare(records, detectors, dataset, size, split, results_dir, level, as_jso
         for row in results
     ]
     click.echo(tabulate(rows, headers=["metric", "A", "B", f"A - B [{level:.0%} interval]", "P(A better)",
-                                       "P(B better)", "undefined", "higher is better"], tablefmt="github"))
+                                       "P(B better)", "undefined", "higher is better"], tablefmt="github",
+                           disable_numparse=True))

@@ -29,9 +29,10 @@ def as_float_array(replicates):
     return np.asarray([np.nan if value is None else float(value) for value in replicates], dtype=np.float64)
 
 
-def _bound(values, quantile, *, undefined_below):
+def _bound(values, percent, *, undefined_below):
     """Linear-interpolation percentile with undefined (NaN) values at one end, or None."""
     n = values.size
+    quantile = percent / 100
     defined = np.sort(values[~np.isnan(values)])
     n_undefined = n - defined.size
     position = quantile * (n - 1)
@@ -47,7 +48,7 @@ def _bound(values, quantile, *, undefined_below):
     if not needed_ok:
         return None
     # the positions used hold defined values only, so the filler never enters the result
-    return float(np.percentile(full, 100 * quantile))
+    return float(np.percentile(full, percent))
 
 
 def percentile_interval(replicates, *, level=DEFAULT_LEVEL):
@@ -73,7 +74,8 @@ def percentile_interval(replicates, *, level=DEFAULT_LEVEL):
     if values.size == 0:
         raise InputError("a percentile interval needs at least one replicate")
     n_undefined = int(np.count_nonzero(np.isnan(values)))
-    alpha = 1.0 - level
-    low = _bound(values, alpha / 2, undefined_below=True)
-    high = _bound(values, 1 - alpha / 2, undefined_below=False)
+    # tails in percent, rounded so that level 0.95 gives exactly 2.5 and 97.5 (as numpy users write them)
+    tail = round((100 - 100 * level) / 2, 10)
+    low = _bound(values, tail, undefined_below=True)
+    high = _bound(values, 100 - tail, undefined_below=False)
     return low, high, n_undefined
