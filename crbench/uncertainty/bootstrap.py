@@ -31,7 +31,7 @@ DEFAULT_RESAMPLES = 1000
 #: The interval method recorded in the ``uncertainty`` section.
 METHOD = "percentile"
 #: Budget of the dense resampled histograms of one chunk of resamples (bytes).
-CHUNK_BYTES = 64 * 1024**2
+CHUNK_BYTES = 16 * 1024**2
 
 
 def replicate_metrics(states, weights, *, operating_point, chunk_bytes=CHUNK_BYTES):
