@@ -59,6 +59,8 @@ RULES = [
     ("runner", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.leaderboard"),
      "the runner sits below the job layer"),
     ("jobs", ("crbench.commands", "crbench.cli"), "the job layer sits below the commands"),
+    ("uncertainty", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.leaderboard"),
+     "the bootstrap works on scoring states and records, below the runner and the leaderboard"),
 ]
 
 

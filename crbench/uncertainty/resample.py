@@ -101,7 +101,8 @@ def draw_resamples(sample_ids, *, n_resamples, seed=DEFAULT_SEED, strata=None):
     if strata is not None:
         missing = [sample_id for sample_id in ids if strata.get(sample_id) is None]
         if missing:
-            raise InputError(f"{len(missing)} image(s) have no bootstrap stratum, e.g. {missing[0]!r}")
+            raise InputError(f"{len(missing)} image(s) have no bootstrap stratum, e.g. {missing[0]!r} (the data "
+                             "set card's bootstrap_strata names a sample field these images leave empty)")
         labels = np.asarray([str(strata[sample_id]) for sample_id in ids], dtype=object)
     else:
         labels = np.full(len(ids), "", dtype=object)

@@ -138,6 +138,9 @@ def test_image_order_of_the_run_does_not_change_the_replicates():
     a = bootstrap_metrics(forward, operating_point=0.5, n_resamples=20)
     b = bootstrap_metrics(backward, operating_point=0.5, n_resamples=20)
     assert a["metrics"] == b["metrics"] and a["weights_sha256"] == b["weights_sha256"]
+    other_seed = bootstrap_metrics(forward, operating_point=0.5, n_resamples=20, seed=1)
+    assert other_seed["weights_sha256"] != a["weights_sha256"]
+    assert other_seed["metrics"]["auroc"]["replicates"] != a["metrics"]["auroc"]["replicates"]
 
 
 def test_memory_guard_names_the_switch():
