@@ -148,3 +148,27 @@ def test_memory_guard_names_the_switch():
     sources = [ImageSource.in_memory(*item) for item in make_score_images(2, seed=8)]
     with pytest.raises(BootstrapMemoryError, match="--bootstrap 0"):
         score_stream(sources, protocol=PixelProtocol(truth_dilation=1), operating_point=0.5, on_image=states.add)
+
+
+def test_sparse_per_image_states_are_exact_too():
+    # one large image with many distinct positive scores makes the grid much larger than the small
+    # images, whose pass-2 states are then sparse (ThresholdCounts' sparse path)
+    rng = np.random.default_rng(12)
+    big_truth = rng.random((48, 48)) < 0.4
+    items = [(big_truth, None, rng.random((48, 48)).astype(np.float32), "big")]
+    for index in range(5):
+        truth = np.zeros((5, 5), bool)
+        truth[2, 2] = True
+        items.append((truth, None, rng.random((5, 5)).astype(np.float32), f"small-{index}"))
+    protocol = PixelProtocol(truth_dilation=1)
+    states, total = _score_states(items, protocol)
+    assert states.grid.n_cells > 16 * 25 and min(states.cells_per_image()) <= 25
+    point = compute_metrics(total.curve(), operating_point=0.5)
+    assert replicate_metrics(states, np.ones((1, 6), int), operating_point=0.5) == {
+        name: [metric["value"]] for name, metric in point.items()}
+    resamples = draw_resamples(states.sample_ids, n_resamples=3, seed=2)
+    for weights, metrics in zip(resamples.weights, _metrics_of_curves(states, resamples.weights, 0.5)):
+        drawn = duplicated(items, weights, resamples.sample_ids)
+        if not any(item[0].any() for item in drawn):
+            continue
+        assert metrics == score_images(drawn, protocol=protocol, operating_point=0.5).metrics
