@@ -117,7 +117,7 @@ def probability_better(a_replicates, b_replicates, *, higher_is_better):
     b_wins = np.count_nonzero(y > x if higher_is_better else y < x)
     ties = x.size - a_wins - b_wins
     n = ra.size
-    return (a_wins + 0.5 * ties) / n, (b_wins + 0.5 * ties) / n, int(n - x.size)
+    return float((a_wins + 0.5 * ties) / n), float((b_wins + 0.5 * ties) / n), int(n - x.size)
 
 
 def compare_records(a, b, *, level=DEFAULT_LEVEL, metrics=None):
