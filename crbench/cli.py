@@ -39,6 +39,7 @@ class LazyGroup(click.Group):
         "datasets": "crbench.commands.datasets:datasets",
         "leaderboard": "crbench.commands.leaderboard:leaderboard",
         "check": "crbench.commands.check:check",
+        "compare": "crbench.commands.compare:compare",
         "bench": "crbench.commands.bench:bench",
         "mock-run": "crbench.commands.mock_run:mock_run",
         "train": "crbench.commands.train:train",

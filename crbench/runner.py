@@ -40,6 +40,7 @@ from .inputs import prepare_input
 from .object_pass import score_objects
 from .scoring.preset_scoring import score_preset
 from .scoring.presets import get_preset
+from .uncertainty import BootstrapSettings
 
 __all__ = ["ImageOutcome", "RunResult", "image_sources", "run_detector", "validate_prediction"]
 
@@ -51,7 +52,8 @@ class ImageOutcome:
     ``sha256`` is the sample's content hash (the data set manifest's),
     ``input_sha256`` the score cache key (the sample plus the metadata the
     detector saw), ``map_sha256`` the hash of the cached output's bytes,
-    which both scoring passes check.
+    which both scoring passes check. ``stratum`` is the sample's value of
+    the card's ``bootstrap_strata`` field (None without one).
     """
 
     sample_id: str
@@ -67,6 +69,7 @@ class ImageOutcome:
     from_cache: bool = False
     error: str | None = None
     traceback: str | None = None
+    stratum: str | None = None
 
     def unpack(self, name):
         """Return the bool mask ``name`` ("truth" or "ignore") at full shape."""
@@ -183,6 +186,9 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         truth_packed=np.packbits(sample.truth.ravel()),
         ignore_packed=np.packbits(sample.ignore.ravel()),
     )
+    strata_field = dataset.card.bootstrap_strata
+    if strata_field is not None and getattr(sample.meta, strata_field, None) is not None:
+        outcome.stratum = str(getattr(sample.meta, strata_field))
     outcome.input_sha256 = detection_input_sha256(outcome.sha256, sample.meta)
     if not fresh and cache.has(outcome.input_sha256):
         try:
@@ -263,6 +269,7 @@ def run_detector(
     fresh=False,
     object_scores=True,
     protocol="crbench",
+    bootstrap=None,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -298,6 +305,9 @@ def run_detector(
     protocol : str or ProtocolPreset
         The evaluation protocol (:mod:`crbench.scoring.presets`); a preset
         that subsamples evaluates only its subset of the (limited) images.
+    bootstrap : BootstrapSettings, optional
+        Bootstrap intervals of every metric (default: :class:`BootstrapSettings`
+        defaults; ``BootstrapSettings(n_resamples=0)`` switches them off).
 
     Returns
     -------
@@ -367,7 +377,7 @@ def run_detector(
         )
     scored = [outcome for outcome in outcomes if outcome.error is None]
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
-                    preset=preset)
+                    preset=preset, bootstrap=bootstrap if bootstrap is not None else BootstrapSettings())
     objects = None
     # object-level scores are crbench's own definitions: not part of another paper's protocol
     if object_scores and scored and preset.is_default:
@@ -407,8 +417,8 @@ def image_sources(outcomes, cache, *, kind):
     ]
 
 
-def _score(detector, outcomes, cache, *, card, ignore_policy, progress, preset=None):
-    """Both scoring passes over cached outputs; returns metrics, curves and counts."""
+def _score(detector, outcomes, cache, *, card, ignore_policy, progress, bootstrap, preset=None):
+    """Both scoring passes over cached outputs; returns metrics, curves, counts and bootstrap intervals."""
     protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
     sources = image_sources(outcomes, cache, kind=kind)
@@ -423,12 +433,21 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress, preset=N
                             card_ignore_policy=card.ignore_policy, detector_dilates=detector.dilate_output,
                             operating_point=detector.operating_point if kind == "score" or swept else 0.0,
                             sweep_values=detector.sweep_values() or [0.0], progress=bars)
+    states = bootstrap.states_for(kind)
+    on_image = None if states is None else states.add
     if kind == "mask":
         # a mask detector without a sweep is a single ROC point at value 0
         values = detector.sweep_values() or [0.0]
-        total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars)
+        total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars, on_image=on_image)
         operating = detector.operating_point if detector.sweep_values() else 0.0
-        return scoring.summarize_sweep(total, total.images, operating_point=operating) if total is not None else None
-    threshold = detector.operating_point
-    total = scoring.score_stream(sources, protocol=protocol, operating_point=threshold, progress=bars)
-    return scoring.summarize_scores(total, total.images, operating_point=threshold) if total is not None else None
+        summary = scoring.summarize_sweep(total, total.images, operating_point=operating) if total is not None else None
+    else:
+        operating = detector.operating_point
+        total = scoring.score_stream(sources, protocol=protocol, operating_point=operating, progress=bars,
+                                     on_image=on_image)
+        summary = scoring.summarize_scores(total, total.images, operating_point=operating) if total is not None else None
+    if summary is not None:
+        strata = {outcome.sample_id: outcome.stratum for outcome in outcomes} if card.bootstrap_strata else None
+        summary["uncertainty"] = bootstrap.section(states, operating_point=operating, strata=strata,
+                                                   strata_field=card.bootstrap_strata)
+    return summary

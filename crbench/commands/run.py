@@ -9,6 +9,7 @@ from ..errors import CRBenchError
 from ..jobs import Job, run_job
 from ..records import metrics_table, object_scores_table
 from ..scoring import IGNORE_POLICIES, preset_names
+from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
 from .options import parse_key_values
 
 __all__ = ["run"]
@@ -41,17 +42,22 @@ __all__ = ["run"]
               help="Ignore cached detector outputs: run the detector on every image and replace its cache entries.")
 @click.option("--objects/--no-objects", "object_scores", default=True, show_default=True,
               help="Also score CR objects, false-positive objects and their strata at the operating point.")
+@click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=DEFAULT_RESAMPLES, show_default=True,
+              help="Bootstrap resamples over images for the 95 % interval of every metric (0 = off).")
+@click.option("--bootstrap-seed", type=int, default=DEFAULT_SEED, show_default=True,
+              help="Seed of the bootstrap resamples (records compared pairwise must share it).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy, protocol,
-        jobs, keep_going, output, cache_dir, fresh, object_scores, quiet, as_json):
+        jobs, keep_going, output, cache_dir, fresh, object_scores, n_resamples, bootstrap_seed, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
         job = Job(detector_name, dataset_name, size=size, split=split, params=parse_key_values(detector_args),
                   data_dir=data_dir)
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
-                         progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol)
+                         progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
+                         bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed))
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path
@@ -66,6 +72,11 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )
     click.echo(metrics_table(record))
+    if record.uncertainty is not None:
+        section = record.uncertainty
+        strata = f", stratified by {section.strata}" if section.strata else ""
+        click.echo(f"[low, high]: {section.level:.0%} percentile bootstrap over {section.n_images} images "
+                   f"({section.n_resamples} resamples, seed {section.seed}{strata}; {section.seconds:.1f} s)")
     if record.objects is not None:
         click.echo(object_scores_table(record.objects))
     runtime = record.runtime

@@ -221,6 +221,11 @@ class DatasetCard:
         ``stress`` marks a variant built around one hard condition (unmasked
         defects, sub-instrument seeing, crowding): the leaderboard shows it
         in its own section, outside the summary ranking.
+    bootstrap_strata : str or None
+        The :class:`SampleMeta` attribute whose value stratifies the
+        bootstrap over images (``"band"`` for DECam, ``"telescope_class"``
+        for LCO): every resample keeps each stratum's image count. None =
+        one stratum.
     """
 
     name: str
@@ -238,6 +243,7 @@ class DatasetCard:
     size_note: str = ""
     seed: int | None = None
     kind: str = "standard"
+    bootstrap_strata: str | None = None
 
     def __post_init__(self):
         if self.kind not in DATASET_KINDS:

@@ -206,6 +206,7 @@ class DECamDataset(Dataset):
         ),
         license="terms of the authors (Terms_of_use.txt of their repository); DECam dark frames from NOIRLab",
         size_note=f"not publicly downloadable; {DECAM_SIZE_NOTE}",
+        bootstrap_strata="band",
     )
     download_command = None
 

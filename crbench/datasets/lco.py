@@ -336,6 +336,7 @@ def _lco_card(name, telescope_class, label, objlim, cameras):
         ),
         license="as stated on the Zenodo record (cite the data set DOI); LCO archive data are public",
         size_note=LCO_SIZE_NOTE,
+        bootstrap_strata="telescope_class",
     )
 
 

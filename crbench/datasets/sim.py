@@ -464,6 +464,7 @@ def _decam_card(name, version, description, size_note, *, family="sim_decam", ki
         size_note=size_note,
         seed=_DECAM_SEED,
         kind=kind,
+        bootstrap_strata="band",
     )
 
 
@@ -601,6 +602,7 @@ def _lco_card(name, telescope, objlim, seed, size_note, *, version, label_note):
         license=_SIM_LICENSE,
         size_note=size_note,
         seed=seed,
+        bootstrap_strata="telescope_class",
     )
 
 

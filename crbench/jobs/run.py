@@ -67,7 +67,7 @@ class JobOutput:
 
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
-            keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench"):
+            keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -93,6 +93,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         Also write the record's object-level section (:mod:`crbench.object_pass`).
     protocol : str
         Evaluation protocol preset (:mod:`crbench.scoring.presets`).
+    bootstrap : crbench.uncertainty.BootstrapSettings, optional
+        Default: the defaults (intervals on); ``n_resamples=0`` = off.
 
     Returns
     -------
@@ -111,6 +113,7 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         cache_dir=cache_dir, keep_going=keep_going, progress=progress, dataset_kwargs=dataset_kwargs, fresh=fresh,
         object_scores=object_scores,
         protocol=protocol,
+        bootstrap=bootstrap,
     )
     record = build_run_record(result)
     return JobOutput(job=job, result=result, record=record, path=write_record(record, results_dir))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..records import as_run_record
+from ..uncertainty import NotComparableError, rank_groups
 from .collect import detector_label, hardware_label, trained_on_family
 from .published import paper_family, published_metrics, published_runtime, published_sources
 
@@ -224,6 +225,28 @@ def ranking_rule(metric=RANK_METRIC):
     )
 
 
+#: Note under the summary ranking when bootstrap groups are shown.
+BOOTSTRAP_GROUP_NOTE = (
+    "gN after a rank: the detector's bootstrap ranking group on that data set (group 1 = the best detector and "
+    "every detector it does not beat in >= 95 % of the paired bootstrap resamples; see docs/uncertainty.md). "
+    "Detectors in one group are not distinguishable on that data set."
+)
+
+
+def bootstrap_groups(group, metric, labels):
+    """``{label: ranking group}`` of a record group, or {} when its records lack comparable replicates."""
+    records = list(group.records)
+    if not records or any(record.uncertainty is None or metric not in record.uncertainty.metrics
+                          for record in records):
+        return {}
+    try:
+        entries = rank_groups(records, metric)
+    except NotComparableError:
+        return {}
+    by_record = {id(entry.record): entry.group for entry in entries}
+    return {label: by_record[id(record)] for label, record in zip(labels, records)}
+
+
 def ranking_table(groups, *, metric=RANK_METRIC):
     """Mean rank of every detector over the current groups; None when there are none."""
     current = [group for group in groups if group.not_comparable is None and group.records]
@@ -231,6 +254,7 @@ def ranking_table(groups, *, metric=RANK_METRIC):
         return None
     ranks, cells = {}, {}
     columns = []
+    shown_groups = False
     for group in current:
         column = group.key.dataset_label
         columns.append(column)
@@ -239,9 +263,12 @@ def ranking_table(groups, *, metric=RANK_METRIC):
         names = _names(group)
         values = pd.Series(numeric[metric].to_numpy(), index=names)
         rank = values.rank(ascending=not higher, method="average", na_option="bottom")
+        bootstrap = bootstrap_groups(group, metric, names)
+        shown_groups = shown_groups or bool(bootstrap)
         for name, value, trained in zip(names, rank, numeric["trained"]):
             ranks.setdefault(name, []).append(float(value))
-            cells.setdefault(name, {})[column] = f"{value:g}" + (f" {TRAINED_MARK}" if trained else "")
+            cells.setdefault(name, {})[column] = (f"{value:g}" + (f" g{bootstrap[name]}" if bootstrap.get(name) else "")
+                                                  + (f" {TRAINED_MARK}" if trained else ""))
     rows = []
     for name, values in ranks.items():
         row = {"detector": name, "mean rank": sum(values) / len(values), "data sets": len(values)}
@@ -250,8 +277,9 @@ def ranking_table(groups, *, metric=RANK_METRIC):
     frame = pd.DataFrame(rows).sort_values(["mean rank", "data sets", "detector"], ascending=[True, False, True])
     frame.insert(0, "#", range(1, len(frame) + 1))
     frame["mean rank"] = frame["mean rank"].map(lambda value: f"{value:.2f}")
+    notes = [ranking_rule(metric)] + ([BOOTSTRAP_GROUP_NOTE] if shown_groups else [])
     return Table(title=f"Summary ranking by {METRIC_LABELS[metric]}", frame=frame.reset_index(drop=True),
-                 notes=[ranking_rule(metric)])
+                 notes=notes)
 
 
 def _higher_is_better(records, metric):

@@ -112,6 +112,8 @@ def build_run_record(result):
     }
     if result.objects is not None:
         record["objects"] = result.objects
+    if scores.get("uncertainty") is not None:
+        record["uncertainty"] = scores["uncertainty"]
     # through JSON once, so that the record in memory is exactly what its file will hold (tuples become
     # lists, NaN is refused), and validated, so that a malformed record fails the run that made it
     record = json.loads(json.dumps(record, allow_nan=False))
@@ -147,15 +149,26 @@ def _format(value):
     return str(value)
 
 
+def _format_value(record, name, value):
+    """The value, followed by its bootstrap interval ``[low, high]`` when the record has one."""
+    text = _format(value)
+    interval = record.uncertainty.interval(name) if record.uncertainty is not None else None
+    if interval is None:
+        return text
+    return f"{text} [{_format(interval[0])}, {_format(interval[1])}]"
+
+
 def metrics_table(record, *, tablefmt="github"):
     """Return the metrics of a record as a text table.
 
-    Columns: metric, value, threshold or sweep value used, and whether
+    Columns: metric, value (with its bootstrap interval when the record has
+    an ``uncertainty`` section), threshold or sweep value used, and whether
     higher is better.
     """
     record = as_run_record(record)
     rows = [
-        [name, _format(metric.value), _format(metric.threshold), "yes" if metric.higher_is_better else "no"]
+        [name, _format_value(record, name, metric.value), _format(metric.threshold),
+         "yes" if metric.higher_is_better else "no"]
         for name, metric in record.metrics.items()
     ]
     return tabulate(rows, headers=["metric", "value", "at threshold", "higher is better"], tablefmt=tablefmt)

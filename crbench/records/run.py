@@ -23,6 +23,7 @@ from .parts import (
     StoredCounts,
     StoredCurve,
 )
+from .uncertainty import Uncertainty
 
 __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
 
@@ -68,6 +69,8 @@ class RunRecord:
     environment : Environment
     objects : ObjectScores or None
         Object-level scores (optional section; absent from older records).
+    uncertainty : Uncertainty or None
+        Bootstrap intervals and replicates (optional; older records have none).
     extra : dict
         Top-level keys this version does not know (written back as they are).
     source : str or None
@@ -91,6 +94,7 @@ class RunRecord:
     environment: Environment = field(default_factory=Environment)
     objects: ObjectScores | None = None
     protocol: str | None = None
+    uncertainty: Uncertainty | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
@@ -139,13 +143,18 @@ class RunRecord:
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
             objects=ObjectScores.from_dict(read.get("objects", "dict", required=False), source=origin),
             protocol=read.get("protocol", "str", required=False),
+            uncertainty=Uncertainty.from_dict(read.get("uncertainty", "dict", required=False), source=origin),
             source=None if source is None else str(source),
         )
         record.extra = read.rest()
         return record
 
     def to_dict(self):
-        """The JSON form, keys in the order crbench writes them (see :mod:`crbench.records.parts` for normalisations)."""
+        """The JSON form, keys in the order crbench writes them (see :mod:`crbench.records.parts` for normalisations).
+
+        ``uncertainty`` is written only when present, so older records round-trip unchanged.
+        """
+        optional = {} if self.uncertainty is None else {"uncertainty": self.uncertainty.to_dict()}
         return {
             "schema": self.schema,
             "crbench_version": self.crbench_version,
@@ -166,6 +175,7 @@ class RunRecord:
             "environment": self.environment.to_dict(),
             # optional section: written only when present, so older records round-trip byte for byte
             **({} if self.objects is None else {"objects": self.objects.to_dict()}),
+            **optional,
             **self.extra,
         }
 

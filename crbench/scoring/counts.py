@@ -472,6 +472,23 @@ class ThresholdCounts:
             self._consolidate()
         return self
 
+    def cell_histograms(self):
+        """Return ``(cells, positives, negatives)``: the nonzero cells of the grid histograms.
+
+        ``cells`` are sorted distinct indices into the grid's ``2 m + 1``
+        cells (odd = "equal to ``G[k // 2]``", even = "strictly between");
+        ``positives`` and ``negatives`` (int64) count the pixels in each.
+        This is the compact per-image form the bootstrap keeps
+        (:mod:`crbench.uncertainty`).
+        """
+        if not self._bases and len(self._parts) == 1:
+            cells, positives, negatives = self._parts[0]
+            keep = (positives != 0) | (negatives != 0)
+            return cells[keep], positives[keep], negatives[keep]
+        positives, negatives = self._consolidate()
+        cells = np.flatnonzero((positives != 0) | (negatives != 0))
+        return cells, positives[cells], negatives[cells]
+
     def counts_at(self, threshold):
         """Return ``{"tp", "fp", "fn", "tn"}`` for "score >= threshold" (threshold on the grid)."""
         first = 2 * self.grid.index_of(threshold) + 1  # cell of "== threshold"; above it all count

@@ -63,7 +63,7 @@ def _no_progress(items, desc):
     return items
 
 
-def score_stream(sources, *, protocol, operating_point, progress=None, extra_thresholds=()):
+def score_stream(sources, *, protocol, operating_point, progress=None, extra_thresholds=(), on_image=None):
     """Score a sequence of score maps exactly, in two passes.
 
     Parameters
@@ -78,6 +78,10 @@ def score_stream(sources, *, protocol, operating_point, progress=None, extra_thr
     extra_thresholds : sequence of float
         More thresholds to put on the grid (exact counts at each, per image
         too), e.g. a protocol preset's fixed threshold grid.
+    on_image : callable, optional
+        ``on_image(state)`` receives each image's pass-2
+        :class:`~crbench.scoring.ThresholdCounts` before it is summed (the
+        bootstrap keeps them; see :mod:`crbench.uncertainty`).
 
     Returns
     -------
@@ -93,11 +97,13 @@ def score_stream(sources, *, protocol, operating_point, progress=None, extra_thr
     total = None
     for source in progress(sources, "scoring (pass 2)"):
         state = ThresholdCounts.from_prepared(source.prepare(protocol=protocol, kind="score"), grid=grid)
+        if on_image is not None:
+            on_image(state)
         total = state if total is None else total + state
     return total
 
 
-def sweep_stream(sources, *, protocol, values, progress=None):
+def sweep_stream(sources, *, protocol, values, progress=None, on_image=None):
     """Count a sequence of mask stacks of a parameter sweep (one pass).
 
     Parameters
@@ -108,6 +114,9 @@ def sweep_stream(sources, *, protocol, values, progress=None):
         Sweep values in the order of each stack's masks.
     progress : callable, optional
         ``progress(iterable, desc) -> iterable``.
+    on_image : callable, optional
+        ``on_image(state)`` receives each image's
+        :class:`~crbench.scoring.SweepCounts` before it is summed.
 
     Returns
     -------
@@ -119,5 +128,7 @@ def sweep_stream(sources, *, protocol, values, progress=None):
     total = None
     for source in progress(sources, "scoring"):
         state = SweepCounts.from_prepared(source.prepare(protocol=protocol, kind="mask"), values=values)
+        if on_image is not None:
+            on_image(state)
         total = state if total is None else total + state
     return total

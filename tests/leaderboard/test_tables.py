@@ -159,3 +159,19 @@ def test_stress_variants_get_their_own_sections_outside_the_ranking():
     text = render_markdown(leaderboard, collection)
     assert text.index("## Stress variants") < text.index("## Stress variant: sim_decam_sharp")
     assert text.index("## sim_decam (") < text.index("## Stress variants")
+
+
+def test_summary_ranking_shows_bootstrap_groups_when_records_have_replicates():
+    from crbench.leaderboard.tables import BOOTSTRAP_GROUP_NOTE
+    from tests.uncertainty.test_ranking import _records
+
+    records = [record for name, record in _records().items() if name != "undefined"]
+    table = ranking_table(collect_records(records).groups, metric="auroc")
+    column = [name for name in table.frame.columns if name not in ("#", "detector", "mean rank", "data sets")][0]
+    cells = dict(zip(table.frame["detector"], table.frame[column]))
+    assert cells == {"leader": "1 g1", "close": "2 g1", "far": "3 g2", "farclose": "4 g2"}
+    assert BOOTSTRAP_GROUP_NOTE in table.notes
+    # records without replicates: the ranking is unchanged and no group is shown
+    plain = ranking_table(_collection().groups, metric=RANK_METRIC)
+    assert BOOTSTRAP_GROUP_NOTE not in plain.notes and not plain.frame.astype(str).apply(
+        lambda column: column.str.contains(" g1")).any().any()
