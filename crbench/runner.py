@@ -41,6 +41,7 @@ from .object_pass import score_objects
 from .scoring.preset_scoring import score_preset
 from .scoring.presets import get_preset
 from .uncertainty import BootstrapSettings
+from .uncertainty.objects import bootstrap_object_metrics
 
 __all__ = ["ImageOutcome", "RunResult", "image_sources", "run_detector", "validate_prediction"]
 
@@ -383,6 +384,13 @@ def run_detector(
     if object_scores and scored and preset.is_default:
         objects = score_objects(detector, dataset, split, scored, cache, card=card, ignore_policy=ignore_policy,
                                 progress=progress)
+        settings = bootstrap if bootstrap is not None else BootstrapSettings()
+        if objects is not None and settings.enabled and objects["per_image"]:
+            strata = ({outcome.sample_id: outcome.stratum for outcome in scored} if card.bootstrap_strata
+                      else None)
+            objects["uncertainty"] = bootstrap_object_metrics(objects, n_resamples=settings.n_resamples,
+                                                              seed=settings.seed, strata=strata,
+                                                              level=settings.level)
     return RunResult(
         split=split,
         ignore_policy=ignore_policy,

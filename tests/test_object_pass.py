@@ -80,6 +80,10 @@ def test_the_runner_stores_the_counts_of_every_image_and_their_sum(tmp_path):
     assert loaded.objects == record.objects
     assert loaded.to_dict() == json.loads(path.read_text())
     assert "object recall" in object_scores_table(loaded.objects)
+    # the object intervals use the pixel bootstrap's resamples (same images, seed and strata)
+    assert loaded.objects.extra["uncertainty"]["weights_sha256"] == loaded.uncertainty.weights_sha256
+    low, high = loaded.objects.interval("object_recall")
+    assert low <= 0.75 <= high
 
 
 def test_mask_detectors_are_counted_at_their_operating_sweep_value(tmp_path):

@@ -106,6 +106,11 @@ class ObjectScores:
         """A top-level metric value, or None."""
         return self.metrics.get(name)
 
+    def interval(self, name):
+        """``(low, high)`` of a metric's bootstrap interval, or None (no ``uncertainty`` key or no interval)."""
+        entry = (self.extra.get("uncertainty") or {}).get("metrics", {}).get(name)
+        return None if entry is None else (entry.get("low"), entry.get("high"))
+
     def stratum_recall(self, stratum, label):
         """Recall of one stratum bin, or None when the stratum or the bin is absent."""
         return (self.metrics.get("strata", {}).get(stratum, {}).get(label) or {}).get("recall")
@@ -113,6 +118,15 @@ class ObjectScores:
 
 def _fraction(value):
     return "n/a" if value is None else f"{value:.4f}"
+
+
+def _with_interval(scores, name, text):
+    """``text`` followed by the metric's bootstrap interval when the record has one."""
+    interval = scores.interval(name)
+    if interval is None or text == "n/a":
+        return text
+    low, high = interval
+    return f"{text} [{_fraction(low)}, {_fraction(high)}]"
 
 
 def object_scores_table(scores, *, tablefmt="github"):
@@ -133,16 +147,20 @@ def object_scores_table(scores, *, tablefmt="github"):
     found = options.get("found_fraction")
     near = options.get("near_star_fwhm")
     rows = [
-        [f"object recall (>= {found:g} of pixels flagged)", _fraction(metrics.get("object_recall")),
+        [f"object recall (>= {found:g} of pixels flagged)",
+         _with_interval(scores, "object_recall", _fraction(metrics.get("object_recall"))), metrics.get("n_objects")],
+        ["object recall (any pixel flagged)",
+         _with_interval(scores, "object_recall_any", _fraction(metrics.get("object_recall_any"))),
          metrics.get("n_objects")],
-        ["object recall (any pixel flagged)", _fraction(metrics.get("object_recall_any")), metrics.get("n_objects")],
-        ["false-positive objects per Mpix", _fraction(metrics.get("fp_objects_per_megapixel")),
+        ["false-positive objects per Mpix",
+         _with_interval(scores, "fp_objects_per_megapixel", _fraction(metrics.get("fp_objects_per_megapixel"))),
          metrics.get("n_fp_objects")],
     ]
     for label, stratum in (metrics.get("strata") or {}).get("kind", {}).items():
         rows.append([f"recall of {label} objects", _fraction(stratum["recall"]), stratum["n_objects"]])
     if metrics.get("n_objects_near_star") is not None:
-        rows.append([f"recall within {near:g} FWHM of a source", _fraction(metrics.get("recall_near_star")),
+        rows.append([f"recall within {near:g} FWHM of a source",
+                     _with_interval(scores, "recall_near_star", _fraction(metrics.get("recall_near_star"))),
                      metrics.get("n_objects_near_star")])
     if metrics.get("masked_source_flux_fraction") is not None:
         rows.append(["source flux under false-positive pixels (fraction)",
