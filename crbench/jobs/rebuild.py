@@ -28,6 +28,7 @@ from ..leaderboard.collect import REBUILD_SCHEMA, hardware_label, load_results
 from ..leaderboard.regression import make_baseline, write_baseline
 from ..leaderboard.render import write_leaderboard
 from ..timing import parse_shape
+from .build import build_dataset
 from .plan import plan_rebuild
 from .run import run_jobs
 from .timing import bench_jobs
@@ -85,6 +86,16 @@ def _with_update(previous, report, *, command, started, hardware):
                f"record(s) in {report.seconds / 60:.1f} min ({hardware}); every other record is unchanged.").strip()
     return {**previous, "schema": REBUILD_SCHEMA, "updates": [*previous.get("updates", []), entry],
             "summary": summary}
+
+
+def _standard_split_jobs(jobs):
+    """Keys of the jobs on standard (not stress-variant) data sets: they get protocol-sensitivity rows."""
+    keys = set()
+    for job in jobs:
+        dataset, _ = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
+        if dataset.card.kind != "stress":
+            keys.add(job.key)
+    return keys
 
 
 def rebuild(
@@ -146,7 +157,8 @@ def rebuild(
     staging = Path(tempfile.mkdtemp(prefix=".records.new.", dir=out_dir))
     with tempfile.TemporaryDirectory(prefix="crbench-rebuild-cache-") as fresh_cache:
         paths, report.failures = run_jobs(jobs, results_dir=staging, cache_dir=str(cache_dir or fresh_cache),
-                                          processes=processes, progress=progress)
+                                          processes=processes, progress=progress,
+                                          sensitivity=_standard_split_jobs(jobs))
     report.records = sorted(paths.values())
     if bench:
         names = sorted({job.detector for job in jobs})

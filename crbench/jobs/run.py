@@ -16,11 +16,16 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..environment import THREAD_VARIABLES
+from ..leaderboard.sensitivity import RECORD_SECTION as SENSITIVITY_SECTION
 from ..records import build_run_record, write_record
 from ..runner import run_detector
 from .build import build_dataset, build_detector
+from .sensitivity import sensitivity_rows
 
-__all__ = ["Job", "JobOutput", "run_job", "run_jobs", "limited_threads"]
+#: The protocol whose runs get sensitivity rows: crbench's own.
+DEFAULT_PRESET = "crbench"
+
+__all__ = ["SENSITIVITY_SECTION", "Job", "JobOutput", "run_job", "run_jobs", "limited_threads"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ class JobOutput:
 
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
-            keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None):
+            keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None,
+            sensitivity=False):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -95,6 +101,11 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         Evaluation protocol preset (:mod:`crbench.scoring.presets`).
     bootstrap : crbench.uncertainty.BootstrapSettings, optional
         Default: the defaults (intervals on); ``n_resamples=0`` = off.
+    sensitivity : bool
+        Also score the run's cached maps under every protocol preset, without
+        file subsampling (so rows differ by rules only), and store the rows
+        in the record's ``protocol_sensitivity`` section (crbench protocol
+        runs only; the leaderboard's protocol-sensitivity table reads it).
 
     Returns
     -------
@@ -116,12 +127,15 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         bootstrap=bootstrap,
     )
     record = build_run_record(result)
+    if sensitivity and result.protocol == DEFAULT_PRESET and result.scores is not None:
+        rows = sensitivity_rows(result, detector, dataset, job=job, cache_dir=cache_dir, subsample=False)
+        record.extra[SENSITIVITY_SECTION] = {"subsample": False, "rows": rows}
     return JobOutput(job=job, result=result, record=record, path=write_record(record, results_dir))
 
 
-def _run_job_safely(job, results_dir, cache_dir):
+def _run_job_safely(job, results_dir, cache_dir, sensitivity=False):
     try:
-        output = run_job(job, results_dir=results_dir, cache_dir=cache_dir, keep_going=True)
+        output = run_job(job, results_dir=results_dir, cache_dir=cache_dir, keep_going=True, sensitivity=sensitivity)
         return job, str(output.path), None
     except Exception as error:  # noqa: BLE001 - any failure of one job is reported, the others go on
         return job, None, f"{type(error).__name__}: {error}"
@@ -142,7 +156,8 @@ def limited_threads(threads):
                 os.environ[name] = value
 
 
-def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_process=1, progress=True):
+def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_process=1, progress=True,
+             sensitivity=()):
     """Run jobs in parallel worker processes; one failing job never stops the others.
 
     Parameters
@@ -157,6 +172,9 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
     threads_per_process : int
         Thread limit of each worker (BLAS, OpenMP, torch).
     progress : bool
+    sensitivity : collection of str
+        Job keys whose records also get protocol-sensitivity rows
+        (:func:`run_job`'s ``sensitivity``).
 
     Returns
     -------
@@ -178,12 +196,13 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
 
     if processes <= 1:
         for job in jobs:
-            finished(*_run_job_safely(job, results_dir, cache_dir))
+            finished(*_run_job_safely(job, results_dir, cache_dir, job.key in sensitivity))
     else:
         context = multiprocessing.get_context("spawn")  # fork + torch/OpenMP threads can deadlock
         with limited_threads(threads_per_process):
             with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                futures = {pool.submit(_run_job_safely, job, str(results_dir), cache_dir): job for job in jobs}
+                futures = {pool.submit(_run_job_safely, job, str(results_dir), cache_dir, job.key in sensitivity): job
+                           for job in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     try:
                         finished(*future.result())

@@ -15,7 +15,7 @@ from ..scoring.preset_scoring import score_preset
 from ..scoring.presets import get_preset, preset_names
 from .build import build_dataset, build_detector
 
-__all__ = ["SENSITIVITY_METRICS", "protocol_sensitivity"]
+__all__ = ["SENSITIVITY_METRICS", "protocol_sensitivity", "sensitivity_rows"]
 
 #: The metrics of the sensitivity table, in column order.
 SENSITIVITY_METRICS = ("tpr_at_fpr_1e-4", "tpr_at_fpr_1e-3", "purity_at_tpr_0.95", "f1")
@@ -63,6 +63,32 @@ def protocol_sensitivity(job, *, presets=None, subsample=True, cache_dir=None, d
     dataset, dataset_kwargs = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
     result = run_detector(detector, dataset, split=job.split, limit=limit, device=device, cache_dir=cache_dir,
                           progress=progress, dataset_kwargs=dataset_kwargs)
+    return sensitivity_rows(result, detector, dataset, job=job, cache_dir=cache_dir, presets=presets,
+                            subsample=subsample)
+
+
+def sensitivity_rows(result, detector, dataset, *, job, cache_dir=None, presets=None, subsample=True):
+    """Score a finished crbench-protocol run's cached maps under every protocol preset.
+
+    Parameters
+    ----------
+    result : crbench.runner.RunResult
+        A run under crbench's protocol; its maps are in the score cache.
+    detector : crbench.detectors.Detector
+        The detector of that run (output kind, dilation, operating point).
+    dataset : crbench.datasets.Dataset
+    job : Job
+        Names the detector and split in the rows.
+    cache_dir : path-like, optional
+        The score cache root the run used.
+    presets : sequence of str, optional
+    subsample : bool
+
+    Returns
+    -------
+    list of dict
+        As :func:`protocol_sensitivity`.
+    """
     cache = ScoreCache(Path(cache_dir or cache_root()), detector_name=detector.name,
                        identity_hash=detector.identity_hash(), params_hash=detector.params_hash)
     scored = [outcome for outcome in result.outcomes if outcome.error is None]

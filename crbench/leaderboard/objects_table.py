@@ -32,6 +32,13 @@ OBJECT_COLUMNS = {
     ),
 }
 
+#: display column -> object metric whose bootstrap interval is shown in the cell
+INTERVAL_COLUMNS = {
+    "object recall": "object_recall",
+    "FP objects per Mpix": "fp_objects_per_megapixel",
+    "recall within 2 FWHM of a source": "recall_near_star",
+}
+
 _FORMATS = {
     "object recall": "{:.3f}",
     "CR objects": "{:d}",
@@ -71,8 +78,23 @@ def object_scores_frame(groups):
                 continue
             row = {"detector": label, "data set": group.key.dataset_label}
             row.update({column: read(record.objects) for column, read in OBJECT_COLUMNS.items()})
+            row.update({_interval_key(column): record.objects.interval(metric)
+                        for column, metric in INTERVAL_COLUMNS.items()})
             rows.append(row)
-    return pd.DataFrame(rows, columns=["detector", "data set", *OBJECT_COLUMNS]), n_without
+    interval_keys = [_interval_key(column) for column in INTERVAL_COLUMNS]
+    return pd.DataFrame(rows, columns=["detector", "data set", *OBJECT_COLUMNS, *interval_keys]), n_without
+
+
+def _interval_key(column):
+    return f"{column} interval"
+
+
+def _with_interval(text, interval, column):
+    """``text [low, high]`` when the record has a bootstrap interval (an unbounded end prints as n/a)."""
+    if text == NOT_AVAILABLE or not isinstance(interval, tuple):
+        return text
+    low, high = (_format(bound, column) for bound in interval)
+    return f"{text} [{low}, {high}]"
 
 
 def _format(value, column):
@@ -99,13 +121,17 @@ def object_scores_table(collection):
     display = frame[["detector", "data set"]].copy()
     for column in OBJECT_COLUMNS:
         display[column] = [_format(value, column) for value in frame[column]]
+    for column in INTERVAL_COLUMNS:
+        display[column] = [_with_interval(text, interval, column)
+                           for text, interval in zip(display[column], frame[_interval_key(column)])]
     notes = [
         "A CR object (an 8-connected component of the undilated truth, not wholly ignored) is found when at "
         "least the record's found fraction (default 0.5) of its non-ignored pixels is flagged at the detector's operating point (after its output "
         "dilation). FP objects: 8-connected flagged components touching no 3x3-dilated truth pixel and not "
         "wholly ignored, per scored megapixel. Kinds are the simulator's event kinds; 'source' = a peak of the "
         "noiseless source model at >= 5 sky sigmas (stars and galaxies alike). Masked source flux: source-model "
-        "flux under the false-positive pixels / source flux of the scored pixels. Definitions: docs/objects.md.",
+        "flux under the false-positive pixels / source flux of the scored pixels. [low, high]: 95 % percentile "
+        "bootstrap interval over images on the pixel bootstrap's resamples. Definitions: docs/objects.md.",
     ]
     if n_without:
         notes.append(f"{n_without} record(s) without object-level scores (written before the object pass, or "

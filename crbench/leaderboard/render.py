@@ -23,6 +23,7 @@ from ..atomic import atomic_path
 from .collect import trained_on_family
 from .objects_table import object_scores_table
 from .plots import plot_group, plot_slug
+from .sensitivity import sensitivity_table
 from .tables import METRIC_LABELS, STRESS_NOTE, build_leaderboard, display_labels
 
 __all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "write_leaderboard"]
@@ -97,6 +98,9 @@ def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
     objects = object_scores_table(collection)
     if objects is not None:
         lines += ["", f"## {objects.title}", "", _md_table(objects), "", _md_notes(objects.notes)]
+    sensitivity = sensitivity_table(collection)
+    if sensitivity is not None:
+        lines += ["", f"## {sensitivity.title}", "", _md_table(sensitivity), "", _md_notes(sensitivity.notes)]
     if leaderboard.runtime:
         lines += ["", "## Run time (Table 4 layout)"]
         for table in leaderboard.runtime:
@@ -182,6 +186,10 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
     if objects is not None:
         parts += [f"<h2 id='objects'>{html.escape(objects.title)}</h2>", _html_table(objects, "table-objects"),
                   _html_notes(objects.notes)]
+    sensitivity = sensitivity_table(collection)
+    if sensitivity is not None:
+        parts += [f"<h2 id='protocol-sensitivity'>{html.escape(sensitivity.title)}</h2>",
+                  _html_table(sensitivity, "table-sensitivity"), _html_notes(sensitivity.notes)]
     if leaderboard.runtime:
         parts.append("<h2 id='runtime'>Run time (Table 4 layout)</h2>")
         for number, table in enumerate(leaderboard.runtime):

@@ -9,8 +9,8 @@ import pandas as pd
 
 from ..atomic import atomic_path
 
-__all__ = ["SENSITIVITY_COLUMNS", "sensitivity_frame", "sensitivity_markdown", "sensitivity_section",
-           "write_sensitivity"]
+__all__ = ["RECORD_SECTION", "SENSITIVITY_COLUMNS", "collection_rows", "sensitivity_frame", "sensitivity_markdown",
+           "sensitivity_section", "sensitivity_table", "write_sensitivity"]
 
 #: Row key -> column header, in table order.
 SENSITIVITY_COLUMNS = {
@@ -92,3 +92,69 @@ def write_sensitivity(rows, *, markdown=None, csv=None):
             pd.DataFrame(rows).to_csv(tmp, index=False)
         written.append(csv)
     return written
+
+
+#: Record section (top-level key) that holds a run's sensitivity rows (written by ``run_job(sensitivity=True)``).
+RECORD_SECTION = "protocol_sensitivity"
+
+
+def collection_rows(collection):
+    """Sensitivity rows of every current crbench-protocol record that carries them, and the count of those that do not.
+
+    Parameters
+    ----------
+    collection : crbench.leaderboard.collect.Collection
+
+    Returns
+    -------
+    rows : list of dict
+        Sorted by data set, detector, then preset order as stored.
+    n_without : int
+        Records of standard (non-stress) current groups without the section.
+    """
+    rows, n_without = [], 0
+    for group in collection.groups:
+        if group.not_comparable is not None or group.is_stress:
+            continue
+        for record in group.records:
+            section = record.extra.get(RECORD_SECTION)
+            if not isinstance(section, dict) or not isinstance(section.get("rows"), list):
+                n_without += 1
+                continue
+            rows += [dict(row) for row in section["rows"]]
+    rows.sort(key=lambda row: (str(row.get("dataset")), str(row.get("detector"))))
+    return rows, n_without
+
+
+def sensitivity_table(collection, *, digits=3):
+    """The leaderboard's "Protocol sensitivity" table, or None when no record carries sensitivity rows.
+
+    Parameters
+    ----------
+    collection : crbench.leaderboard.collect.Collection
+    digits : int
+
+    Returns
+    -------
+    crbench.leaderboard.tables.Table or None
+    """
+    from .tables import NOT_AVAILABLE, Table  # tables imports the ranking machinery; keep this module light
+
+    rows, n_without = collection_rows(collection)
+    if not rows:
+        return None
+    frame = sensitivity_frame(rows).astype(object)
+    frame = frame.map(lambda value: NOT_AVAILABLE if value is None or (isinstance(value, float) and pd.isna(value))
+                      else f"{value:.{digits}f}" if isinstance(value, float) else value)
+    notes = [
+        "The same cached score maps of each crbench run scored under each evaluation protocol preset: crbench's "
+        "default, the evaluation code of Xu et al. 2023 (xu2023), of Zhang & Bloom 2020 (zhang_bloom2020: dilated "
+        "TPR against undilated FPR on a 500-point grid with interpolation, its \"+\" columns) and the text of "
+        "Bhavanam et al. 2022 (bhavanam2022). File subsampling is off (every image under every preset), so rows "
+        "of one detector differ by the protocol's rules only. Only crbench numbers are ranked; n/a = the "
+        "protocol defines no such number. Rules and sources: docs/scoring.md.",
+    ]
+    if n_without:
+        notes.append(f"{n_without} record(s) of the standard splits carry no sensitivity rows (written before the "
+                     "rebuild computed them) and are not shown.")
+    return Table(title="Protocol sensitivity", frame=frame, notes=notes)

@@ -85,3 +85,34 @@ def test_sensitivity_markdown_is_stable():
 def _reset_counter():
     CountingDetector.calls = 0
     yield
+
+
+def test_a_run_job_with_sensitivity_stores_the_rows_and_the_leaderboard_shows_them(tmp_path, isolated_cache):
+    from crbench.leaderboard.collect import load_results
+    from crbench.leaderboard.render import render_markdown
+    from crbench.leaderboard.tables import build_leaderboard
+    from crbench.leaderboard.sensitivity import RECORD_SECTION, sensitivity_table
+
+    job = Job(COUNTING, "tiny")
+    CountingDetector.calls = 0
+    expected = protocol_sensitivity(job, subsample=False)
+    output = run_job(job, results_dir=tmp_path / "records", sensitivity=True)
+    assert CountingDetector.calls == 3  # the rows are scored from the run's cached maps
+    stored = load_record(output.path).extra[RECORD_SECTION]
+    assert stored["subsample"] is False
+    assert stored["rows"] == [{**row, "n_from_cache": 3} for row in expected]
+
+    collection = load_results(tmp_path / "records")
+    table = sensitivity_table(collection)
+    assert list(table.frame["protocol"]) == ["crbench", "xu2023", "zhang_bloom2020", "bhavanam2022"]
+    crbench_row = table.frame.iloc[0]
+    assert crbench_row["TPR@1e-4"] == f"{output.record.metric_value('tpr_at_fpr_1e-4'):.3f}"
+    assert "## Protocol sensitivity" in render_markdown(build_leaderboard(collection), collection)
+
+
+def test_records_without_sensitivity_rows_give_no_table(tmp_path, isolated_cache):
+    from crbench.leaderboard.collect import load_results
+    from crbench.leaderboard.sensitivity import sensitivity_table
+
+    run_job(Job(COUNTING, "tiny"), results_dir=tmp_path / "records")
+    assert sensitivity_table(load_results(tmp_path / "records")) is None

@@ -66,3 +66,18 @@ def test_markdown_and_html_show_the_table_only_when_records_have_it(tmp_path):
     assert object_scores_table(load_results(plain)) is None
     write_leaderboard(load_results(plain), fmt="md", out=tmp_path / "plain.md")
     assert "Object-level scores" not in (tmp_path / "plain.md").read_text()
+
+
+def test_cells_carry_the_records_bootstrap_interval(tmp_path):
+    directory = tmp_path / "results"
+    directory.mkdir()
+    record = make_record("deepcr")
+    record["objects"] = _objects_section(miss_track=False)
+    record["objects"]["uncertainty"] = {"metrics": {"object_recall": {"low": 0.5, "high": None, "n_undefined": 40},
+                                                    "fp_objects_per_megapixel": {"low": 100.0, "high": 300.25,
+                                                                                 "n_undefined": 0}}}
+    (directory / "run.json").write_text(json.dumps(record))
+    frame = object_scores_table(load_results(directory)).frame.set_index("detector")
+    assert frame.loc["deepcr", "object recall"] == "1.000 [0.500, n/a]"  # an unbounded end is not invented
+    assert frame.loc["deepcr", "FP objects per Mpix"] == f"{1e6 / (64 * 64 - 25):.2f} [100.00, 300.25]"
+    assert frame.loc["deepcr", "CR objects"] == "2"  # counts get no interval
