@@ -28,6 +28,7 @@ from .parts import (
     StoredCounts,
     StoredCurve,
 )
+from .reach import not_reached_text, upgrade_not_reached
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
 __all__ = [
@@ -57,4 +58,6 @@ __all__ = [
     "write_record",
     "load_record",
     "metrics_table",
+    "not_reached_text",
+    "upgrade_not_reached",
 ]

@@ -23,6 +23,7 @@ from ..atomic import write_json_atomic
 from ..datasets import manifest_hash
 from ..environment import environment_info
 from ..scoring import METRIC_SPEC_VERSION
+from .reach import not_reached_text
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
 __all__ = ["build_run_record", "record_filename", "write_record", "load_record", "metrics_table"]
@@ -148,11 +149,13 @@ def metrics_table(record, *, tablefmt="github"):
     """Return the metrics of a record as a text table.
 
     Columns: metric, value, threshold or sweep value used, and whether
-    higher is better.
+    higher is better. A TPR-at-FPR target no sweep point reached prints as
+    "not reached (FPR >= x)", x the lowest FPR the sweep achieved.
     """
     record = as_run_record(record)
     rows = [
-        [name, _format(metric.value), _format(metric.threshold), "yes" if metric.higher_is_better else "no"]
+        [name, not_reached_text(metric.lowest_fpr) if metric.not_reached else _format(metric.value),
+         _format(metric.threshold), "yes" if metric.higher_is_better else "no"]
         for name, metric in record.metrics.items()
     ]
     return tabulate(rows, headers=["metric", "value", "at threshold", "higher is better"], tablefmt=tablefmt)

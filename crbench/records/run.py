@@ -22,6 +22,7 @@ from .parts import (
     StoredCounts,
     StoredCurve,
 )
+from .reach import upgrade_not_reached
 
 __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
 
@@ -127,6 +128,8 @@ class RunRecord:
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
             source=None if source is None else str(source),
         )
+        # records before 2026-11-29 stored 0.0 for a TPR-at-FPR target no sweep point reached
+        upgrade_not_reached(record.metrics, record.counts)
         record.extra = read.rest()
         return record
 

@@ -65,7 +65,7 @@ runner (maps loaded from the score cache) and by :func:`score_images`
 from .counts import ImageCounts, ThresholdCounts
 from .curve import Curve, auroc, average_precision, counts_at_threshold, precision_at_tpr, tpr_at_fpr
 from .grid import PositiveScores, ThresholdGrid
-from .metrics import METRIC_SPEC_VERSION, METRIC_SPECS, MetricSpec, compute_metrics
+from .metrics import FPR_TARGETS, METRIC_SPEC_VERSION, METRIC_SPECS, MetricSpec, compute_metrics
 from .pixels import PreparedPixels, dilate_mask, dilate_scores, prepare_pixels, validate_masks, validate_scores
 from .prepare import PreparedImage, prepare_image
 from .protocol import DEFAULT_PROTOCOL, IGNORE_POLICIES, OUTPUT_DILATION, PixelProtocol
@@ -85,6 +85,7 @@ __all__ = [
     "sweep_stream",
     "METRIC_SPEC_VERSION",
     "METRIC_SPECS",
+    "FPR_TARGETS",
     "MetricSpec",
     "PreparedPixels",
     "prepare_pixels",
