@@ -92,6 +92,8 @@ class RunResult:
         Values of the swept parameter of a mask detector (0 for score detectors).
     peak_rss_bytes : int
         Peak resident memory of the running process and its workers, measured by the runner.
+    sweep_refinement : dict or None
+        The history of an adaptive sweep (:mod:`crbench.adaptive_sweep`); None for a fixed one.
     """
 
     split: str
@@ -107,6 +109,7 @@ class RunResult:
     truth_dilation: int
     n_sweep_values: int
     peak_rss_bytes: int
+    sweep_refinement: dict | None = None
 
     @property
     def failures(self):
@@ -281,6 +284,10 @@ def run_detector(
         Ignore cached outputs: run the detector on every image and supersede
         its cache entries.
 
+    Mask detectors with a ``sweep_refinement`` parameter run an adaptive
+    sweep (:mod:`crbench.adaptive_sweep`): the grid, then only the values
+    that bracket the FPR targets, each value's masks cached on their own.
+
     Returns
     -------
     RunResult
@@ -308,7 +315,23 @@ def run_detector(
 
     setup_start = time.perf_counter()
     outcomes = []
-    if jobs <= 1:
+    # imported here: the adaptive sweep builds on this module's image outcomes and workers
+    from .adaptive_sweep import refinement_policy, run_refined_sweep
+
+    policy = refinement_policy(detector)
+    refinement = None
+    if policy is not None:
+        if jobs <= 1:
+            detector.setup(device=device)
+        setup_seconds = time.perf_counter() - setup_start if jobs <= 1 else 0.0
+        outcomes, scores, refinement = run_refined_sweep(
+            detector, dataset, ids, split=split, policy=policy,
+            protocol=card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy),
+            cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
+            fresh=fresh, progress=progress,
+            check_failures=lambda outcomes: _check_failures(outcomes, detector, dataset, split, keep_going),
+        )
+    elif jobs <= 1:
         detector.setup(device=device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
@@ -329,16 +352,10 @@ def run_detector(
             for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
                 outcomes.append(future.result())
 
-    failures = [outcome for outcome in outcomes if outcome.error is not None]
-    if failures and not keep_going:
-        listing = "\n".join(f"  {outcome.sample_id}: {outcome.error}" for outcome in failures)
-        raise DetectorFailedError(
-            f"detector {detector.name!r} failed on {len(failures)} of {len(outcomes)} images of "
-            f"{dataset.name}/{split}:\n{listing}\nRe-run with --keep-going to score the others "
-            "(the record is then marked partial); images that worked are cached and will not re-run."
-        )
-    scored = [outcome for outcome in outcomes if outcome.error is None]
-    scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
+    if policy is None:
+        _check_failures(outcomes, detector, dataset, split, keep_going)
+        scored = [outcome for outcome in outcomes if outcome.error is None]
+        scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress)
     return RunResult(
         split=split,
         ignore_policy=ignore_policy,
@@ -351,9 +368,23 @@ def run_detector(
         detector_info=copy.deepcopy(detector.info()),
         dataset_info=copy.deepcopy(dataset.info(split)),
         truth_dilation=card.truth_dilation,
-        n_sweep_values=len(detector.sweep_values()) if detector.output_kind == "mask" else 0,
+        n_sweep_values=(len(refinement["final_values"]) if refinement is not None
+                        else len(detector.sweep_values()) if detector.output_kind == "mask" else 0),
         peak_rss_bytes=peak_rss_bytes(include_children=True),
+        sweep_refinement=refinement,
     )
+
+
+def _check_failures(outcomes, detector, dataset, split, keep_going):
+    """Raise :class:`DetectorFailedError` listing the failed images, unless ``keep_going``."""
+    failures = [outcome for outcome in outcomes if outcome.error is not None]
+    if failures and not keep_going:
+        listing = "\n".join(f"  {outcome.sample_id}: {outcome.error}" for outcome in failures)
+        raise DetectorFailedError(
+            f"detector {detector.name!r} failed on {len(failures)} of {len(outcomes)} images of "
+            f"{dataset.name}/{split}:\n{listing}\nRe-run with --keep-going to score the others "
+            "(the record is then marked partial); images that worked are cached and will not re-run."
+        )
 
 
 def _score(detector, outcomes, cache, *, card, ignore_policy, progress):

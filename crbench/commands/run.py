@@ -10,6 +10,7 @@ from ..jobs import Job, run_job
 from ..records import metrics_table
 from ..scoring import IGNORE_POLICIES
 from .options import parse_key_values
+from .sweep_mode import refinement_summary, with_sweep_mode
 
 __all__ = ["run"]
 
@@ -35,14 +36,19 @@ __all__ = ["run"]
               help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
 @click.option("--fresh", is_flag=True,
               help="Ignore cached detector outputs: run the detector on every image and replace its cache entries.")
+@click.option("--adaptive-sweep/--fixed-sweep", "adaptive_sweep", default=None,
+              help="Mask detectors: after the grid, add swept values until FPR 1e-4 and 1e-3 are bracketed "
+                   "(sets the detector parameter sweep_refinement=true; default: the detector's fixed grid).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy,
-        jobs, keep_going, output, cache_dir, fresh, quiet, as_json):
+        jobs, keep_going, output, cache_dir, fresh, adaptive_sweep, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
-        job = Job(detector_name, dataset_name, size=size, split=split, params=parse_key_values(detector_args),
-                  data_dir=data_dir)
+        params = parse_key_values(detector_args)
+        if adaptive_sweep is not None:
+            params = with_sweep_mode(detector_name, params, adaptive=adaptive_sweep)
+        job = Job(detector_name, dataset_name, size=size, split=split, params=params, data_dir=data_dir)
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
                          progress=not quiet and not as_json)
@@ -59,6 +65,8 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )
     click.echo(metrics_table(record))
+    if record.sweep_refinement is not None:
+        click.echo(refinement_summary(record.sweep_refinement))
     runtime = record.runtime
     if runtime.seconds_per_megapixel is not None:
         click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {runtime.device}")

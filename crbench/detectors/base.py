@@ -166,7 +166,7 @@ class Detector(abc.ABC):
     install_hint: ClassVar[str] = ""
 
     def __init__(self, **params):
-        accepted = self.accepted_params()
+        accepted = {**self.accepted_params(), **dict.fromkeys(self.optional_params())}
         unknown = sorted(set(params) - set(accepted))
         if unknown:
             raise InputError(
@@ -174,7 +174,14 @@ class Detector(abc.ABC):
                 f"accepted parameters: {', '.join(sorted(accepted)) or '(none)'}"
             )
         self.user_params = dict(params)
-        self.params = {**accepted, **params}
+        self.params = {**self.accepted_params(), **params}
+        if "sweep_refinement" in self.params:
+            from ..scoring.refine import SweepRefinement
+
+            # one canonical form, so that equal policies hash equally; off = absent
+            policy = SweepRefinement.from_param(self.params.pop("sweep_refinement"))
+            if policy is not None:
+                self.params["sweep_refinement"] = policy.to_param()
         self.device = "cpu"
 
     # ------------------------------------------------------------------ metadata
@@ -187,6 +194,17 @@ class Detector(abc.ABC):
         else:
             extra["sweep"] = list(cls.sweep_grid)
         return {**extra, **cls.default_params}
+
+    @classmethod
+    def optional_params(cls):
+        """Parameters accepted but absent from :attr:`params` unless given (so they leave older hashes alone).
+
+        Mask detectors with a swept parameter accept ``sweep_refinement``
+        (the adaptive-sweep policy, :class:`crbench.scoring.refine.SweepRefinement`:
+        True for the defaults, or a mapping of its fields; see
+        :mod:`crbench.adaptive_sweep`).
+        """
+        return ("sweep_refinement",) if cls.output_kind == "mask" and cls.sweep_parameter is not None else ()
 
     @classmethod
     def missing_requirements(cls):

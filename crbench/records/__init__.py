@@ -29,6 +29,7 @@ from .parts import (
     StoredCurve,
 )
 from .reach import not_reached_text, upgrade_not_reached
+from .refinement import SweepRefinementRecord
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
 __all__ = [
@@ -60,4 +61,5 @@ __all__ = [
     "metrics_table",
     "not_reached_text",
     "upgrade_not_reached",
+    "SweepRefinementRecord",
 ]

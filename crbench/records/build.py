@@ -110,6 +110,8 @@ def build_run_record(result):
         },
         "environment": environment_info(),
     }
+    if getattr(result, "sweep_refinement", None) is not None:
+        record["sweep_refinement"] = result.sweep_refinement
     # through JSON once, so that the record in memory is exactly what its file will hold (tuples become
     # lists, NaN is refused), and validated, so that a malformed record fails the run that made it
     record = json.loads(json.dumps(record, allow_nan=False))

@@ -23,6 +23,7 @@ from .parts import (
     StoredCurve,
 )
 from .reach import upgrade_not_reached
+from .refinement import SweepRefinementRecord
 
 __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
 
@@ -59,6 +60,8 @@ class RunRecord:
     failures : list of Failure
     runtime : Runtime
     environment : Environment
+    sweep_refinement : SweepRefinementRecord or None
+        How an adaptive sweep chose its grid (None for fixed sweeps and score detectors).
     extra : dict
         Top-level keys this version does not know (written back as they are).
     source : str or None
@@ -80,6 +83,7 @@ class RunRecord:
     failures: list = field(default_factory=list)
     runtime: Runtime = field(default_factory=Runtime)
     environment: Environment = field(default_factory=Environment)
+    sweep_refinement: SweepRefinementRecord | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
@@ -126,6 +130,8 @@ class RunRecord:
                       for index, row in enumerate(failures)],
             runtime=Runtime.from_dict(read.get("runtime", "dict", required=False), source=origin),
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
+            sweep_refinement=SweepRefinementRecord.from_dict(read.get("sweep_refinement", "dict", required=False),
+                                                             source=origin),
             source=None if source is None else str(source),
         )
         # records before 2026-11-29 stored 0.0 for a TPR-at-FPR target no sweep point reached
@@ -151,6 +157,8 @@ class RunRecord:
             "failures": [row.to_dict() for row in self.failures],
             "runtime": self.runtime.to_dict(),
             "environment": self.environment.to_dict(),
+            # adaptive sweeps only: absent from every other record
+            **({} if self.sweep_refinement is None else {"sweep_refinement": self.sweep_refinement.to_dict()}),
             **self.extra,
         }
 
