@@ -13,6 +13,7 @@ record.
 
 from tqdm.auto import tqdm
 
+from .outputs import output_loader
 from .scoring.object_stream import ObjectSource, object_stream
 from .scoring.objects import DEFAULT_OBJECT_OPTIONS, ObjectExtras
 
@@ -20,7 +21,7 @@ __all__ = ["score_objects"]
 
 
 def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_policy, progress=False,
-                  options=DEFAULT_OBJECT_OPTIONS):
+                  options=DEFAULT_OBJECT_OPTIONS, loaders=None, values=None):
     """Object-level scores of a run's scored images at the operating point.
 
     Parameters
@@ -37,6 +38,11 @@ def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_pol
     ignore_policy : {"exclude", "negative"}
     progress : bool
     options : ObjectOptions
+    loaders : dict, optional
+        ``{sample_id: load_output}`` replacing the score-cache look-up (an
+        adaptive sweep's per-value caches; see :func:`crbench.runner.image_sources`).
+    values : list of float, optional
+        The swept values of a mask detector's outputs (default its grid).
 
     Returns
     -------
@@ -46,7 +52,7 @@ def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_pol
     protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
     if kind == "mask":
-        values = detector.sweep_values() or [0.0]
+        values = values or detector.sweep_values() or [0.0]
         operating = detector.operating_point if detector.sweep_values() else 0.0
     else:
         values, operating = None, detector.operating_point
@@ -54,9 +60,7 @@ def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_pol
         ObjectSource(
             outcome.sample_id,
             load_masks=lambda outcome=outcome: (outcome.unpack("truth"), outcome.unpack("ignore")),
-            load_output=lambda outcome=outcome: cache.load(
-                outcome.input_sha256, shape=outcome.shape, kind=kind, expected_sha256=outcome.map_sha256
-            )[0],
+            load_output=output_loader(outcome, cache, kind=kind, loaders=loaders),
             load_extras=lambda outcome=outcome: ObjectExtras.from_sample(
                 dataset.load_sample(split, outcome.sample_id)
             ),

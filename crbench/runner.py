@@ -24,7 +24,7 @@ import copy
 import multiprocessing
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError
 from .inputs import prepare_input
 from .object_pass import score_objects
+from .outputs import output_loader
 from .scoring.preset_scoring import score_preset
 from .scoring.presets import get_preset
 from .uncertainty import BootstrapSettings
@@ -103,6 +104,15 @@ class RunResult:
         The ``objects`` record section (:mod:`crbench.object_pass`); None when the pass was skipped.
     protocol : str
         Name of the protocol preset the run was scored under.
+    sweep_refinement : dict or None
+        The history of an adaptive sweep (:mod:`crbench.adaptive_sweep`); None for a fixed one.
+    sweep_values : list of float or None
+        The swept values the masks were scored at (the final grid of an
+        adaptive sweep); None for score detectors.
+    output_loaders : dict or None
+        ``{sample_id: load_output}`` when the outputs are not single entries
+        of the detector's score cache (adaptive sweeps keep one entry per
+        value); later passes over the run's outputs use them.
     """
 
     split: str
@@ -120,6 +130,9 @@ class RunResult:
     peak_rss_bytes: int
     objects: dict | None = None
     protocol: str = "crbench"
+    sweep_refinement: dict | None = None
+    sweep_values: list | None = None
+    output_loaders: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def failures(self):
@@ -310,6 +323,10 @@ def run_detector(
         Bootstrap intervals of every metric (default: :class:`BootstrapSettings`
         defaults; ``BootstrapSettings(n_resamples=0)`` switches them off).
 
+    Mask detectors with a ``sweep_refinement`` parameter run an adaptive
+    sweep (:mod:`crbench.adaptive_sweep`): the grid, then only the values
+    that bracket the FPR targets, each value's masks cached on their own.
+
     Returns
     -------
     RunResult
@@ -347,7 +364,25 @@ def run_detector(
 
     setup_start = time.perf_counter()
     outcomes = []
-    if jobs <= 1:
+    # imported here: the adaptive sweep builds on this module's image outcomes and workers
+    from .adaptive_sweep import refinement_policy, run_refined_sweep
+
+    policy = refinement_policy(detector)
+    refinement = loaders = None
+    sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
+    if policy is not None:
+        if jobs <= 1:
+            detector.setup(device=device)
+        setup_seconds = time.perf_counter() - setup_start if jobs <= 1 else 0.0
+        outcomes, refinement, loaders = run_refined_sweep(
+            detector, dataset, ids, split=split, policy=policy,
+            protocol=card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy),
+            cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
+            fresh=fresh, progress=progress,
+            check_failures=lambda outcomes: _check_failures(outcomes, detector, dataset, split, keep_going),
+        )
+        sweep_values = refinement["final_values"]
+    elif jobs <= 1:
         detector.setup(device=device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
@@ -368,22 +403,16 @@ def run_detector(
             for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
                 outcomes.append(future.result())
 
-    failures = [outcome for outcome in outcomes if outcome.error is not None]
-    if failures and not keep_going:
-        listing = "\n".join(f"  {outcome.sample_id}: {outcome.error}" for outcome in failures)
-        raise DetectorFailedError(
-            f"detector {detector.name!r} failed on {len(failures)} of {len(outcomes)} images of "
-            f"{dataset.name}/{split}:\n{listing}\nRe-run with --keep-going to score the others "
-            "(the record is then marked partial); images that worked are cached and will not re-run."
-        )
+    _check_failures(outcomes, detector, dataset, split, keep_going)
     scored = [outcome for outcome in outcomes if outcome.error is None]
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
-                    preset=preset, bootstrap=bootstrap if bootstrap is not None else BootstrapSettings())
+                    preset=preset, bootstrap=bootstrap if bootstrap is not None else BootstrapSettings(),
+                    loaders=loaders, values=sweep_values)
     objects = None
     # object-level scores are crbench's own definitions: not part of another paper's protocol
     if object_scores and scored and preset.is_default:
         objects = score_objects(detector, dataset, split, scored, cache, card=card, ignore_policy=ignore_policy,
-                                progress=progress)
+                                progress=progress, loaders=loaders, values=sweep_values)
         settings = bootstrap if bootstrap is not None else BootstrapSettings()
         if objects is not None and settings.enabled and objects["per_image"]:
             strata = ({outcome.sample_id: outcome.stratum for outcome in scored} if card.bootstrap_strata
@@ -403,33 +432,56 @@ def run_detector(
         detector_info=copy.deepcopy(detector.info()),
         dataset_info=copy.deepcopy(dataset.info(split)),
         truth_dilation=card.truth_dilation if preset.truth_dilation is None else preset.truth_dilation,
-        n_sweep_values=len(detector.sweep_values()) if detector.output_kind == "mask" else 0,
+        n_sweep_values=(len(refinement["final_values"]) if refinement is not None
+                        else len(detector.sweep_values()) if detector.output_kind == "mask" else 0),
         peak_rss_bytes=peak_rss_bytes(include_children=True),
         objects=objects,
         protocol=preset.name,
+        sweep_refinement=refinement,
+        sweep_values=sweep_values,
+        output_loaders=loaders,
     )
 
 
-def image_sources(outcomes, cache, *, kind):
-    """Scoring-stream sources that read each outcome's masks and its cached output (checked by digest)."""
+def _check_failures(outcomes, detector, dataset, split, keep_going):
+    """Raise :class:`DetectorFailedError` listing the failed images, unless ``keep_going``."""
+    failures = [outcome for outcome in outcomes if outcome.error is not None]
+    if failures and not keep_going:
+        listing = "\n".join(f"  {outcome.sample_id}: {outcome.error}" for outcome in failures)
+        raise DetectorFailedError(
+            f"detector {detector.name!r} failed on {len(failures)} of {len(outcomes)} images of "
+            f"{dataset.name}/{split}:\n{listing}\nRe-run with --keep-going to score the others "
+            "(the record is then marked partial); images that worked are cached and will not re-run."
+        )
+
+
+def image_sources(outcomes, cache, *, kind, loaders=None):
+    """Scoring-stream sources that read each outcome's masks and its cached output (checked by digest).
+
+    ``loaders`` (``{sample_id: load_output}``) replaces the score-cache look-up,
+    e.g. for an adaptive sweep whose values are cached one by one.
+    """
     return [
         scoring.ImageSource(
             outcome.sample_id,
             load_masks=lambda outcome=outcome: (outcome.unpack("truth"), outcome.unpack("ignore")),
-            # the digest taken when the map was stored: both passes score exactly those bytes
-            load_output=lambda outcome=outcome: cache.load(
-                outcome.input_sha256, shape=outcome.shape, kind=kind, expected_sha256=outcome.map_sha256
-            )[0],
+            load_output=output_loader(outcome, cache, kind=kind, loaders=loaders),
         )
         for outcome in outcomes
     ]
 
 
-def _score(detector, outcomes, cache, *, card, ignore_policy, progress, bootstrap, preset=None):
-    """Both scoring passes over cached outputs; returns metrics, curves, counts and bootstrap intervals."""
+def _score(detector, outcomes, cache, *, card, ignore_policy, progress, bootstrap, preset=None, loaders=None,
+           values=None):
+    """Both scoring passes over cached outputs; returns metrics, curves, counts and bootstrap intervals.
+
+    ``values``: the swept values of a mask detector's outputs (default its
+    grid); ``loaders``: see :func:`image_sources`.
+    """
     protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
-    sources = image_sources(outcomes, cache, kind=kind)
+    sources = image_sources(outcomes, cache, kind=kind, loaders=loaders)
+    values = values or detector.sweep_values() or [0.0]
 
     def bars(items, desc):
         return tqdm(items, desc=desc, disable=not progress, unit="img", leave=False)
@@ -440,12 +492,11 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress, bootstra
         return score_preset(sources, preset=preset, kind=kind, card_truth_dilation=card.truth_dilation,
                             card_ignore_policy=card.ignore_policy, detector_dilates=detector.dilate_output,
                             operating_point=detector.operating_point if kind == "score" or swept else 0.0,
-                            sweep_values=detector.sweep_values() or [0.0], progress=bars)
+                            sweep_values=values, progress=bars)
     states = bootstrap.states_for(kind)
     on_image = None if states is None else states.add
     if kind == "mask":
         # a mask detector without a sweep is a single ROC point at value 0
-        values = detector.sweep_values() or [0.0]
         total = scoring.sweep_stream(sources, protocol=protocol, values=values, progress=bars, on_image=on_image)
         operating = detector.operating_point if detector.sweep_values() else 0.0
         summary = scoring.summarize_sweep(total, total.images, operating_point=operating) if total is not None else None

@@ -11,6 +11,7 @@ from ..records import metrics_table, object_scores_table
 from ..scoring import IGNORE_POLICIES, preset_names
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
 from .options import parse_key_values
+from .sweep_mode import refinement_summary, with_sweep_mode
 
 __all__ = ["run"]
 
@@ -40,6 +41,9 @@ __all__ = ["run"]
               help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
 @click.option("--fresh", is_flag=True,
               help="Ignore cached detector outputs: run the detector on every image and replace its cache entries.")
+@click.option("--adaptive-sweep/--fixed-sweep", "adaptive_sweep", default=None,
+              help="Mask detectors: after the grid, add swept values until FPR 1e-4 and 1e-3 are bracketed "
+                   "(sets the detector parameter sweep_refinement=true; default: the detector's fixed grid).")
 @click.option("--objects/--no-objects", "object_scores", default=True, show_default=True,
               help="Also score CR objects, false-positive objects and their strata at the operating point.")
 @click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=DEFAULT_RESAMPLES, show_default=True,
@@ -49,11 +53,14 @@ __all__ = ["run"]
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy, protocol,
-        jobs, keep_going, output, cache_dir, fresh, object_scores, n_resamples, bootstrap_seed, quiet, as_json):
+        jobs, keep_going, output, cache_dir, fresh, adaptive_sweep, object_scores, n_resamples, bootstrap_seed, quiet,
+        as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     try:
-        job = Job(detector_name, dataset_name, size=size, split=split, params=parse_key_values(detector_args),
-                  data_dir=data_dir)
+        params = parse_key_values(detector_args)
+        if adaptive_sweep is not None:
+            params = with_sweep_mode(detector_name, params, adaptive=adaptive_sweep)
+        job = Job(detector_name, dataset_name, size=size, split=split, params=params, data_dir=data_dir)
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
                          progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
@@ -72,6 +79,8 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )
     click.echo(metrics_table(record))
+    if record.sweep_refinement is not None:
+        click.echo(refinement_summary(record.sweep_refinement))
     if record.uncertainty is not None:
         section = record.uncertainty
         strata = f", stratified by {section.strata}" if section.strata else ""

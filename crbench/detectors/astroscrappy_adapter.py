@@ -18,6 +18,7 @@ import numpy as np
 
 from ._inputs import log_spaced_grid, private_copy, with_operating_point
 from .base import Detector
+from .sweep_params import AdaptiveSweepParams
 
 __all__ = ["AstroScrappy", "SIGCLIP_GRID"]
 
@@ -25,7 +26,7 @@ __all__ = ["AstroScrappy", "SIGCLIP_GRID"]
 SIGCLIP_GRID = log_spaced_grid(1.0, 20.0, 20)
 
 
-class AstroScrappy(Detector):
+class AstroScrappy(AdaptiveSweepParams, Detector):
     """Astro-SCRAPPY ``detect_cosmics`` as a mask detector swept over ``sigclip``.
 
     Parameters are those of :func:`astroscrappy.detect_cosmics` (same names):

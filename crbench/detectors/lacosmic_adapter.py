@@ -31,6 +31,7 @@ import numpy as np
 
 from ._inputs import log_spaced_grid, private_copy, with_operating_point
 from .base import Detector
+from .sweep_params import AdaptiveSweepParams
 
 __all__ = ["LACosmic", "CR_THRESHOLD_GRID"]
 
@@ -38,7 +39,7 @@ __all__ = ["LACosmic", "CR_THRESHOLD_GRID"]
 CR_THRESHOLD_GRID = log_spaced_grid(1.0, 20.0, 20)
 
 
-class LACosmic(Detector):
+class LACosmic(AdaptiveSweepParams, Detector):
     """``lacosmic.remove_cosmics`` as a mask detector swept over ``cr_threshold``.
 
     Parameters (upstream names): ``contrast``, ``cr_threshold``,

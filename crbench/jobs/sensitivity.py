@@ -105,11 +105,11 @@ def sensitivity_rows(result, detector, dataset, *, job, cache_dir=None, presets=
             scores = result.scores  # the run itself was scored under crbench's protocol (no subsampling)
         else:
             scores = score_preset(
-                image_sources(outcomes, cache, kind=kind), preset=preset, kind=kind,
+                image_sources(outcomes, cache, kind=kind, loaders=result.output_loaders), preset=preset, kind=kind,
                 card_truth_dilation=card.truth_dilation, card_ignore_policy=card.ignore_policy,
                 detector_dilates=detector.dilate_output,
                 operating_point=detector.operating_point if kind == "score" or swept else 0.0,
-                sweep_values=detector.sweep_values() or [0.0],
+                sweep_values=result.sweep_values or detector.sweep_values() or [0.0],
             )
         rows.append(_row(job, dataset, preset, scores, n_images=len(outcomes), n_from_cache=result.n_from_cache))
     return rows

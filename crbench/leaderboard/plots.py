@@ -2,7 +2,9 @@
 
 The curves come from the run records (``curves``: exact TP/FP counts per
 stored threshold);
-a marker shows each detector's reported operating point. The ROC figure
+a marker shows each detector's reported operating point; the ROC legend
+names the FPR targets a mask detector's sweep did not reach ("not reached
+(FPR >= x)"). The ROC figure
 has two panels: the low-FPR regime the papers report (log FPR from 1e-6 to
 1e-2) and the full curve (log FPR down to the smallest non-zero FPR).
 """
@@ -14,7 +16,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..records import as_run_record
+from ..records import as_run_record, not_reached_text
+from ..scoring import FPR_TARGETS
 
 __all__ = ["ZOOM_FPR_RANGE", "plot_slug", "curve_rates", "operating_point_roc", "operating_point_pr", "plot_roc", "plot_pr", "plot_group"]
 
@@ -97,6 +100,14 @@ def _style(record):
     return {"linestyle": "-"}
 
 
+def _not_reached_suffix(record):
+    """Legend text naming the FPR targets the record's sweep did not reach (empty when none)."""
+    missed = [f"TPR@{target:g} {not_reached_text(record.metrics[name].lowest_fpr)}"
+              for name, target in FPR_TARGETS.items()
+              if name in record.metrics and record.metrics[name].not_reached is not None]
+    return f" [{'; '.join(missed)}]" if missed else ""
+
+
 def _png_bytes(figure):
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
@@ -121,6 +132,7 @@ def plot_roc(records, labels, *, title):
         The PNG image.
     """
     records = [as_run_record(record) for record in records]
+    labels = [label + _not_reached_suffix(record) for record, label in zip(records, labels)]
     figure = Figure(figsize=(11, 4.6))
     zoom, full = figure.subplots(1, 2)
     names = [record.detector.name for record in records]

@@ -21,6 +21,14 @@ the same entry gets one verdict:
     (:func:`crbench.records.metric_problems`, tolerance
     :data:`crbench.records.METRIC_TOLERANCE`).
 
+TPR at FPR targets a mask detector's sweep did not reach are null with the
+lowest FPR reached (:mod:`crbench.records.reach`). Baselines written before
+that rule hold 0.0 there; a fresh record that reports the same target as not
+reached gets the metric verdict ``reinterpreted`` (the 0.0 never was a
+measured TPR): not a regression, not a failure, but listed in the summary
+with the lowest FPR. A real value that becomes "not reached" is ``worse``;
+"not reached" that becomes a value is ``improved``.
+
 Run time is reported but fails an entry only when the detector's slow-down
 relative to the other detectors measured in the same run exceeds a ratio
 (2x by default): absolute timings on shared machines are too noisy.
@@ -40,7 +48,7 @@ from tabulate import tabulate
 from .. import __version__
 from ..atomic import write_json_atomic
 from ..errors import InputError
-from ..records import as_run_record, metric_problems
+from ..records import as_run_record, metric_problems, not_reached_text
 from ..records.run import DEFAULT_PROTOCOL_NAME
 
 __all__ = [
@@ -84,6 +92,9 @@ class MetricComparison:
     tolerance: float | None
     verdict: str
     checked: bool = True
+    #: lowest FPR reached where a TPR-at-FPR target was not reached (baseline, fresh record)
+    baseline_lowest_fpr: float | None = None
+    fresh_lowest_fpr: float | None = None
 
     @property
     def delta(self):
@@ -140,7 +151,8 @@ def baseline_entry(record):
         "status": record.status,
         "created": record.created,
         "metrics": {
-            name: {"value": metric.value, "higher_is_better": metric.higher_is_better}
+            name: {"value": metric.value, "higher_is_better": metric.higher_is_better,
+                   **({} if metric.not_reached is None else {"lowest_fpr": metric.lowest_fpr})}
             for name, metric in record.metrics.items()
         },
         "seconds_per_megapixel": runtime.seconds_per_megapixel,
@@ -253,19 +265,27 @@ def _compare_metric(metric, base, fresh_metric, rules):
     baseline_value = base.get("value")
     fresh_value = None if fresh_metric is None else fresh_metric.value
     checked = metric not in set(rules.get("report_only") or ())
+    reach = {"baseline_lowest_fpr": base.get("lowest_fpr"),
+             "fresh_lowest_fpr": None if fresh_metric is None else fresh_metric.lowest_fpr}
+
+    def verdict(name, tolerance=None):
+        return MetricComparison(metric, baseline_value, fresh_value, higher, tolerance, name, checked, **reach)
+
     if fresh_metric is None:
-        return MetricComparison(metric, baseline_value, None, higher, None, "missing", checked)
+        return verdict("missing")
     if baseline_value is None and fresh_value is None:
-        return MetricComparison(metric, None, None, higher, None, "unchanged", checked)
+        return verdict("unchanged")
     if baseline_value is None:
         # e.g. purity at 95 % TPR becomes defined because TPR now reaches 95 %
-        return MetricComparison(metric, None, fresh_value, higher, None, "improved", checked)
+        return verdict("improved")
     if fresh_value is None:
-        return MetricComparison(metric, baseline_value, None, higher, None, "worse", checked)
+        if baseline_value == 0.0 and base.get("lowest_fpr") is None and fresh_metric.not_reached is not None:
+            # a baseline written before "not reached" was null: its 0.0 was this same unreached target
+            return verdict("reinterpreted")
+        return verdict("worse")
     tolerance = _tolerance(metric, baseline_value, rules)
     gain = (fresh_value - baseline_value) * (1 if higher else -1)
-    verdict = "worse" if gain < -tolerance else "improved" if gain > tolerance else "unchanged"
-    return MetricComparison(metric, baseline_value, fresh_value, higher, tolerance, verdict, checked)
+    return verdict("worse" if gain < -tolerance else "improved" if gain > tolerance else "unchanged", tolerance)
 
 
 def select_entries(keys, patterns):
@@ -384,6 +404,11 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
             )
         elif any(comparison.verdict == "improved" for comparison in checked):
             result.verdict = "improved"
+        reinterpreted = [comparison.metric for comparison in result.metrics if comparison.verdict == "reinterpreted"]
+        if reinterpreted and result.verdict != "worse":
+            note = (f"{', '.join(reinterpreted)}: baseline 0.0 was an unreached FPR target (old convention), "
+                    "now reported as not reached")
+            result.reason = f"{result.reason}; {note}" if result.reason else note
         results.append(result)
     _apply_runtime_rule(results, rules)
     order = {verdict: index for index, verdict in enumerate(VERDICTS)}
@@ -426,6 +451,11 @@ def _number(value, digits=4):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _shown(value, lowest_fpr):
+    """A metric value for the summary, or "not reached (FPR >= x)"."""
+    return _number(value, 6) if lowest_fpr is None else not_reached_text(lowest_fpr)
+
+
 def summary_markdown(results, *, strict=False, baseline_path=None):
     """A Markdown summary of the regression check for CI logs."""
     counts = {verdict: sum(result.verdict == verdict for result in results) for verdict in VERDICTS}
@@ -452,7 +482,8 @@ def summary_markdown(results, *, strict=False, baseline_path=None):
         for comparison in result.metrics:
             if comparison.verdict != "unchanged":
                 detail.append([
-                    result.key, comparison.metric, _number(comparison.baseline, 6), _number(comparison.fresh, 6),
+                    result.key, comparison.metric, _shown(comparison.baseline, comparison.baseline_lowest_fpr),
+                    _shown(comparison.fresh, comparison.fresh_lowest_fpr),
                     "n/a" if comparison.delta is None else f"{comparison.delta:+.6f}",
                     _number(comparison.tolerance, 6), comparison.verdict + ("" if comparison.checked else " (report only)"),
                 ])

@@ -5,7 +5,9 @@
 - HTML: one static page with inline CSS and the plots embedded as base64
   ``data:`` URIs; it opens from disk with no server and no network.
 - CSV: one row per run record with every metric as a fraction, the
-  comparability key and flags (for further analysis, not for reading).
+  comparability key and flags (for further analysis, not for reading); a
+  TPR-at-FPR target the sweep did not reach is an empty cell plus the
+  lowest FPR reached in ``<metric>_lowest_fpr``.
 - LaTeX: booktabs tables (a fragment to ``\\input``).
 """
 
@@ -20,6 +22,7 @@ from tabulate import tabulate
 
 from .. import __version__
 from ..atomic import atomic_path
+from ..scoring import FPR_TARGETS
 from .collect import trained_on_family
 from .objects_table import object_scores_table
 from .plots import plot_group, plot_slug
@@ -205,6 +208,8 @@ CSV_COLUMNS = (
     "dataset", "dataset_version", "size", "split", "family", "manifest_hash", "metric_spec_version",
     "not_comparable", "detector", "detector_version", "params_hash", "trained_on_family", "status",
     "operating_point", "created", *METRIC_LABELS,
+    # a TPR-at-FPR target no sweep point reached: its metric column is empty, this holds the lowest FPR reached
+    *(f"{metric}_lowest_fpr" for metric in FPR_TARGETS),
 )
 
 
@@ -235,6 +240,9 @@ def render_csv(collection):
             for metric in METRIC_LABELS:
                 value = record.metric_value(metric)
                 row[metric] = "" if value is None else repr(value)
+            for metric in FPR_TARGETS:
+                found = record.metrics.get(metric)
+                row[f"{metric}_lowest_fpr"] = "" if found is None or found.lowest_fpr is None else repr(found.lowest_fpr)
             writer.writerow(row)
     return buffer.getvalue()
 

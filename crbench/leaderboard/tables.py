@@ -14,9 +14,10 @@ so that a renamed metric is a one-line change.
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from ..records import as_run_record
+from ..records import as_run_record, not_reached_text
 from ..uncertainty import NotComparableError, rank_groups
 from .collect import detector_label, hardware_label, trained_on_family
 from .published import paper_family, published_metrics, published_runtime, published_sources
@@ -68,6 +69,10 @@ PARTIAL_MARK = "‡"
 TRAINED_NOTE = (
     f"{TRAINED_MARK} the detector was trained on data of this data set family "
     "(its training_datasets include it): not an independent test."
+)
+NOT_REACHED_NOTE = (
+    "not reached (FPR >= x): no value of the detector's parameter sweep has an FPR at or below the target; "
+    "x is the lowest FPR its sweep achieved. Such a cell is not a TPR of 0 and ranks below every reached value."
 )
 PARTIAL_NOTE = f"{PARTIAL_MARK} partial record: the detector failed on some images, which are not scored."
 NOT_AVAILABLE = "n/a"
@@ -122,6 +127,20 @@ def format_value(value, metric):
     if metric in PERCENT_METRICS:
         return f"{100 * value:.2f}"
     return f"{value:.4f}"
+
+
+def _not_reached(record, metric):
+    """The ``not_reached`` description of a record's metric (None when reached, undefined or absent)."""
+    found = record.metrics.get(metric)
+    return None if found is None else found.not_reached
+
+
+def _display_value(record, metric, value):
+    """One cell: the formatted value, or "not reached (FPR >= x)" for a target the sweep missed."""
+    missed = _not_reached(record, metric)
+    if missed is not None:
+        return not_reached_text(missed["lowest_fpr"])
+    return format_value(value, metric)
 
 
 def _names(group):
@@ -192,7 +211,7 @@ def metric_table(group, metrics, *, title, operating_point=False):
     used_sources = {}
     for metric in metrics:
         label = METRIC_LABELS[metric] + (" (%)" if metric in PERCENT_METRICS else "")
-        display[label] = [format_value(value, metric) for value in numeric[metric]]
+        display[label] = [_display_value(record, metric, value) for record, value in zip(group.records, numeric[metric])]
         published = [published_metrics(family=family, detector=name, metric=metric) for name in numeric["detector"]]
         for key in sorted({key for found in published for key in found}):
             display[f"{label} published [{key}]"] = [
@@ -200,6 +219,8 @@ def metric_table(group, metrics, *, title, operating_point=False):
             ]
             used_sources[key] = published_sources()[key]
     notes = []
+    if any(_not_reached(record, metric) is not None for record in group.records for metric in metrics):
+        notes.append(NOT_REACHED_NOTE)
     if numeric["trained"].any():
         notes.append(TRAINED_NOTE)
     if numeric["partial"].any():
@@ -218,7 +239,8 @@ def ranking_rule(metric=RANK_METRIC):
     """The ranking rule, stated under the ranking table."""
     return (
         f"Ranking rule: on each data set (current comparable results only) detectors are ranked by "
-        f"{METRIC_LABELS[metric]} (1 = best; ties share the average rank; n/a ranks last). "
+        f"{METRIC_LABELS[metric]} (1 = best; ties share the average rank; a target the detector's sweep did "
+        "not reach ranks below every reached value, tied with the other unreached ones; n/a ranks last). "
         "The mean rank averages these ranks over the data sets a detector was evaluated on "
         "(column 'data sets'); rows are sorted by mean rank, then by more data sets. "
         f"{TRAINED_MARK} marks a rank on a data set family the detector was trained on."
@@ -261,7 +283,10 @@ def ranking_table(groups, *, metric=RANK_METRIC):
         numeric = results_frame(group, [metric])
         higher = _higher_is_better(group.records, metric)
         names = _names(group)
-        values = pd.Series(numeric[metric].to_numpy(), index=names)
+        # not reached: below every reached value (not 0, which a detector can really measure), above n/a
+        unreached = -np.inf if higher else np.inf
+        values = pd.Series([unreached if _not_reached(record, metric) is not None else value
+                            for record, value in zip(group.records, numeric[metric])], index=names, dtype=float)
         rank = values.rank(ascending=not higher, method="average", na_option="bottom")
         bootstrap = bootstrap_groups(group, metric, names)
         shown_groups = shown_groups or bool(bootstrap)

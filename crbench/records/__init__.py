@@ -29,6 +29,8 @@ from .parts import (
     StoredCounts,
     StoredCurve,
 )
+from .reach import not_reached_text, upgrade_not_reached
+from .refinement import SweepRefinementRecord
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
 __all__ = [
@@ -60,4 +62,7 @@ __all__ = [
     "load_record",
     "metrics_table",
     "object_scores_table",
+    "not_reached_text",
+    "upgrade_not_reached",
+    "SweepRefinementRecord",
 ]

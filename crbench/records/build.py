@@ -23,6 +23,7 @@ from ..atomic import write_json_atomic
 from ..datasets import manifest_hash
 from ..environment import environment_info
 from ..scoring import METRIC_SPEC_VERSION
+from .reach import not_reached_text
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
 __all__ = ["build_run_record", "record_filename", "write_record", "load_record", "metrics_table"]
@@ -114,6 +115,8 @@ def build_run_record(result):
         record["objects"] = result.objects
     if scores.get("uncertainty") is not None:
         record["uncertainty"] = scores["uncertainty"]
+    if getattr(result, "sweep_refinement", None) is not None:
+        record["sweep_refinement"] = result.sweep_refinement
     # through JSON once, so that the record in memory is exactly what its file will hold (tuples become
     # lists, NaN is refused), and validated, so that a malformed record fails the run that made it
     record = json.loads(json.dumps(record, allow_nan=False))
@@ -149,9 +152,9 @@ def _format(value):
     return str(value)
 
 
-def _format_value(record, name, value):
-    """The value, followed by its bootstrap interval ``[low, high]`` when the record has one."""
-    text = _format(value)
+def _format_value(record, name, metric):
+    """The value (or "not reached (FPR >= x)"), followed by its bootstrap interval ``[low, high]`` when the record has one."""
+    text = not_reached_text(metric.lowest_fpr) if metric.not_reached else _format(metric.value)
     interval = record.uncertainty.interval(name) if record.uncertainty is not None else None
     if interval is None:
         return text
@@ -163,12 +166,13 @@ def metrics_table(record, *, tablefmt="github"):
 
     Columns: metric, value (with its bootstrap interval when the record has
     an ``uncertainty`` section), threshold or sweep value used, and whether
-    higher is better.
+    higher is better. A TPR-at-FPR target no sweep point reached prints as
+    "not reached (FPR >= x)", x the lowest FPR the sweep achieved.
     """
     record = as_run_record(record)
     rows = [
-        [name, _format_value(record, name, metric.value), _format(metric.threshold),
-         "yes" if metric.higher_is_better else "no"]
+        [name, _format_value(record, name, metric),
+         _format(metric.threshold), "yes" if metric.higher_is_better else "no"]
         for name, metric in record.metrics.items()
     ]
     return tabulate(rows, headers=["metric", "value", "at threshold", "higher is better"], tablefmt=tablefmt)

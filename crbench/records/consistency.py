@@ -101,4 +101,7 @@ def metric_problems(record):
         elif _differ(stored.threshold, expected["threshold"]):
             problems.append(f"{name} threshold {stored.threshold!r} contradicts the stored counts, which give "
                             f"{expected['threshold']!r}")
+        elif stored.not_reached != expected.get("not_reached"):
+            problems.append(f"{name} not_reached {stored.not_reached!r} contradicts the stored counts, which give "
+                            f"{expected.get('not_reached')!r}")
     return problems

@@ -12,7 +12,10 @@ Normalisations (the only ways ``to_dict(from_dict(d))`` can differ from
 - an optional key absent from the file is written as null;
 - an empty ``counts`` or ``curves`` object loads as None;
 - the legacy machine keys ``cpu`` and ``gpu`` / ``gpu_name`` load as
-  ``cpu_model`` and ``gpus``.
+  ``cpu_model`` and ``gpus``;
+- a mask detector's TPR at FPR stored as 0.0 because no sweep point reached
+  the target (the convention before 2026-11-29) loads as null with
+  ``not_reached`` (:func:`crbench.records.upgrade_not_reached`).
 """
 
 import dataclasses
@@ -158,11 +161,19 @@ class DatasetInfo:
 
 @dataclass
 class Metric:
-    """One reported metric: value (None = undefined), threshold it was read at, direction."""
+    """One reported metric: value (None = undefined), threshold it was read at, direction.
+
+    ``not_reached`` is set (``{"lowest_fpr", "tpr", "threshold"}``, the
+    strictest point a sweep measured) when a TPR-at-FPR target was not
+    reached by any sweep point; ``value`` is then None. The key is written
+    only when set, so records without it (every score detector's, and every
+    record written before 2026-11-29) round-trip unchanged.
+    """
 
     value: float | None
     threshold: float | None
     higher_is_better: bool
+    not_reached: dict | None = None
 
     @classmethod
     def from_dict(cls, data, *, where, source="<record>"):
@@ -172,15 +183,32 @@ class Metric:
             value=read.get("value", "number", nullable=True),
             threshold=read.get("threshold", "number", required=False),
             higher_is_better=read.get("higher_is_better", "bool"),
+            not_reached=read.get("not_reached", "dict", required=False),
         )
         if read.rest():
             raise RecordError(f"{source}: field {where!r} has unknown key(s) {sorted(read.rest())}; "
-                              "a metric holds value, threshold and higher_is_better")
+                              "a metric holds value, threshold, higher_is_better and not_reached")
+        if metric.not_reached is not None:
+            missed = FieldReader(metric.not_reached, where=read.path("not_reached"), source=source)
+            missed.get("lowest_fpr", "number")
+            missed.get("tpr", "number", nullable=True)
+            missed.get("threshold", "number", required=False)
+            if metric.value is not None:
+                raise RecordError(f"{source}: field {where!r} has a value and 'not_reached'; a target that was "
+                                  "not reached has value null")
         return metric
 
     def to_dict(self):
         """The JSON form."""
-        return {"value": self.value, "threshold": self.threshold, "higher_is_better": self.higher_is_better}
+        data = {"value": self.value, "threshold": self.threshold, "higher_is_better": self.higher_is_better}
+        if self.not_reached is not None:
+            data["not_reached"] = self.not_reached
+        return data
+
+    @property
+    def lowest_fpr(self):
+        """The lowest FPR the sweep reached when the target was not reached, else None."""
+        return None if self.not_reached is None else float(self.not_reached["lowest_fpr"])
 
 
 @dataclass

@@ -23,6 +23,8 @@ from .parts import (
     StoredCounts,
     StoredCurve,
 )
+from .reach import upgrade_not_reached
+from .refinement import SweepRefinementRecord
 from .uncertainty import Uncertainty
 
 __all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
@@ -71,6 +73,8 @@ class RunRecord:
         Object-level scores (optional section; absent from older records).
     uncertainty : Uncertainty or None
         Bootstrap intervals and replicates (optional; older records have none).
+    sweep_refinement : SweepRefinementRecord or None
+        How an adaptive sweep chose its grid (None for fixed sweeps and score detectors).
     extra : dict
         Top-level keys this version does not know (written back as they are).
     source : str or None
@@ -95,6 +99,7 @@ class RunRecord:
     objects: ObjectScores | None = None
     protocol: str | None = None
     uncertainty: Uncertainty | None = None
+    sweep_refinement: SweepRefinementRecord | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
@@ -144,8 +149,12 @@ class RunRecord:
             objects=ObjectScores.from_dict(read.get("objects", "dict", required=False), source=origin),
             protocol=read.get("protocol", "str", required=False),
             uncertainty=Uncertainty.from_dict(read.get("uncertainty", "dict", required=False), source=origin),
+            sweep_refinement=SweepRefinementRecord.from_dict(read.get("sweep_refinement", "dict", required=False),
+                                                             source=origin),
             source=None if source is None else str(source),
         )
+        # records before 2026-11-29 stored 0.0 for a TPR-at-FPR target no sweep point reached
+        upgrade_not_reached(record.metrics, record.counts)
         record.extra = read.rest()
         return record
 
@@ -176,6 +185,8 @@ class RunRecord:
             # optional section: written only when present, so older records round-trip byte for byte
             **({} if self.objects is None else {"objects": self.objects.to_dict()}),
             **optional,
+            # adaptive sweeps only: absent from every other record
+            **({} if self.sweep_refinement is None else {"sweep_refinement": self.sweep_refinement.to_dict()}),
             **self.extra,
         }
 

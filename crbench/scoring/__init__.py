@@ -76,7 +76,7 @@ runner (maps loaded from the score cache) and by :func:`score_images`
 from .counts import ImageCounts, ThresholdCounts
 from .curve import Curve, auroc, average_precision, counts_at_threshold, precision_at_tpr, tpr_at_fpr
 from .grid import PositiveScores, ThresholdGrid
-from .metrics import METRIC_SPEC_VERSION, METRIC_SPECS, MetricSpec, compute_metrics
+from .metrics import FPR_TARGETS, METRIC_SPEC_VERSION, METRIC_SPECS, MetricSpec, compute_metrics
 from .object_stream import ObjectSource, object_stream
 from .objects import (
     OBJECTS_SPEC_VERSION,
@@ -113,6 +113,7 @@ __all__ = [
     "sweep_stream",
     "METRIC_SPEC_VERSION",
     "METRIC_SPECS",
+    "FPR_TARGETS",
     "MetricSpec",
     "PreparedPixels",
     "prepare_pixels",

@@ -144,6 +144,10 @@ class Curve:
         first = int(np.flatnonzero(allowed & (self.tp == best))[0])
         return best / self.n_pos, float(self.thresholds[first])
 
+    def not_reached(self, fpr):
+        """Always None: threshold +inf (flag nothing) reaches every FPR target (see :meth:`SweepCurve.not_reached`)."""
+        return None
+
     def precision_at_tpr(self, tpr):
         """Return ``(precision, threshold)`` at the highest threshold with TPR >= ``tpr``."""
         if not 0 < tpr <= 1:

@@ -12,9 +12,15 @@ is replaced by "fewest predicted positives":
 
 - **TPR at FPR** = the largest TPR among sweep points with FPR <= target;
   the value reported is the sweep value of the point reaching it with the
-  fewest predicted positives. As for score detectors, if no point is that
-  strict (or the best TPR is 0) the result is TPR 0 with value None
-  ("flag nothing" is always available).
+  fewest predicted positives. When some point is that strict but its best
+  TPR is 0, the result is TPR 0 with value None (a measured point that
+  finds nothing). When **no** point is that strict the target was **not
+  reached**: TPR is None, never 0, and :meth:`SweepCurve.not_reached` gives
+  the strictest point the sweep did measure (its FPR, TPR and sweep value).
+  Unlike a score map, whose threshold +inf ("flag nothing") always reaches
+  any FPR, a sweep has only the points it measured; reporting TPR 0 for a
+  detector whose strictest point sits at FPR 2e-4 would rank it below one
+  that reached the target with TPR 0.01.
 - **Purity at TPR** = the precision of the point with TPR >= target that has
   the fewest predicted positives (ties: higher precision, then sweep order);
   None when no sweep value reaches the target TPR. For a monotone score
@@ -219,17 +225,43 @@ class SweepCurve:
         return int(best[0])
 
     def tpr_at_fpr(self, fpr):
-        """Return ``(tpr, sweep value)``: largest TPR among points with FPR <= ``fpr``."""
+        """Return ``(tpr, sweep value)``: largest TPR among points with FPR <= ``fpr``.
+
+        ``(None, None)`` when undefined (no positives or negatives) or when no
+        point reaches FPR <= ``fpr`` (see :meth:`not_reached`).
+        """
         if self.n_pos == 0 or self.n_neg == 0:
             return None, None
         allowed = np.flatnonzero(self.fp / self.n_neg <= fpr)
         if allowed.size == 0:
-            return 0.0, None
+            return None, None
         best = self.tp[allowed].max()
         if best == 0:
             return 0.0, None
         index = self._fewest_flagged(allowed[self.tp[allowed] == best])
         return int(best) / self.n_pos, self.values[index]
+
+    def not_reached(self, fpr):
+        """Describe the strictest measured point when no sweep point has FPR <= ``fpr``.
+
+        Returns
+        -------
+        dict or None
+            ``{"lowest_fpr", "tpr", "threshold"}``: the lowest FPR of any
+            sweep point, the largest TPR among the points at that FPR and
+            the sweep value of the one flagging the fewest pixels; None when
+            the target is reached or the curve is undefined.
+        """
+        if self.n_pos == 0 or self.n_neg == 0 or not self.values:
+            return None
+        rates = self.fp / self.n_neg
+        if (rates <= fpr).any():
+            return None
+        lowest = np.flatnonzero(self.fp == self.fp.min())
+        best = lowest[self.tp[lowest] == self.tp[lowest].max()]
+        index = self._fewest_flagged(best)
+        return {"lowest_fpr": float(rates[index]), "tpr": int(self.tp[index]) / self.n_pos,
+                "threshold": self.values[index]}
 
     def precision_at_tpr(self, tpr):
         """Return ``(precision, sweep value)`` of the strictest point with TPR >= ``tpr``."""

@@ -3,6 +3,7 @@
 import numpy as np
 
 from crbench.detectors import Detector
+from crbench.detectors.sweep_params import AdaptiveSweepParams
 
 
 class CrashOnTallImages(Detector):
@@ -27,7 +28,7 @@ class ReturnsNaN(Detector):
         return np.full(image.shape, np.nan, dtype=np.float32)
 
 
-class ThresholdMask(Detector):
+class ThresholdMask(AdaptiveSweepParams, Detector):
     """A mask detector with a sweep: flags pixels brighter than a multiple of the median."""
 
     name = "threshold_mask"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from crbench.jobs import COST_HINT, Job, estimate_seconds
-from crbench.jobs.build import build_dataset
+from crbench.jobs.build import build_dataset, build_detector
 from crbench.jobs.plan import COARSE_SWEEPS, LEADERBOARD_PARAMS, SWEEP_FLOOR, refine_sweep
 
 
@@ -47,3 +47,13 @@ def test_jobs_start_with_the_dearest_whole_run_not_the_dearest_single_call():
     # LACosmic's call is cheaper than MaxiMask's, but a leaderboard run makes 10 of them per image
     order = sorted(["deepcr_pretrained", "astroscrappy", "maximask", "lacosmic"], key=slowest_first)
     assert order == ["lacosmic", "maximask", "astroscrappy", "deepcr_pretrained"]
+
+
+@pytest.mark.parametrize("name", ["lacosmic", "astroscrappy"])
+def test_leaderboard_runs_of_the_classical_detectors_are_adaptive(name):
+    from crbench.adaptive_sweep import refinement_policy
+    from crbench.scoring.refine import SweepRefinement
+
+    detector = build_detector(name, LEADERBOARD_PARAMS[name])
+    assert refinement_policy(detector) == SweepRefinement()
+    assert detector.params["sweep_refinement"] == SweepRefinement().to_param()

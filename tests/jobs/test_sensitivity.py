@@ -90,8 +90,8 @@ def _reset_counter():
 def test_a_run_job_with_sensitivity_stores_the_rows_and_the_leaderboard_shows_them(tmp_path, isolated_cache):
     from crbench.leaderboard.collect import load_results
     from crbench.leaderboard.render import render_markdown
-    from crbench.leaderboard.tables import build_leaderboard
     from crbench.leaderboard.sensitivity import RECORD_SECTION, sensitivity_table
+    from crbench.leaderboard.tables import build_leaderboard
 
     job = Job(COUNTING, "tiny")
     CountingDetector.calls = 0

@@ -123,3 +123,20 @@ def test_grid_pickles_without_its_lookup_cache():
     # the state counts the same on the restored grid
     assert ThresholdCounts.from_image(truth, None, scores, grid=restored, protocol=PixelProtocol(truth_dilation=1)).counts_at(0.5) == {
         "tp": 0, "fp": 1, "fn": 1, "tn": 2}
+
+
+def test_score_map_always_reaches_an_fpr_target_even_with_tpr_zero():
+    """Threshold +inf (flag nothing) is a real point of a score map: TPR 0 there is reported as 0.0, reached."""
+    truth = np.zeros((20, 20), bool)
+    truth[5, 5] = True
+    scores = np.where(truth, 0.1, 0.9).astype(np.float32)  # every negative scores above the positive
+    metrics = score_images([(truth, None, scores, "a")], protocol=PixelProtocol(truth_dilation=1)).metrics
+    assert metrics["tpr_at_fpr_1e-4"] == {"value": 0.0, "threshold": None, "higher_is_better": True}
+
+
+def test_sweep_metrics_of_an_unreached_target_are_none_with_the_strictest_point():
+    tp, fp = np.array([50, 30]), np.array([500, 5])  # strictest point: FPR 5e-4 > 1e-4
+    metrics = summarize_sweep(SweepCounts([1.0, 2.0], tp, fp, 100 - tp, 10_000 - fp), operating_point=2.0)["metrics"]
+    assert metrics["tpr_at_fpr_1e-4"]["value"] is None
+    assert metrics["tpr_at_fpr_1e-4"]["not_reached"] == {"lowest_fpr": 5e-4, "tpr": 0.3, "threshold": 2.0}
+    assert json.loads(json.dumps(metrics)) == metrics

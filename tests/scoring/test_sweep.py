@@ -40,7 +40,8 @@ def test_sweep_of_thresholded_maps_equals_the_score_curve(case):
         scores = np.round(np.clip(rng.normal(0.4, 0.25, shape) + 0.3 * truth, 0, 1), 2).astype(np.float32)
         items.append((truth, rng.random(shape) < 0.1, scores, f"i{index}"))
     labels, flat = flattened(items, **options)
-    values = sorted(set(np.unique(flat).tolist()) | {0.5}, reverse=True)
+    # 2.0 flags nothing: the score curve's first point (threshold +inf), which a sweep has only if it measured it
+    values = sorted(set(np.unique(flat).tolist()) | {0.5, 2.0}, reverse=True)
     # masks are thresholded *before* output dilation: thresholding commutes with it
     sweep_items = [(t, i, thresholded_stack(s, values), sid) for t, i, s, sid in items]
     sweep = score_sweep_images(sweep_items, values=values, operating_point=0.5, protocol=PixelProtocol(**options))
@@ -69,7 +70,10 @@ def test_non_monotone_sweep_rules():
     assert curve.tpr_at_fpr(5e-5) == (0.6, 2.0)
     assert curve.tpr_at_fpr(0.0) == (0.6, 2.0)
     strict = SweepCounts(values, tp, fp + 5, 100 - tp, 10000 - fp - 5).curve()
-    assert strict.tpr_at_fpr(1e-4) == (0.0, None)  # no sweep value is that strict
+    # no sweep value is that strict: not reached (None), never TPR 0
+    assert strict.tpr_at_fpr(1e-4) == (None, None)
+    assert strict.not_reached(1e-4) == {"lowest_fpr": 5e-4, "tpr": 0.6, "threshold": 2.0}
+    assert curve.not_reached(1e-4) is None
     # both 3.0 and 4.0 reach TPR 0.96; 4.0 flags fewer pixels
     assert curve.precision_at_tpr(0.95) == (96 / 126, 4.0)
     assert curve.precision_at_tpr(0.99) == (None, None)
