@@ -74,6 +74,13 @@ NOT_REACHED_NOTE = (
     "not reached (FPR >= x): no value of the detector's parameter sweep has an FPR at or below the target; "
     "x is the lowest FPR its sweep achieved. Such a cell is not a TPR of 0 and ranks below every reached value."
 )
+INTERVAL_NOTE = (
+    "[low, high]: 95 % percentile bootstrap interval over the test images (1000 seeded resamples, stratified "
+    "where the data set card says so; each resample scored exactly). It covers image-to-image variation of "
+    "this simulated population, not a different instrument or real data; a TPR at 0.01 % FPR resting on a few "
+    "false-positive clusters is rougher than its interval suggests (docs/uncertainty.md). n/a at an end: more "
+    "resamples than that tail holds had the metric undefined or the target not reached."
+)
 PARTIAL_NOTE = f"{PARTIAL_MARK} partial record: the detector failed on some images, which are not scored."
 NOT_AVAILABLE = "n/a"
 STRESS_PREFIX = "Stress variant: "
@@ -135,12 +142,22 @@ def _not_reached(record, metric):
     return None if found is None else found.not_reached
 
 
+def _interval_text(record, metric):
+    """`` [low, high]`` of the record's bootstrap interval of ``metric`` ("" without one; an open end is n/a)."""
+    interval = record.uncertainty.interval(metric) if record.uncertainty is not None else None
+    if interval is None or interval == (None, None):
+        return ""
+    low, high = (format_value(bound, metric) for bound in interval)
+    return f" [{low}, {high}]"
+
+
 def _display_value(record, metric, value):
-    """One cell: the formatted value, or "not reached (FPR >= x)" for a target the sweep missed."""
+    """One cell: the formatted value and its bootstrap interval, or "not reached (FPR >= x)"."""
     missed = _not_reached(record, metric)
     if missed is not None:
-        return not_reached_text(missed["lowest_fpr"])
-    return format_value(value, metric)
+        return not_reached_text(missed["lowest_fpr"]) + _interval_text(record, metric)
+    text = format_value(value, metric)
+    return text if text == NOT_AVAILABLE else text + _interval_text(record, metric)
 
 
 def _names(group):
@@ -219,6 +236,8 @@ def metric_table(group, metrics, *, title, operating_point=False):
             ]
             used_sources[key] = published_sources()[key]
     notes = []
+    if any(record.uncertainty is not None for record in group.records):
+        notes.append(INTERVAL_NOTE)
     if any(_not_reached(record, metric) is not None for record in group.records for metric in metrics):
         notes.append(NOT_REACHED_NOTE)
     if numeric["trained"].any():
