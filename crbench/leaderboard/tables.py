@@ -270,22 +270,29 @@ def ranking_rule(metric=RANK_METRIC):
 BOOTSTRAP_GROUP_NOTE = (
     "gN after a rank: the detector's bootstrap ranking group on that data set (group 1 = the best detector and "
     "every detector it does not beat in >= 95 % of the paired bootstrap resamples; see docs/uncertainty.md). "
-    "Detectors in one group are not distinguishable on that data set."
+    "Detectors in one group are not distinguishable on that data set. A rank without gN: the record has no "
+    "bootstrap replicates (written before intervals existed) and is left out of the grouping."
 )
 
 
 def bootstrap_groups(group, metric, labels):
-    """``{label: ranking group}`` of a record group, or {} when its records lack comparable replicates."""
-    records = list(group.records)
-    if not records or any(record.uncertainty is None or metric not in record.uncertainty.metrics
-                          for record in records):
+    """``{label: ranking group}`` of the records of a group that carry comparable bootstrap replicates.
+
+    Records without replicates of ``metric`` (written before intervals
+    existed, or with ``--bootstrap 0``) get no group and are left out of the
+    grouping; {} when fewer than two records have replicates or they were not
+    drawn on the same resamples.
+    """
+    with_replicates = [(label, record) for label, record in zip(labels, group.records)
+                       if record.uncertainty is not None and metric in record.uncertainty.metrics]
+    if len(with_replicates) < 2:
         return {}
     try:
-        entries = rank_groups(records, metric)
+        entries = rank_groups([record for _, record in with_replicates], metric)
     except NotComparableError:
         return {}
     by_record = {id(entry.record): entry.group for entry in entries}
-    return {label: by_record[id(record)] for label, record in zip(labels, records)}
+    return {label: by_record[id(record)] for label, record in with_replicates}
 
 
 def ranking_table(groups, *, metric=RANK_METRIC):

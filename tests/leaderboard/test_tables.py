@@ -175,3 +175,15 @@ def test_summary_ranking_shows_bootstrap_groups_when_records_have_replicates():
     plain = ranking_table(_collection().groups, metric=RANK_METRIC)
     assert BOOTSTRAP_GROUP_NOTE not in plain.notes and not plain.frame.astype(str).apply(
         lambda column: column.str.contains(" g1")).any().any()
+
+
+def test_a_record_without_replicates_is_left_out_of_the_groups_not_the_ranking():
+    from tests.uncertainty.test_ranking import _records
+
+    records = [record for name, record in _records().items() if name != "undefined"]
+    old = next(record for record in records if record.detector.name == "close")
+    old.uncertainty = None  # e.g. a record written before intervals existed
+    table = ranking_table(collect_records(records).groups, metric="auroc")
+    column = [name for name in table.frame.columns if name not in ("#", "detector", "mean rank", "data sets")][0]
+    cells = dict(zip(table.frame["detector"], table.frame[column]))
+    assert cells == {"leader": "1 g1", "close": "2", "far": "3 g2", "farclose": "4 g2"}
