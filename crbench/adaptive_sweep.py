@@ -41,12 +41,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import scoring
-from .cache import ScoreCache, detection_input_sha256
-from .datasets import sample_sha256
+from .cache import ScoreCache
 from .detectors.base import params_hash
 from .environment import thread_counts
 from .inputs import prepare_input
-from .runner import _WORKER, ImageOutcome, _Factory, _worker_init, validate_prediction
+from .runner import _WORKER, ImageOutcome, _Factory, _worker_init, new_outcome, validate_prediction
 from .scoring.refine import SweepRefinement, plan_refinement
 
 __all__ = ["refinement_policy", "value_params_hash", "ValueCaches", "detect_values", "run_refined_sweep"]
@@ -126,12 +125,7 @@ class _ImageRound:
 def _image_round(detector, dataset, split, sample_id, values, caches, protocol, fresh):
     """Detect the ``values`` missing from the cache for one image and count every one of them; never raises."""
     sample = dataset.load_sample(split, sample_id).validated()
-    outcome = ImageOutcome(
-        sample_id=sample_id, shape=tuple(sample.image.shape), n_nonfinite=int(sample.extras.get("n_nonfinite", 0)),
-        sha256=sample_sha256(sample), truth_packed=np.packbits(sample.truth.ravel()),
-        ignore_packed=np.packbits(sample.ignore.ravel()),
-    )
-    outcome.input_sha256 = detection_input_sha256(outcome.sha256, sample.meta)
+    outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
     result = _ImageRound(outcome, {})
     masks = np.empty((len(values),) + outcome.shape, dtype=bool)
     missing = []

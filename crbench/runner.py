@@ -189,9 +189,13 @@ def validate_prediction(prediction, *, shape, output_kind, n_sweep, sample_id, d
     return prediction
 
 
-def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
-    """Detect stage for one image; never raises for detector errors."""
-    sample = dataset.load_sample(split, sample_id).validated()
+def new_outcome(sample, *, sample_id, card):
+    """The :class:`ImageOutcome` of a validated sample before detection.
+
+    Holds its checksums, packed truth and ignore masks, the detection-input
+    digest (the cache key) and its bootstrap stratum: the sample's value of
+    the card's ``bootstrap_strata`` field, when the card names one.
+    """
     outcome = ImageOutcome(
         sample_id=sample_id,
         shape=tuple(sample.image.shape),
@@ -200,10 +204,17 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         truth_packed=np.packbits(sample.truth.ravel()),
         ignore_packed=np.packbits(sample.ignore.ravel()),
     )
-    strata_field = dataset.card.bootstrap_strata
+    strata_field = card.bootstrap_strata
     if strata_field is not None and getattr(sample.meta, strata_field, None) is not None:
         outcome.stratum = str(getattr(sample.meta, strata_field))
     outcome.input_sha256 = detection_input_sha256(outcome.sha256, sample.meta)
+    return outcome
+
+
+def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
+    """Detect stage for one image; never raises for detector errors."""
+    sample = dataset.load_sample(split, sample_id).validated()
+    outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
     if not fresh and cache.has(outcome.input_sha256):
         try:
             _, outcome.map_sha256 = cache.load(outcome.input_sha256, shape=outcome.shape, kind=detector.output_kind)

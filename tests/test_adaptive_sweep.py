@@ -1,6 +1,7 @@
 """The adaptive sweep in the runner: each value detected once per image, cached per value, scored like a fixed grid."""
 
 import collections
+import dataclasses
 import json
 
 import numpy as np
@@ -128,3 +129,25 @@ def test_an_adaptive_run_gets_intervals_object_scores_and_presets_from_its_per_v
     strip = ("n_from_cache",)
     assert [{k: v for k, v in row.items() if k not in strip} for row in rows] == [
         {k: v for k, v in row.items() if k not in strip} for row in fixed_rows]
+
+
+class _BandedTiny(TinyDataset):
+    """Tiny frames with a band each and a card that stratifies the bootstrap by band."""
+
+    card = dataclasses.replace(TinyDataset.card, name="tiny_banded", bootstrap_strata="band")
+
+    def load_sample(self, split, sample_id):
+        sample = super().load_sample(split, sample_id)
+        sample.meta = dataclasses.replace(sample.meta, band="g" if sample_id.endswith(("0", "2")) else "r")
+        return sample
+
+
+@pytest.mark.parametrize("params", [{"sweep_refinement": POLICY}, {}], ids=["adaptive", "fixed"])
+def test_stratified_cards_work_for_adaptive_and_fixed_sweeps(tmp_path, params):
+    """Every outcome carries its stratum, whichever path detected it (an adaptive run once lost it)."""
+    result = run_detector(CountingMask(**params), _BandedTiny(), cache_dir=tmp_path / "cache", progress=False)
+    assert {outcome.sample_id: outcome.stratum for outcome in result.outcomes} == {
+        "test-00": "g", "test-01": "r", "test-02": "g"}
+    section = result.scores["uncertainty"]
+    assert section["strata"] == "band" and section["stratum_sizes"] == {"g": 2, "r": 1}
+    assert result.objects["uncertainty"]["weights_sha256"] == section["weights_sha256"]
