@@ -13,6 +13,7 @@ from ..cache import ScoreCache, cache_root
 from ..runner import image_sources, run_detector
 from ..scoring.preset_scoring import score_preset
 from ..scoring.presets import get_preset, preset_names
+from ..uncertainty import BootstrapSettings
 from .build import build_dataset, build_detector
 
 __all__ = ["SENSITIVITY_METRICS", "protocol_sensitivity", "sensitivity_rows"]
@@ -61,8 +62,10 @@ def protocol_sensitivity(job, *, presets=None, subsample=True, cache_dir=None, d
     """
     detector = build_detector(job.detector, job.params)
     dataset, dataset_kwargs = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
+    # the rows hold point values only: no bootstrap, no object pass for this detect-or-load run
     result = run_detector(detector, dataset, split=job.split, limit=limit, device=device, cache_dir=cache_dir,
-                          progress=progress, dataset_kwargs=dataset_kwargs)
+                          progress=progress, dataset_kwargs=dataset_kwargs, object_scores=False,
+                          bootstrap=BootstrapSettings(n_resamples=0))
     return sensitivity_rows(result, detector, dataset, job=job, cache_dir=cache_dir, presets=presets,
                             subsample=subsample)
 
