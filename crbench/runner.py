@@ -416,21 +416,18 @@ def run_detector(
 
     _check_failures(outcomes, detector, dataset, split, keep_going)
     scored = [outcome for outcome in outcomes if outcome.error is None]
+    bootstrap = bootstrap if bootstrap is not None else BootstrapSettings()
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
-                    preset=preset, bootstrap=bootstrap if bootstrap is not None else BootstrapSettings(),
-                    loaders=loaders, values=sweep_values)
+                    preset=preset, bootstrap=bootstrap, loaders=loaders, values=sweep_values)
     objects = None
     # object-level scores are crbench's own definitions: not part of another paper's protocol
     if object_scores and scored and preset.is_default:
         objects = score_objects(detector, dataset, split, scored, cache, card=card, ignore_policy=ignore_policy,
                                 progress=progress, loaders=loaders, values=sweep_values)
-        settings = bootstrap if bootstrap is not None else BootstrapSettings()
-        if objects is not None and settings.enabled and objects["per_image"]:
-            strata = ({outcome.sample_id: outcome.stratum for outcome in scored} if card.bootstrap_strata
-                      else None)
-            objects["uncertainty"] = bootstrap_object_metrics(objects, n_resamples=settings.n_resamples,
-                                                              seed=settings.seed, strata=strata,
-                                                              level=settings.level)
+        if objects is not None and bootstrap.enabled and objects["per_image"]:
+            objects["uncertainty"] = bootstrap_object_metrics(objects, n_resamples=bootstrap.n_resamples,
+                                                              seed=bootstrap.seed, strata=_strata(scored, card),
+                                                              level=bootstrap.level)
     return RunResult(
         split=split,
         ignore_policy=ignore_policy,
@@ -452,6 +449,11 @@ def run_detector(
         sweep_values=sweep_values,
         output_loaders=loaders,
     )
+
+
+def _strata(outcomes, card):
+    """``{sample_id: stratum}`` of the bootstrap, or None when the card names no strata."""
+    return {outcome.sample_id: outcome.stratum for outcome in outcomes} if card.bootstrap_strata else None
 
 
 def _check_failures(outcomes, detector, dataset, split, keep_going):
@@ -517,7 +519,6 @@ def _score(detector, outcomes, cache, *, card, ignore_policy, progress, bootstra
                                      on_image=on_image)
         summary = scoring.summarize_scores(total, total.images, operating_point=operating) if total is not None else None
     if summary is not None:
-        strata = {outcome.sample_id: outcome.stratum for outcome in outcomes} if card.bootstrap_strata else None
-        summary["uncertainty"] = bootstrap.section(states, operating_point=operating, strata=strata,
+        summary["uncertainty"] = bootstrap.section(states, operating_point=operating, strata=_strata(outcomes, card),
                                                    strata_field=card.bootstrap_strata)
     return summary
