@@ -184,8 +184,9 @@ def manifest_hash(manifest):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-#: what a data set is for: the standard splits rank detectors, stress variants probe one hard condition
-DATASET_KINDS = ("standard", "stress")
+#: what a data set is for: the standard splits rank detectors, stress variants probe one hard condition,
+#: real sets score real pixels (truth from a multi-frame stack, or real CR footprints injected into real sky)
+DATASET_KINDS = ("standard", "stress", "real")
 
 
 @dataclass(frozen=True)
@@ -217,15 +218,25 @@ class DatasetCard:
         Provenance shown by ``crbench list datasets`` and the README.
     seed : int or None
         Seed that generated the data (simulated data sets only).
-    kind : {"standard", "stress"}
+    kind : {"standard", "stress", "real"}
         ``stress`` marks a variant built around one hard condition (unmasked
         defects, sub-instrument seeing, crowding): the leaderboard shows it
-        in its own section, outside the summary ranking.
+        in its own section, outside the summary ranking. ``real`` marks a
+        set of real pixels (truth from a multi-frame stack, or real CR
+        footprints injected into real sky): shown in the leaderboard's
+        "Real data" section, outside the summary ranking of the simulated
+        sets and never beside published figures.
     bootstrap_strata : str or None
         The :class:`SampleMeta` attribute whose value stratifies the
         bootstrap over images (``"band"`` for DECam, ``"telescope_class"``
         for LCO): every resample keeps each stratum's image count. None =
         one stratum.
+    caveat : str
+        What a reader must know before trusting the set's numbers (``"few
+        CR objects: a sanity check with wide intervals"``), shown wherever
+        its results are shown; "" = none. Left out of :meth:`to_dict` when
+        empty, so the card dicts of records written before the field
+        existed stay equal to fresh ones.
     """
 
     name: str
@@ -244,6 +255,7 @@ class DatasetCard:
     seed: int | None = None
     kind: str = "standard"
     bootstrap_strata: str | None = None
+    caveat: str = ""
 
     def __post_init__(self):
         if self.kind not in DATASET_KINDS:
@@ -254,8 +266,11 @@ class DatasetCard:
             raise InputError(f"card {self.name!r}: {error}") from None
 
     def to_dict(self):
-        """Return a JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Return a JSON-ready dict (without ``caveat`` when it is empty)."""
+        data = dataclasses.asdict(self)
+        if not data["caveat"]:
+            del data["caveat"]  # records written before the field existed hold no such key
+        return data
 
     def pixel_protocol(self, *, dilate_output, ignore_policy=None):
         """Return the :class:`~crbench.scoring.PixelProtocol` of this card for one detector.

@@ -89,11 +89,14 @@ def _with_update(previous, report, *, command, started, hardware):
 
 
 def _standard_split_jobs(jobs):
-    """Keys of the jobs on standard (not stress-variant) data sets: they get protocol-sensitivity rows."""
+    """Keys of the jobs on standard data sets (not stress variants, not real data): they get protocol-sensitivity rows.
+
+    The leaderboard's protocol-sensitivity table shows the standard splits only.
+    """
     keys = set()
     for job in jobs:
         dataset, _ = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
-        if dataset.card.kind != "stress":
+        if dataset.card.kind == "standard":
             keys.add(job.key)
     return keys
 

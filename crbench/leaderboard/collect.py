@@ -83,9 +83,29 @@ class RecordGroup:
     notes: list = field(default_factory=list)
 
     @property
+    def kind(self):
+        """The data set kind of the records' cards: ``"stress"`` or ``"real"`` when any card says so, else ``"standard"``.
+
+        Records written before the card had a ``kind`` are standard.
+        """
+        kinds = {record.dataset.card.get("kind", "standard") for record in self.records}
+        return next((kind for kind in ("stress", "real") if kind in kinds), "standard")
+
+    @property
     def is_stress(self):
         """True for a stress variant (card ``kind == "stress"``): shown apart, never in the summary ranking."""
-        return any(record.dataset.card.get("kind") == "stress" for record in self.records)
+        return self.kind == "stress"
+
+    @property
+    def is_real(self):
+        """True for a real-data set (card ``kind == "real"``): its own section, never in the simulated ranking."""
+        return self.kind == "real"
+
+    @property
+    def caveat(self):
+        """The cards' ``caveat`` (distinct texts joined; "" when no card states one)."""
+        caveats = dict.fromkeys(str(record.dataset.card.get("caveat") or "") for record in self.records)
+        return " ".join(caveat for caveat in caveats if caveat)
 
     @property
     def newest(self):

@@ -52,13 +52,16 @@ _FORMATS = {
 }
 
 
-def object_scores_frame(groups):
+def object_scores_frame(groups, *, real=False):
     """Numeric object-level scores of every record that has them.
 
     Parameters
     ----------
     groups : iterable of crbench.leaderboard.collect.RecordGroup
         Only current (comparable) groups are read.
+    real : bool
+        Read the real-data groups only (True) or every other group (False):
+        real sets get their own table in their own section.
 
     Returns
     -------
@@ -70,7 +73,7 @@ def object_scores_frame(groups):
     """
     rows, n_without = [], 0
     for group in groups:
-        if group.not_comparable is not None:
+        if group.not_comparable is not None or group.is_real != real:
             continue
         for label, record in zip(display_labels(group), group.records):
             if record.objects is None:
@@ -103,18 +106,21 @@ def _format(value, column):
     return _FORMATS[column].format(int(value) if _FORMATS[column] == "{:d}" else value)
 
 
-def object_scores_table(collection):
+def object_scores_table(collection, *, real=False):
     """The "Object-level scores" :class:`~crbench.leaderboard.tables.Table`, or None when no record has them.
 
     Parameters
     ----------
     collection : crbench.leaderboard.collect.Collection
+    real : bool
+        The table of the real-data sets ("Object-level scores, real data")
+        instead of the simulated ones.
 
     Returns
     -------
     Table or None
     """
-    frame, n_without = object_scores_frame(collection.groups)
+    frame, n_without = object_scores_frame(collection.groups, real=real)
     if frame.empty:
         return None
     frame = frame.sort_values(["data set", "detector"], kind="stable").reset_index(drop=True)
@@ -136,4 +142,8 @@ def object_scores_table(collection):
     if n_without:
         notes.append(f"{n_without} record(s) without object-level scores (written before the object pass, or "
                      "with --no-objects) are not shown.")
-    return Table(title="Object-level scores", frame=display, notes=notes)
+    if real:
+        notes.append("Real data: the kind and source columns need the simulator's object table and source model, "
+                     "so they are n/a here; with few CR objects, object recall moves in large steps.")
+    return Table(title="Object-level scores, real data" if real else "Object-level scores", frame=display,
+                 notes=notes)

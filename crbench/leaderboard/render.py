@@ -13,6 +13,7 @@
 
 import base64
 import csv
+import dataclasses
 import html
 import io
 import re
@@ -27,7 +28,7 @@ from .collect import trained_on_family
 from .objects_table import object_scores_table
 from .plots import plot_group, plot_slug
 from .sensitivity import sensitivity_table
-from .tables import METRIC_LABELS, STRESS_NOTE, build_leaderboard, display_labels
+from .tables import METRIC_LABELS, REAL_NOTE, SECTION_ORDER, STRESS_NOTE, build_leaderboard, display_labels
 
 __all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "write_leaderboard"]
 
@@ -66,7 +67,25 @@ def _header_lines(collection, *, preamble):
         "metric spec). Columns marked *published* are the papers' figures on the **real** test sets of the "
         "same instrument family, shown for comparison with crbench's numbers on **simulated** data.",
     ]
+    if any(group.is_real for group in collection.groups):
+        lines[-1] += (" The *Real data* section scores real pixels and shows no published figures; it is "
+                      "ranked apart from the simulated sets.")
     return lines
+
+
+def _caveat_text(caveat):
+    return f"**Caveat:** {caveat}"
+
+
+def _parts(leaderboard):
+    """``[(kind, [(section index, section), ...]), ...]`` in page order (standard, real, stress), non-empty only."""
+    parts = []
+    for kind in SECTION_ORDER:
+        indexed = [(index, section) for index, section in enumerate(leaderboard.sections)
+                   if section.group.kind == kind]
+        if indexed:
+            parts.append((kind, indexed))
+    return parts
 
 
 def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
@@ -86,18 +105,29 @@ def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
     if leaderboard.ranking is not None:
         lines += ["", f"## {leaderboard.ranking.title}", "", _md_table(leaderboard.ranking), "",
                   _md_notes(leaderboard.ranking.notes)]
-    stress_started = False
-    for index, section in enumerate(leaderboard.sections):
-        if section.group.is_stress and not stress_started:
-            stress_started = True
+    for kind, indexed in _parts(leaderboard):
+        if kind == "real":
+            lines += ["", "## Real data", "", REAL_NOTE]
+            if leaderboard.real_ranking is not None:
+                lines += ["", f"### {leaderboard.real_ranking.title}", "", _md_table(leaderboard.real_ranking), "",
+                          _md_notes(leaderboard.real_ranking.notes)]
+            elif leaderboard.real_ranking_note:
+                lines += ["", leaderboard.real_ranking_note]
+        elif kind == "stress":
             lines += ["", "## Stress variants", "", STRESS_NOTE]
-        lines += ["", f"## {section.title}"]
-        for table in (section.table1, section.table2):
-            lines += ["", f"### {table.title}", "", _md_table(table), "", _md_notes(table.notes)]
-        links = plot_links.get(index)
-        if links:
-            lines += ["", f"![ROC curves, {section.title}]({links['roc']})", "",
-                      f"![Precision-recall curves, {section.title}]({links['pr']})"]
+        for index, section in indexed:
+            lines += ["", f"## {section.title}"]
+            if section.caveat:
+                lines += ["", _caveat_text(section.caveat)]
+            for table in (section.table1, section.table2):
+                lines += ["", f"### {table.title}", "", _md_table(table), "", _md_notes(table.notes)]
+            links = plot_links.get(index)
+            if links:
+                lines += ["", f"![ROC curves, {section.title}]({links['roc']})", "",
+                          f"![Precision-recall curves, {section.title}]({links['pr']})"]
+        real_objects = object_scores_table(collection, real=True) if kind == "real" else None
+        if real_objects is not None:
+            lines += ["", f"## {real_objects.title}", "", _md_table(real_objects), "", _md_notes(real_objects.notes)]
     objects = object_scores_table(collection)
     if objects is not None:
         lines += ["", f"## {objects.title}", "", _md_table(objects), "", _md_notes(objects.notes)]
@@ -122,6 +152,7 @@ th { background: #f2f2f2; }
 td:first-child, th:first-child { text-align: left; }
 #table-ranking td:nth-child(2), #table-ranking th:nth-child(2) { text-align: left; }
 ul.notes { font-size: 0.85em; color: #444; }
+.caveat { border-left: 4px solid #ff7f0e; padding-left: 0.6em; }
 .not-comparable { border-left: 4px solid #d62728; padding-left: 1em; }
 img { max-width: 100%; }
 """
@@ -143,6 +174,26 @@ def _html_notes(notes):
     if not notes:
         return ""
     return "<ul class='notes'>" + "".join(f"<li>{_inline_markup(note)}</li>" for note in notes) + "</ul>"
+
+
+def _html_section(section, plots):
+    """The ``<section>`` of one comparable group: heading, caveat, both tables, embedded plots."""
+    css = " class='not-comparable'" if section.group.not_comparable else ""
+    slug = plot_slug(section.group.key)
+    parts = [f"<section id='{_anchor(slug)}'{css}>", f"<h2>{html.escape(section.title)}</h2>"]
+    if section.caveat:
+        parts.append(f"<p class='caveat'>{_inline_markup(_caveat_text(section.caveat))}</p>")
+    for name, table in (("table1", section.table1), ("table2", section.table2)):
+        parts += [f"<h3>{html.escape(table.title)}</h3>", _html_table(table, f"{_anchor(slug)}-{name}"),
+                  _html_notes(table.notes)]
+    for kind, description in (("roc", "ROC curves"), ("pr", "Precision-recall curves")):
+        png = plots.get(kind)
+        if png:
+            encoded = base64.b64encode(png).decode("ascii")
+            parts.append(f"<figure><img alt='{html.escape(description)}, {html.escape(section.title)}' "
+                         f"src='data:image/png;base64,{encoded}'></figure>")
+    parts.append("</section>")
+    return parts
 
 
 def render_html(leaderboard, collection, *, plots=None, preamble=""):
@@ -167,24 +218,23 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
     if leaderboard.ranking is not None:
         parts += [f"<h2 id='ranking'>{html.escape(leaderboard.ranking.title)}</h2>",
                   _html_table(leaderboard.ranking, "table-ranking"), _html_notes(leaderboard.ranking.notes)]
-    stress_started = False
-    for index, section in enumerate(leaderboard.sections):
-        if section.group.is_stress and not stress_started:
-            stress_started = True
+    for kind, indexed in _parts(leaderboard):
+        if kind == "real":
+            parts += ["<h2 id='real-data'>Real data</h2>", f"<p>{html.escape(REAL_NOTE)}</p>"]
+            if leaderboard.real_ranking is not None:
+                parts += [f"<h3 id='real-ranking'>{html.escape(leaderboard.real_ranking.title)}</h3>",
+                          _html_table(leaderboard.real_ranking, "table-real-ranking"),
+                          _html_notes(leaderboard.real_ranking.notes)]
+            elif leaderboard.real_ranking_note:
+                parts.append(f"<p>{html.escape(leaderboard.real_ranking_note)}</p>")
+        elif kind == "stress":
             parts += ["<h2 id='stress-variants'>Stress variants</h2>", f"<p>{html.escape(STRESS_NOTE)}</p>"]
-        css = " class='not-comparable'" if section.group.not_comparable else ""
-        slug = plot_slug(section.group.key)
-        parts += [f"<section id='{_anchor(slug)}'{css}>", f"<h2>{html.escape(section.title)}</h2>"]
-        for name, table in (("table1", section.table1), ("table2", section.table2)):
-            parts += [f"<h3>{html.escape(table.title)}</h3>", _html_table(table, f"{_anchor(slug)}-{name}"),
-                      _html_notes(table.notes)]
-        for kind, description in (("roc", "ROC curves"), ("pr", "Precision-recall curves")):
-            png = plots.get(index, {}).get(kind)
-            if png:
-                encoded = base64.b64encode(png).decode("ascii")
-                parts.append(f"<figure><img alt='{html.escape(description)}, {html.escape(section.title)}' "
-                             f"src='data:image/png;base64,{encoded}'></figure>")
-        parts.append("</section>")
+        for index, section in indexed:
+            parts += _html_section(section, plots.get(index, {}))
+        real_objects = object_scores_table(collection, real=True) if kind == "real" else None
+        if real_objects is not None:
+            parts += [f"<h2 id='real-objects'>{html.escape(real_objects.title)}</h2>",
+                      _html_table(real_objects, "table-real-objects"), _html_notes(real_objects.notes)]
     objects = object_scores_table(collection)
     if objects is not None:
         parts += [f"<h2 id='objects'>{html.escape(objects.title)}</h2>", _html_table(objects, "table-objects"),
@@ -286,7 +336,12 @@ def render_latex(leaderboard):
     if leaderboard.ranking is not None:
         tables.append(leaderboard.ranking)
     for section in leaderboard.sections:
-        tables += [section.table1, section.table2]
+        for table in (section.table1, section.table2):
+            # LaTeX has no section headings: a real set's caveat goes with its tables' notes
+            notes = [f"Caveat: {section.caveat}", *table.notes] if section.caveat else table.notes
+            tables.append(dataclasses.replace(table, notes=notes))
+    if leaderboard.real_ranking is not None:
+        tables.append(leaderboard.real_ranking)
     tables += leaderboard.runtime
     header = f"% crbench {__version__} leaderboard tables; needs \\usepackage{{booktabs}}\n"
     return header + "\n".join(_latex_table(table) for table in tables)

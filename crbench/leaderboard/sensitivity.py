@@ -110,11 +110,11 @@ def collection_rows(collection):
     rows : list of dict
         Sorted by data set, detector, then preset order as stored.
     n_without : int
-        Records of standard (non-stress) current groups without the section.
+        Records of standard current groups (not stress variants, not real data) without the section.
     """
     rows, n_without = [], 0
     for group in collection.groups:
-        if group.not_comparable is not None or group.is_stress:
+        if group.not_comparable is not None or group.kind != "standard":
             continue
         for record in group.records:
             section = record.extra.get(RECORD_SECTION)

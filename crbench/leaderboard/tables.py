@@ -39,6 +39,7 @@ __all__ = [
     "results_frame",
     "metric_table",
     "ranking_table",
+    "real_data_ranking",
     "runtime_tables",
     "build_leaderboard",
     "ranking_rule",
@@ -83,11 +84,33 @@ INTERVAL_NOTE = (
 )
 PARTIAL_NOTE = f"{PARTIAL_MARK} partial record: the detector failed on some images, which are not scored."
 NOT_AVAILABLE = "n/a"
+#: order of the data set kinds on the page
+SECTION_ORDER = ("standard", "real", "stress")
 STRESS_PREFIX = "Stress variant: "
 STRESS_NOTE = (
     "Stress variants probe one hard condition each (unmasked detector defects, seeing sharper than the "
     "instrument delivers, crowded fields with saturated stars). They are not in the summary ranking, which "
     "uses the standard splits only, scored the way the real pipelines' data are."
+)
+REAL_PREFIX = "Real data: "
+REAL_NOTE = (
+    "These numbers come from real pixels: the truth comes from a multi-frame stack of one field (each frame "
+    "compared with the others), or real cosmic-ray footprints were injected into real sky. They are not "
+    "comparable with the published figures (other images, other truth; none are shown here) nor with the "
+    "simulated sets, and they are not in the summary ranking of the simulated sets."
+)
+REAL_INTERVAL_NOTE = (
+    "[low, high]: 95 % percentile bootstrap interval over the test images (1000 seeded resamples, stratified "
+    "where the data set card says so; each resample scored exactly). With few images and few CR objects it is "
+    "wide, and it covers the variation among these images only, not errors of the truth itself (a stack's truth "
+    "can miss faint cosmic rays or label residuals of other origin). n/a at an end: more resamples than that "
+    "tail holds had the metric undefined or the target not reached."
+)
+REAL_NO_PUBLISHED_NOTE = "Real data: no published figures are shown; the papers measured other images with other truth."
+#: Note of the real-data ranking: why there is one, and what it does not say.
+REAL_RANKING_NOTE = (
+    "Ranked only because every detector shown ran on every current real set, so each mean rank averages the "
+    "same sets; with few CR objects neighbouring ranks are rarely distinguishable (see the gN groups)."
 )
 
 
@@ -109,17 +132,25 @@ class DatasetSection:
     table1: Table
     table2: Table
     plots: dict = field(default_factory=dict)
+    caveat: str = ""
 
 
 @dataclass
 class Leaderboard:
-    """All tables of the leaderboard, ready to render."""
+    """All tables of the leaderboard, ready to render.
+
+    ``ranking`` ranks the simulated standard splits; ``real_ranking`` the
+    real sets (None when there are none, or when some detector lacks a
+    record on one of them: ``real_ranking_note`` then says why).
+    """
 
     sections: list
     ranking: Table | None
     runtime: list
     notes: list
     sources: dict
+    real_ranking: Table | None = None
+    real_ranking_note: str = ""
 
 
 def metric_value(record, name):
@@ -213,11 +244,12 @@ def _operating_point(record):
     return f"{parameter or 'threshold'} = {value:g}" if isinstance(value, (int, float)) else f"{value}"
 
 
-def metric_table(group, metrics, *, title, operating_point=False):
+def metric_table(group, metrics, *, title, operating_point=False, published=True):
     """Build a display :class:`Table` for ``metrics`` with published columns.
 
     Each metric gets a "sim" column (this group's records) followed by one
-    column per paper that reports the metric for this data set family.
+    column per paper that reports the metric for this data set family;
+    ``published=False`` (real data) leaves the papers' columns out.
     """
     numeric = results_frame(group, metrics)
     family = paper_family(group.key.dataset, group.family)
@@ -229,15 +261,17 @@ def metric_table(group, metrics, *, title, operating_point=False):
     for metric in metrics:
         label = METRIC_LABELS[metric] + (" (%)" if metric in PERCENT_METRICS else "")
         display[label] = [_display_value(record, metric, value) for record, value in zip(group.records, numeric[metric])]
-        published = [published_metrics(family=family, detector=name, metric=metric) for name in numeric["detector"]]
-        for key in sorted({key for found in published for key in found}):
+        if not published:
+            continue
+        figures = [published_metrics(family=family, detector=name, metric=metric) for name in numeric["detector"]]
+        for key in sorted({key for found in figures for key in found}):
             display[f"{label} published [{key}]"] = [
-                format_value(found[key], metric) if key in found else "" for found in published
+                format_value(found[key], metric) if key in found else "" for found in figures
             ]
             used_sources[key] = published_sources()[key]
     notes = []
     if any(record.uncertainty is not None for record in group.records):
-        notes.append(INTERVAL_NOTE)
+        notes.append(INTERVAL_NOTE if published else REAL_INTERVAL_NOTE)
     if any(_not_reached(record, metric) is not None for record in group.records for metric in metrics):
         notes.append(NOT_REACHED_NOTE)
     if numeric["trained"].any():
@@ -249,7 +283,9 @@ def metric_table(group, metrics, *, title, operating_point=False):
         tables = ", ".join(sorted(set(rows["table"])))
         measured_on = "; ".join(sorted(set(rows["measured_on"])))
         notes.append(f"published [{key}]: {source.citation}, {tables}, measured on the {measured_on} (not simulated data).")
-    if not used_sources:
+    if not published:
+        notes.append(REAL_NO_PUBLISHED_NOTE)
+    elif not used_sources:
         notes.append(f"No published figures for data set family {family!r}.")
     return Table(title=title, frame=display.reset_index(), notes=notes)
 
@@ -331,6 +367,42 @@ def ranking_table(groups, *, metric=RANK_METRIC):
     notes = [ranking_rule(metric)] + ([BOOTSTRAP_GROUP_NOTE] if shown_groups else [])
     return Table(title=f"Summary ranking by {METRIC_LABELS[metric]}", frame=frame.reset_index(drop=True),
                  notes=notes)
+
+
+def real_data_ranking(groups, *, metric=RANK_METRIC):
+    """The ranking of the real-data groups, or why there is none.
+
+    Real sets get their own ranking only when every detector shown has a
+    record on every current real set: a mean rank over different subsets of
+    few, small sets would compare unlike things.
+
+    Parameters
+    ----------
+    groups : iterable of RecordGroup
+        Every group; only current real-data groups are used.
+    metric : str
+
+    Returns
+    -------
+    table : Table or None
+    note : str
+        Why there is no ranking ("" when there is one or no real group).
+    """
+    current = [group for group in groups if group.is_real and group.not_comparable is None and group.records]
+    if not current:
+        return None, ""
+    detectors = [set(_names(group)) for group in current]
+    everyone = set().union(*detectors)
+    missing = {group.key.dataset_label: sorted(everyone - names) for group, names in zip(current, detectors)
+               if everyone - names}
+    if missing:
+        lacking = "; ".join(f"{label} lacks {', '.join(names)}" for label, names in sorted(missing.items()))
+        return None, (f"No ranking of the real sets: not every detector ran on every real set ({lacking}), "
+                      "and mean ranks over different sets would compare unlike things.")
+    table = ranking_table(current, metric=metric)
+    table.title = f"Real data: ranking by {METRIC_LABELS[metric]}"
+    table.notes.insert(0, REAL_RANKING_NOTE)
+    return table, ""
 
 
 def _higher_is_better(records, metric):
@@ -449,23 +521,31 @@ def runtime_tables(collection):
 def build_leaderboard(collection, *, rank_metric=RANK_METRIC):
     """Build every table of the leaderboard from a :class:`~crbench.leaderboard.collect.Collection`."""
     sections = []
-    # standard splits first; stress variants after them, in their own part of the page
-    for group in sorted(collection.groups, key=lambda group: group.is_stress):
+    # standard splits first (what the summary ranks), then real data (what the simulation is checked
+    # against), then the stress variants, each in its own part of the page
+    for group in sorted(collection.groups, key=lambda group: SECTION_ORDER.index(group.kind)):
         title = group.key.dataset_label
         if group.is_stress:
             title = f"{STRESS_PREFIX}{title}"
+        elif group.is_real:
+            title = f"{REAL_PREFIX}{title}"
         if group.not_comparable is not None:
             title += " — NOT COMPARABLE"
-        table1 = metric_table(group, TABLE1_METRICS, title=f"Table 1 layout: {title}")
-        table2 = metric_table(group, TABLE2_METRICS, title=f"Table 2 layout: {title}", operating_point=True)
+        published = not group.is_real
+        table1 = metric_table(group, TABLE1_METRICS, title=f"Table 1 layout: {title}", published=published)
+        table2 = metric_table(group, TABLE2_METRICS, title=f"Table 2 layout: {title}", operating_point=True,
+                              published=published)
         if group.not_comparable is not None:
             for table in (table1, table2):
                 table.notes.insert(0, f"These records are {group.not_comparable}.")
-        sections.append(DatasetSection(group=group, title=title, table1=table1, table2=table2))
+        sections.append(DatasetSection(group=group, title=title, table1=table1, table2=table2, caveat=group.caveat))
+    real_ranking, real_ranking_note = real_data_ranking(collection.groups, metric=rank_metric)
     return Leaderboard(
         sections=sections,
-        ranking=ranking_table([group for group in collection.groups if not group.is_stress], metric=rank_metric),
+        ranking=ranking_table([group for group in collection.groups if group.kind == "standard"], metric=rank_metric),
         runtime=runtime_tables(collection),
         notes=list(collection.notes),
         sources=published_sources(),
+        real_ranking=real_ranking,
+        real_ranking_note=real_ranking_note,
     )

@@ -64,3 +64,38 @@ def test_tiny_dataset_is_deterministic_and_has_crs():
     assert make_tiny_sample(seed=1).image.dtype == np.float32
     with pytest.raises(InputError, match="splits"):
         dataset.sample_ids("holdout")
+
+
+def test_card_of_kind_real_carries_its_caveat():
+    card = DatasetCard(name="x", version="1", family="x", description="", instrument="x", kind="real",
+                       caveat="few CR objects: a sanity check with wide intervals")
+    assert card.to_dict()["kind"] == "real"
+    assert card.to_dict()["caveat"] == "few CR objects: a sanity check with wide intervals"
+    with pytest.raises(InputError, match="kind must be one of"):
+        DatasetCard(name="x", version="1", family="x", description="", instrument="x", kind="simulated")
+
+
+def test_card_without_caveat_serialises_as_before_the_field_existed():
+    card = DatasetCard(name="x", version="1", family="x", description="", instrument="x")
+    assert "caveat" not in card.to_dict()
+
+
+def test_committed_records_store_the_current_card_dicts():
+    """A record written before ``caveat`` existed holds the same card dict a fresh run writes."""
+    import json
+    from pathlib import Path
+
+    from crbench.datasets import get_dataset_class
+
+    records = Path(__file__).resolve().parents[2] / "leaderboard" / "records"
+    exact = 0
+    for path in sorted(records.glob("run__*.json")):
+        dataset = json.loads(path.read_text())["dataset"]
+        card = get_dataset_class(dataset["name"]).card
+        if str(dataset["version"]) != str(card.version):
+            continue  # an older version of the set: its card may differ for other reasons
+        fresh = json.loads(json.dumps(card.to_dict()))
+        # records older than a card field lack its key; every key they hold must read the same
+        assert {key: fresh.get(key) for key in dataset["card"]} == dataset["card"], path.name
+        exact += dataset["card"] == fresh
+    assert exact > 0  # the newest records hold exactly the dict a fresh run writes

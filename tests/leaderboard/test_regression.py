@@ -301,3 +301,13 @@ def test_crbench_check_exits_non_zero_on_untrustworthy_metrics(tmp_path, value):
     result = CliRunner().invoke(main, ["check", "--baseline", str(baseline), "--results", str(fresh)])
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.output and "metrics not trustworthy" in result.output and "auroc" in result.output
+
+
+def test_card_fields_added_later_leave_the_verdict_unchanged():
+    """A baseline made from records whose card lacks a newer field (``caveat``) still matches fresh records."""
+    old = make_record("deepcr")
+    old["dataset"]["card"] = {"name": "sim_decam", "kind": "standard"}
+    fresh = copy.deepcopy(old)
+    fresh["dataset"]["card"]["caveat"] = "few CR objects"
+    results = compare(make_baseline([old]), [fresh])
+    assert _verdicts(results) == {"deepcr@sim_decam/small/test": "unchanged"}
