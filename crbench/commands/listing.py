@@ -9,7 +9,7 @@ from ..datasets import DATASETS
 from ..detectors import DETECTORS
 from ..errors import CRBenchError
 
-__all__ = ["list_command", "detector_rows", "dataset_rows"]
+__all__ = ["list_command", "detector_rows", "dataset_rows", "NEEDS_DOWNLOAD"]
 
 
 def detector_rows():
@@ -30,21 +30,35 @@ def detector_rows():
     return rows
 
 
+#: ``status`` of a data set whose files are missing (the row's ``fix`` names how to get them)
+NEEDS_DOWNLOAD = "needs download"
+
+
 def dataset_rows():
-    """Return one dict per registered data set with its availability."""
+    """Return one dict per registered data set with its kind, availability and caveat.
+
+    Returns
+    -------
+    list of dict
+        Keys ``name``, ``source``, ``kind`` (``"standard"``, ``"stress"``
+        or ``"real"``), ``version``, ``status`` (``"available"`` or
+        :data:`NEEDS_DOWNLOAD`), ``fix``, ``description``, ``caveat``, and
+        ``details`` (the full reason) when files are missing.
+    """
     rows = []
     for entry in DATASETS.entries():
-        row = {"name": entry.name, "source": entry.source, "version": "", "status": "available", "fix": "", "description": ""}
+        row = {"name": entry.name, "source": entry.source, "kind": "", "version": "", "status": "available", "fix": "",
+               "description": "", "caveat": ""}
         try:
             dataset_cls = entry.load()
             card = dataset_cls.card
-            row.update(version=card.version, description=card.description)
+            row.update(kind=card.kind, version=card.version, description=card.description, caveat=card.caveat)
             try:
                 dataset_cls().check_available()
             except CRBenchError as error:
                 command = getattr(dataset_cls, "download_command", None)
                 row.update(
-                    status="not downloaded",
+                    status=NEEDS_DOWNLOAD,
                     fix=command or "not public: pass --data-dir PATH or set CRBENCH_DATA (crbench list datasets --long)",
                     details=str(error),
                 )
@@ -57,17 +71,24 @@ def dataset_rows():
 @click.command("list")
 @click.argument("what", type=click.Choice(["detectors", "datasets"]))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--long", "long_format", is_flag=True, help="Add descriptions and the full reason for anything missing.")
+@click.option("--long", "long_format", is_flag=True,
+              help="Add descriptions, data set caveats and the full reason for anything missing.")
 def list_command(what, as_json, long_format):
-    """List registered detectors or data sets and how to fix what is missing."""
+    """List registered detectors or data sets and how to fix what is missing.
+
+    Data sets show their kind: standard (ranked), stress (one hard
+    condition) or real (real pixels, shown apart on the leaderboard).
+    """
     rows = detector_rows() if what == "detectors" else dataset_rows()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = ["name", "kind" if what == "detectors" else "version", "status", "fix"]
+    columns = ["name", "kind", "status", "fix"] if what == "detectors" else ["name", "kind", "version", "status", "fix"]
     click.echo(tabulate([[row[column] for column in columns] for row in rows], headers=columns, tablefmt="github"))
     if long_format:
         for row in rows:
             click.echo(f"\n{row['name']}: {row['description']}")
+            if row.get("caveat"):
+                click.echo(f"  caveat: {row['caveat']}")
             if row.get("details"):
                 click.echo(f"  {row['details']}")

@@ -134,7 +134,7 @@ def test_list_shows_real_data_sets_as_not_downloaded_with_the_command(monkeypatc
     monkeypatch.delenv("CRBENCH_DATA", raising=False)
     result = CliRunner().invoke(main, ["list", "datasets", "--json"])
     rows = {row["name"]: row for row in json.loads(result.output)}
-    assert rows["lco_1m"]["status"] == "not downloaded"
+    assert rows["lco_1m"]["status"] == "needs download"
     assert rows["lco_1m"]["fix"] == "crbench datasets download lco"
     assert "--data-dir" in rows["decam"]["fix"]
 
