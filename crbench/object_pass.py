@@ -17,7 +17,32 @@ from .outputs import output_loader
 from .scoring.object_stream import ObjectSource, object_stream
 from .scoring.objects import DEFAULT_OBJECT_OPTIONS, ObjectExtras
 
-__all__ = ["score_objects"]
+__all__ = ["operating_setting", "score_objects"]
+
+
+def operating_setting(detector, values=None):
+    """The sweep values and the operating point at which a run's outputs are thresholded.
+
+    Parameters
+    ----------
+    detector : crbench.detectors.Detector
+        After the card's protocol was applied (its output kind, operating
+        point and sweep values).
+    values : list of float, optional
+        The swept values of a mask detector's outputs (default its grid).
+
+    Returns
+    -------
+    values : list of float or None
+        The values of a mask stack, in stack order (None for score maps).
+    operating_point : float
+        The threshold of a score map, or the sweep value whose mask is taken
+        (0.0 for a mask detector without a sweep: its only mask).
+    """
+    if detector.output_kind == "mask":
+        values = values or detector.sweep_values() or [0.0]
+        return values, detector.operating_point if detector.sweep_values() else 0.0
+    return None, detector.operating_point
 
 
 def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_policy, progress=False,
@@ -51,11 +76,7 @@ def score_objects(detector, dataset, split, outcomes, cache, *, card, ignore_pol
     """
     protocol = card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     kind = detector.output_kind
-    if kind == "mask":
-        values = values or detector.sweep_values() or [0.0]
-        operating = detector.operating_point if detector.sweep_values() else 0.0
-    else:
-        values, operating = None, detector.operating_point
+    values, operating = operating_setting(detector, values)
     sources = [
         ObjectSource(
             outcome.sample_id,

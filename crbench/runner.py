@@ -44,7 +44,7 @@ from .scoring.presets import get_preset
 from .uncertainty import BootstrapSettings
 from .uncertainty.objects import bootstrap_object_metrics
 
-__all__ = ["ImageOutcome", "RunResult", "image_sources", "run_detector", "validate_prediction"]
+__all__ = ["ImageOutcome", "RunResult", "detector_cache", "image_sources", "run_detector", "validate_prediction"]
 
 
 @dataclass
@@ -278,6 +278,24 @@ class _Factory:
         return self.cls(**self.kwargs)
 
 
+def detector_cache(detector, *, cache_dir=None):
+    """The :class:`~crbench.cache.ScoreCache` of ``detector``'s outputs (keyed by its identity and parameters).
+
+    Parameters
+    ----------
+    detector : crbench.detectors.Detector
+        After the card's protocol was applied: its parameters are part of the key.
+    cache_dir : path-like, optional
+        Cache root (default :func:`crbench.cache.cache_root`).
+    """
+    return ScoreCache(
+        Path(cache_dir or cache_root()),
+        detector_name=detector.name,
+        identity_hash=detector.identity_hash(),
+        params_hash=detector.params_hash,
+    )
+
+
 def run_detector(
     detector,
     dataset,
@@ -366,12 +384,7 @@ def run_detector(
                              f"int({preset.subsample_fraction} x {len(ids)}) = 0 of {dataset.name}/{split}; "
                              "score more images")
         ids = selected
-    cache = ScoreCache(
-        Path(cache_dir or cache_root()),
-        detector_name=detector.name,
-        identity_hash=detector.identity_hash(),
-        params_hash=detector.params_hash,
-    )
+    cache = detector_cache(detector, cache_dir=cache_dir)
 
     setup_start = time.perf_counter()
     outcomes = []

@@ -61,6 +61,8 @@ RULES = [
     ("object_pass", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.leaderboard", "crbench.runner"),
      "the runner's object pass sits beside it, below the job layer"),
     ("jobs", ("crbench.commands", "crbench.cli"), "the job layer sits below the commands"),
+    ("review", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.leaderboard"),
+     "the review gallery draws the samples and masks it is handed; running detectors is the job layer's"),
     ("uncertainty", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.leaderboard"),
      "the bootstrap works on scoring states and records, below the runner and the leaderboard"),
 ]

@@ -1,4 +1,4 @@
-"""``crbench datasets``: build, verify, show and download data sets."""
+"""``crbench datasets``: build, verify, show, review and download data sets."""
 
 import click
 
@@ -13,8 +13,9 @@ __all__ = ["datasets"]
         "build": "crbench.commands.dataset_sim:build",
         "verify": "crbench.commands.dataset_sim:verify",
         "show": "crbench.commands.dataset_sim:show",
+        "review": "crbench.commands.dataset_review:review",
         "download": "crbench.commands.dataset_download:download",
     },
 )
 def datasets():
-    """Build, verify, show or download data sets."""
+    """Build, verify, show, review or download data sets."""

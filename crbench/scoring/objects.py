@@ -62,6 +62,8 @@ __all__ = [
     "DEFAULT_OBJECT_OPTIONS",
     "ObjectExtras",
     "operating_mask",
+    "ObjectComponents",
+    "object_components",
     "object_counts",
     "sum_object_counts",
     "object_metrics",
@@ -291,6 +293,114 @@ def _object_table(table, n_objects, n_pixels, sample_id):
     return table
 
 
+@dataclasses.dataclass(frozen=True)
+class ObjectComponents:
+    """The CR objects and false-positive objects of one image, as :func:`object_counts` counts them.
+
+    Attributes
+    ----------
+    truth_labels : ndarray of int, shape (ny, nx)
+        8-connected components of the undilated truth: object ``i`` is
+        label ``i + 1`` (raster order, as the simulator's object table); 0 =
+        no CR.
+    n_pixels : ndarray of int, shape (n_objects,)
+        Pixels per object (ignored ones included).
+    valid : ndarray of bool, shape (n_objects,)
+        Objects not wholly ignored (the ones counted).
+    found, found_any : ndarray of bool, shape (n_objects,)
+        Valid objects with at least the found fraction, or any, of their
+        non-ignored pixels flagged.
+    flagged_labels : ndarray of int, shape (ny, nx)
+        8-connected components of the flagged mask: component ``j`` is label
+        ``j + 1``.
+    false_positive : ndarray of bool, shape (n_components,)
+        Components that touch no pixel of the truth dilated 3x3 and are
+        counted (not wholly ignored under the ``"exclude"`` policy).
+    """
+
+    truth_labels: np.ndarray
+    n_pixels: np.ndarray
+    valid: np.ndarray
+    found: np.ndarray
+    found_any: np.ndarray
+    flagged_labels: np.ndarray
+    false_positive: np.ndarray
+
+    @property
+    def missed(self):
+        """Valid objects that are not found, shape (n_objects,)."""
+        return self.valid & ~self.found
+
+
+def object_components(truth, ignore, flagged, *, excludes_ignored=True, found_fraction=0.5, sample_id="?"):
+    """Return the :class:`ObjectComponents` of one image (the definitions of the module docstring).
+
+    Parameters
+    ----------
+    truth : ndarray of bool, shape (ny, nx)
+        Truth as stored (undilated).
+    ignore : ndarray of bool, shape (ny, nx), or None
+        True = ignored.
+    flagged : ndarray of bool, shape (ny, nx)
+        The detector's pixels at the operating point, after output
+        dilation (:func:`operating_mask`).
+    excludes_ignored : bool
+        The pixel protocol's ignore policy is ``"exclude"`` (see :func:`object_counts`).
+    found_fraction : float
+        :attr:`ObjectOptions.found_fraction`.
+    sample_id : str
+        Image id used in error messages.
+
+    Returns
+    -------
+    ObjectComponents
+
+    Examples
+    --------
+    >>> truth = np.zeros((8, 8), bool); truth[2, 2:5] = True
+    >>> flagged = np.zeros((8, 8), bool); flagged[7, 7] = True
+    >>> components = object_components(truth, None, flagged)
+    >>> components.missed.tolist(), components.false_positive.tolist()
+    ([True], [True])
+    """
+    truth, ignore, flagged = check_shapes(truth, ignore, flagged, sample_id=sample_id)
+    flagged = validate_masks(flagged, sample_id=sample_id)
+    not_ignored = np.ones(truth.shape, bool) if ignore is None else ~ignore
+    return _components(truth, not_ignored, flagged, excludes_ignored=excludes_ignored, found_fraction=found_fraction)
+
+
+def _components(truth, not_ignored, flagged, *, excludes_ignored, found_fraction):
+    # ---- CR objects: 8-connected truth components
+    labels, n_objects = ndimage.label(truth, structure=_EIGHT_CONNECTED)
+    flat = np.flatnonzero(truth)
+    object_of = labels.reshape(-1)[flat] - 1
+    scored = not_ignored.reshape(-1)[flat]
+    hit = flagged.reshape(-1)[flat] & scored
+    n_pixels = np.bincount(object_of, minlength=n_objects)
+    n_scored = np.bincount(object_of, weights=scored, minlength=n_objects).astype(np.int64)
+    n_hit = np.bincount(object_of, weights=hit, minlength=n_objects).astype(np.int64)
+    valid = n_scored > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(valid, n_hit / np.maximum(n_scored, 1), 0.0)
+    # a correctly rounded division meets a fraction like 0.3 exactly at 3 of 10 pixels
+    found = valid & (fraction >= found_fraction)
+    found_any = valid & (n_hit > 0)
+
+    # ---- false-positive objects: flagged components touching no 3x3-dilated truth pixel
+    flagged_labels, n_components = ndimage.label(flagged, structure=_EIGHT_CONNECTED)
+    touching = np.zeros(n_components + 1, bool)
+    touching[flagged_labels[dilate_mask(truth, size=_FP_TOUCH_DILATION)]] = True
+    flagged_flat = np.flatnonzero(flagged)
+    component = flagged_labels.reshape(-1)[flagged_flat]
+    if excludes_ignored:
+        outside = np.bincount(component, weights=not_ignored.reshape(-1)[flagged_flat], minlength=n_components + 1)
+        counted = outside[1:] > 0
+    else:
+        counted = np.ones(n_components, bool)
+    return ObjectComponents(truth_labels=labels, n_pixels=n_pixels, valid=valid, found=found, found_any=found_any,
+                            flagged_labels=flagged_labels, false_positive=counted & ~touching[1:])
+
+
 def object_counts(truth, ignore, flagged, *, extras=NO_EXTRAS, excludes_ignored=True,
                   options=DEFAULT_OBJECT_OPTIONS, truth_dilation=3, sample_id="?"):
     """Count CR objects, found objects, false-positive objects and flux of one image.
@@ -344,38 +454,20 @@ def object_counts(truth, ignore, flagged, *, extras=NO_EXTRAS, excludes_ignored=
     not_ignored = np.ones(truth.shape, bool) if ignore is None else ~ignore
     counts = {}
 
-    # ---- CR objects: 8-connected truth components
-    labels, n_objects = ndimage.label(truth, structure=_EIGHT_CONNECTED)
+    # ---- CR objects (8-connected truth components) and false-positive objects
+    components = _components(truth, not_ignored, flagged, excludes_ignored=excludes_ignored,
+                             found_fraction=options.found_fraction)
+    labels, n_pixels = components.truth_labels, components.n_pixels
+    valid, found, found_any = components.valid, components.found, components.found_any
+    n_objects = n_pixels.size
     flat = np.flatnonzero(truth)
     object_of = labels.reshape(-1)[flat] - 1
-    scored = not_ignored.reshape(-1)[flat]
-    hit = flagged.reshape(-1)[flat] & scored
-    n_pixels = np.bincount(object_of, minlength=n_objects)
-    n_scored = np.bincount(object_of, weights=scored, minlength=n_objects).astype(np.int64)
-    n_hit = np.bincount(object_of, weights=hit, minlength=n_objects).astype(np.int64)
-    valid = n_scored > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fraction = np.where(valid, n_hit / np.maximum(n_scored, 1), 0.0)
-    # a correctly rounded division meets a fraction like 0.3 exactly at 3 of 10 pixels
-    found = valid & (fraction >= options.found_fraction)
-    found_any = valid & (n_hit > 0)
     counts["n_objects"] = int(valid.sum())
     counts["n_found"] = int(found.sum())
     counts["n_found_any"] = int(found_any.sum())
     counts["n_objects_ignored"] = int(n_objects - valid.sum())
-
-    # ---- false-positive objects: flagged components touching no 3x3-dilated truth pixel
-    flagged_labels, n_components = ndimage.label(flagged, structure=_EIGHT_CONNECTED)
-    touching = np.zeros(n_components + 1, bool)
-    touching[flagged_labels[dilate_mask(truth, size=_FP_TOUCH_DILATION)]] = True
+    counts["n_fp_objects"] = int(np.count_nonzero(components.false_positive))
     flagged_flat = np.flatnonzero(flagged)
-    component = flagged_labels.reshape(-1)[flagged_flat]
-    if excludes_ignored:
-        outside = np.bincount(component, weights=not_ignored.reshape(-1)[flagged_flat], minlength=n_components + 1)
-        counted = outside[1:] > 0
-    else:
-        counted = np.ones(n_components, bool)
-    counts["n_fp_objects"] = int(np.count_nonzero(counted & ~touching[1:]))
 
     # ---- pixel-level false positives and the scored area (the pixel protocol's)
     scored_pixels = not_ignored if excludes_ignored else np.ones(truth.shape, bool)
