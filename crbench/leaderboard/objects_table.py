@@ -145,5 +145,7 @@ def object_scores_table(collection, *, real=False):
     if real:
         notes.append("Real data: the kind and source columns need the simulator's object table and source model, "
                      "so they are n/a here; with few CR objects, object recall moves in large steps.")
+        notes += [f"Caveat, {group.key.dataset_label}: {group.caveat}" for group in collection.groups
+                  if group.is_real and group.not_comparable is None and group.caveat]
     return Table(title="Object-level scores, real data" if real else "Object-level scores", frame=display,
                  notes=notes)

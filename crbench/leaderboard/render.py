@@ -152,7 +152,6 @@ th { background: #f2f2f2; }
 td:first-child, th:first-child { text-align: left; }
 #table-ranking td:nth-child(2), #table-ranking th:nth-child(2) { text-align: left; }
 ul.notes { font-size: 0.85em; color: #444; }
-.caveat { border-left: 4px solid #ff7f0e; padding-left: 0.6em; }
 .not-comparable { border-left: 4px solid #d62728; padding-left: 1em; }
 img { max-width: 100%; }
 """
@@ -182,7 +181,9 @@ def _html_section(section, plots):
     slug = plot_slug(section.group.key)
     parts = [f"<section id='{_anchor(slug)}'{css}>", f"<h2>{html.escape(section.title)}</h2>"]
     if section.caveat:
-        parts.append(f"<p class='caveat'>{_inline_markup(_caveat_text(section.caveat))}</p>")
+        # styled inline: pages without real data stay byte-identical to those rendered before caveats existed
+        parts.append(f"<p class='caveat' style='border-left: 4px solid #ff7f0e; padding-left: 0.6em'>"
+                     f"{_inline_markup(_caveat_text(section.caveat))}</p>")
     for name, table in (("table1", section.table1), ("table2", section.table2)):
         parts += [f"<h3>{html.escape(table.title)}</h3>", _html_table(table, f"{_anchor(slug)}-{name}"),
                   _html_notes(table.notes)]

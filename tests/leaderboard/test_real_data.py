@@ -115,11 +115,14 @@ def test_page_shows_the_real_section_with_its_statement_and_caveat(render):
         text = render_html(leaderboard, collection)
         headings = ["<h2>sim_decam (", "<h2 id='real-data'>Real data</h2>", "<h2>Real data: decam_stack",
                     "<h2 id='stress-variants'>"]
-        caveat = f"<h2>Real data: decam_stack (small/test, v1)</h2>\n<p class='caveat'><strong>Caveat:</strong> {CAVEAT}"
+        caveat = f"<strong>Caveat:</strong> {CAVEAT}</p>"
+        # under its own heading, before the section's first table
+        stack = text.index("<h2>Real data: decam_stack")
+        assert stack < text.index(caveat) < text.index("<h3>", stack)
     positions = [text.index(heading) for heading in headings]
     assert positions == sorted(positions)
     assert REAL_NOTE in text
-    assert caveat in text
+    assert caveat in text and text.count(CAVEAT) == 1  # decam_inject states no caveat
     assert "Real data: ranking by TPR at 0.01 % FPR" in text
 
 
@@ -139,6 +142,8 @@ def test_real_object_scores_get_their_own_table():
     assert not simulated.frame["data set"].str.contains("decam_stack|decam_inject").any()
     assert set(real.frame["data set"].str.split().str[0]) == {"decam_stack", "decam_inject"}
     assert real.title == "Object-level scores, real data"
+    assert f"Caveat, decam_stack (small/test, v1): {CAVEAT}" in real.notes
+    assert not any("Caveat" in note for note in simulated.notes)
     text = render_markdown(build_leaderboard(collection), collection)
     assert text.index("## Real data: decam_stack") < text.index("## Object-level scores, real data")
     assert text.index("## Object-level scores, real data") < text.index("## Stress variants")
