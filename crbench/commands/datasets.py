@@ -14,7 +14,8 @@ __all__ = ["datasets"]
         "verify": "crbench.commands.dataset_sim:verify",
         "show": "crbench.commands.dataset_sim:show",
         "download": "crbench.commands.dataset_download:download",
+        "from-stack": "crbench.commands.dataset_stack:from_stack",
     },
 )
 def datasets():
-    """Build, verify, show or download data sets."""
+    """Build, verify, show or download data sets, or build one from repeated exposures."""
