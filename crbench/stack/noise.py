@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..realism.sky_noise import measure_noise_correlation
 
 __all__ = ["FrameNoise", "measure_frame_noise"]
@@ -49,7 +50,20 @@ def measure_frame_noise(image, *, mask, block):
     Returns
     -------
     FrameNoise
+
+    Raises
+    ------
+    InputError
+        Too few background pixels to measure on.
     """
+    try:
+        return _measure(image, mask=mask, block=block)
+    except ValueError as err:  # too few background pixels or blocks left
+        raise InputError(f"cannot measure a frame's background noise: {err}; the frame is too small or "
+                         "too crowded (or mostly NaN/saturated) for the stack comparison") from err
+
+
+def _measure(image, *, mask, block):
     # a first pass finds the frame's own outliers (its CRs), which the stack source mask does not hold
     first = measure_noise_correlation(image, mask=mask, block_sizes=(block,))
     finite = np.where(np.isfinite(image), image, 0.0)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["SyntheticStack", "make_synthetic_stack", "lanczos_shift"]
+__all__ = ["SyntheticStack", "make_synthetic_stack", "lanczos_shift", "lanczos_variance_ratio"]
 
 _LANCZOS_A = 3
 
@@ -28,6 +28,10 @@ class SyntheticStack:
     fwhms : list of float
         PSF FWHM per frame, pixels.
     resampled : list of bool
+    flux_scales : list of float
+        Transparency of each frame (multiplies every star's flux).
+    shifts : list of tuple of float
+        Sub-pixel ``(dy, dx)`` of each frame's LANCZOS3 resampling ((0, 0) if native).
     """
 
     images: list
@@ -38,6 +42,8 @@ class SyntheticStack:
     sky_sigma_e: list
     fwhms: list
     resampled: list
+    flux_scales: list
+    shifts: list
 
 
 def _lanczos_kernel(shift):
@@ -52,6 +58,11 @@ def lanczos_shift(image, dy, dx):
     """Shift ``image`` by a sub-pixel ``(dy, dx)`` with a LANCZOS3 kernel (correlates its noise, rings at edges)."""
     shifted = ndimage.convolve1d(image, _lanczos_kernel(dy), axis=0, mode="nearest")
     return ndimage.convolve1d(shifted, _lanczos_kernel(dx), axis=1, mode="nearest")
+
+
+def lanczos_variance_ratio(dy, dx):
+    """Per-pixel variance of white noise after :func:`lanczos_shift` by ``(dy, dx)``, over that before."""
+    return float((_lanczos_kernel(dy) ** 2).sum() * (_lanczos_kernel(dx) ** 2).sum())
 
 
 def _render_stars(shape, positions, fluxes, fwhm):
@@ -91,7 +102,7 @@ def _cosmic_rays(shape, rng, n_crs, sky_sigma_e):
 
 def make_synthetic_stack(seed, *, n_frames=8, shape=(160, 160), n_stars=60, n_crs=12, resampled=(),
                          sky_e=2000.0, read_noise=7.0, gain=4.0, full_well=150_000.0, fwhm_range=(2.8, 4.5),
-                         scale_range=(0.85, 1.1), saturated_star=True):
+                         scale_range=(0.85, 1.1), saturated_star=True, transient=None):
     """Return a seeded synthetic stack of sky-subtracted ADU frames with known cosmic rays.
 
     Stars (Gaussian PSF, FWHM drawn per frame from ``fwhm_range``, flux
@@ -114,6 +125,10 @@ def make_synthetic_stack(seed, *, n_frames=8, shape=(160, 160), n_stars=60, n_cr
         Electrons per pixel, electrons, e-/ADU, electrons.
     fwhm_range, scale_range : tuple of float, optional
     saturated_star : bool, optional
+    transient : tuple, optional
+        ``(y, x, flux_e, frames)``: a point source of ``flux_e`` electrons
+        present only in the listed frames (a source that varied between
+        nights); its light is not CR charge.
 
     Returns
     -------
@@ -126,13 +141,15 @@ def make_synthetic_stack(seed, *, n_frames=8, shape=(160, 160), n_stars=60, n_cr
     if saturated_star:
         fluxes[0] = 3e7
     sky_sigma = float(np.sqrt(sky_e + read_noise**2))
-    stack = SyntheticStack([], [], [], [], [], [], [], [])
+    stack = SyntheticStack([], [], [], [], [], [], [], [], [], [])
     for index in range(n_frames):
         fwhm = rng.uniform(*fwhm_range)
         scale = rng.uniform(*scale_range)
         is_resampled = index in resampled
         shift = rng.uniform(-0.5, 0.5, size=2) if is_resampled else np.zeros(2)
         sources = _render_stars(shape, positions - shift, fluxes * scale, fwhm)
+        if transient is not None and index in transient[3]:
+            sources += _render_stars(shape, np.array([transient[:2]]) - shift, [transient[2] * scale], fwhm)
         electrons = rng.poisson(sky_e + sources).astype(np.float64) + rng.normal(0.0, read_noise, size=shape)
         charge = _cosmic_rays(shape, rng, n_crs, sky_sigma)
         electrons = np.minimum(electrons + charge, full_well)
@@ -148,4 +165,6 @@ def make_synthetic_stack(seed, *, n_frames=8, shape=(160, 160), n_stars=60, n_cr
         stack.sky_sigma_e.append(sky_sigma)
         stack.fwhms.append(fwhm)
         stack.resampled.append(is_resampled)
+        stack.flux_scales.append(scale)
+        stack.shifts.append((float(shift[0]), float(shift[1])))
     return stack

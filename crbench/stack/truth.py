@@ -6,10 +6,10 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import InputError, ShapeMismatchError
-from ..realism.decam_sky import stack_source_mask
 from .matching import match_flux
 from .noise import measure_frame_noise
 from .params import IGNORE_REASONS, StackParams
+from .sources import stack_source_mask
 
 __all__ = ["FrameTruth", "build_stack_truth"]
 
@@ -153,8 +153,7 @@ def build_stack_truth(images, *, gains, read_noises, saturations, groups=None, p
     finite = np.isfinite(cube)
     saturated = finite & (cube >= saturations[:, None, None])
     usable = finite & ~saturated
-    source_mask = stack_source_mask(np.where(usable, cube, np.nan_to_num(cube, nan=0.0, posinf=0.0, neginf=0.0)),
-                                    nsigma=params.source_mask_sigma)
+    source_mask = stack_source_mask(cube, usable=usable, nsigma=params.source_mask_sigma)
     noises = [measure_frame_noise(cube[i], mask=source_mask | ~usable[i], block=params.noise_block)
               for i in range(n_frames)]
     return [
