@@ -106,7 +106,8 @@ def _read_hdu(path, ext):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", AstropyUserWarning)  # astropy reports truncation as a warning
-            with fits.open(path, memmap=False) as hdus:
+            # the handle is ours, so it is closed even when astropy fails half-way through a header
+            with open(path, "rb") as handle, fits.open(handle, memmap=False, lazy_load_hdus=False) as hdus:
                 try:
                     hdu = hdus[ext]
                 except (KeyError, IndexError):
