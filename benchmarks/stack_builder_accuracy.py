@@ -24,8 +24,6 @@ Usage (from the repository root; about 10 s)::
 
 import argparse
 
-import numpy as np
-
 from crbench.stack import build_stack_truth
 from crbench.stack.accuracy import SNR_BINS, builder_accuracy
 from crbench.stack.synthetic import make_synthetic_stack
