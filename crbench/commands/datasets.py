@@ -15,7 +15,8 @@ __all__ = ["datasets"]
         "show": "crbench.commands.dataset_sim:show",
         "review": "crbench.commands.dataset_review:review",
         "download": "crbench.commands.dataset_download:download",
+        "from-stack": "crbench.commands.dataset_stack:from_stack",
     },
 )
 def datasets():
-    """Build, verify, show, review or download data sets."""
+    """Build, verify, show, review or download data sets, or build one from repeated exposures."""

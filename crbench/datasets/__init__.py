@@ -4,6 +4,7 @@ Built-in data sets are listed in :data:`BUILTIN_DATASETS`; third-party data
 sets register through the ``crbench.datasets`` entry-point group.
 """
 
+from ..errors import UnknownNameError
 from ..registry import Registry
 from .base import Dataset, DatasetCard, Sample, SampleMeta, manifest_hash, sample_sha256
 
@@ -37,9 +38,29 @@ BUILTIN_DATASETS = {
     "lco_2m": "crbench.datasets.lco:LCO2mDataset",
     # real data: DECam patches of Bhavanam et al. 2022 (user-supplied npy files)
     "decam": "crbench.datasets.decam:DECamDataset",
+    # real data: ten DECam exposures of one field with CR truth from the stack (crbench.stack)
+    "decam_stack": "crbench.datasets.decam_stack:DecamStack",
 }
 
-DATASETS = Registry("dataset", "crbench.datasets", BUILTIN_DATASETS)
+
+
+class _DatasetRegistry(Registry):
+    """The data set registry, which also resolves folders built by ``crbench datasets from-stack``."""
+
+    def get(self, name):
+        """Import and return the class registered as ``name``; else a built stack folder's bound class."""
+        try:
+            return super().get(name)
+        except UnknownNameError:
+            from .stack import find_stack_folder, stack_dataset_class
+
+            folder = find_stack_folder(name)
+            if folder is None:
+                raise
+            return stack_dataset_class(folder)
+
+
+DATASETS = _DatasetRegistry("dataset", "crbench.datasets", BUILTIN_DATASETS)
 
 
 def get_dataset_class(name):
