@@ -330,9 +330,12 @@ def _itl_library(pixel_size_um, thickness_um, min_charge):
         pixel_size_um=ITL_PROFILE.pixel_size_um, thickness_um=ITL_PROFILE.thickness_um,
         source="LSST DESC imSim cosmic_rays_itl_2017.fits.gz (ITL dark frames)",
     )
-    if pixel_size_um is None:
-        return library
-    return rescale_footprints(library, pixel_size_um=pixel_size_um, thickness_um=thickness_um)
+    if pixel_size_um is not None:
+        library = rescale_footprints(library, pixel_size_um=pixel_size_um, thickness_um=thickness_um)
+    # shared by every caller of the cache: freeze the arrays
+    for array in (library.rows, library.cols, library.electrons, library.start, library.kind):
+        array.flags.writeable = False
+    return library
 
 
 def itl_footprint_library(*, profile=None, min_charge=None):
