@@ -32,6 +32,7 @@ BUILTIN_DATASETS = {
     "sim_decam_unmasked": "crbench.datasets.sim:SimDecamUnmasked",
     "sim_decam_sharp": "crbench.datasets.sim:SimDecamSharp",
     "sim_decam_crowded": "crbench.datasets.sim:SimDecamCrowded",
+    "sim_decam_itlcr": "crbench.datasets.sim:SimDecamItlcr",
     # real data: the LCO CR data set (Zenodo), one entry per telescope class
     "lco_0m4": "crbench.datasets.lco:LCO0m4Dataset",
     "lco_1m": "crbench.datasets.lco:LCO1mDataset",

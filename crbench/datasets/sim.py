@@ -45,6 +45,7 @@ __all__ = [
     "SimDecamUnmasked",
     "SimDecamSharp",
     "SimDecamCrowded",
+    "SimDecamItlcr",
     "generate_sample",
 ]
 
@@ -87,7 +88,7 @@ def generate_sample(dataset, split, index):
     band = profile.bands[index % len(profile.bands)]
     frame = simulate_frame(
         profile, shape=layout["shape"], band=band, rng=rng, border=dataset.border, protocol=spec.protocol,
-        cr_rate_scale=spec.cr_rate_scale, bright_star=spec.bright_star,
+        cr_rate_scale=spec.cr_rate_scale, bright_star=spec.bright_star, cr_source=spec.cr_source,
     )
     info = frame.info
     meta = SampleMeta(
@@ -162,6 +163,9 @@ class SimVersion:
         Multiplies the profile's CR event rate (stress variants only).
     bright_star : bool or None
         Force one saturated star per image (None: the profile's probability).
+    cr_source : {"physics", "itl_footprints"}
+        Cosmic rays from the physics model or real LSST ITL footprints
+        (:func:`crbench.simulate.simulate_frame`).
     """
 
     card: DatasetCard
@@ -172,6 +176,7 @@ class SimVersion:
     cosmic_ray_overrides: dict = field(default_factory=dict)
     cr_rate_scale: float = 1.0
     bright_star: bool | None = None
+    cr_source: str = "physics"
 
 
 class SimDataset(Dataset):
@@ -575,6 +580,34 @@ class SimDecamCrowded(SimDataset):
             protocol="decam_cp",
             profile_overrides={**_DECAM_V3_OVERRIDES, "star_density_at_20": 3.0},
             bright_star=True,
+        ),
+    }
+
+
+class SimDecamItlcr(SimDataset):
+    """Stress variant: sim_decam v3 scenes and noise with real LSST ITL cosmic-ray footprints."""
+
+    profile_name = "decam"
+    versions = {
+        "1": SimVersion(
+            card=_decam_card(
+                "sim_decam_itlcr", "1",
+                "Variant of sim_decam version 3 that isolates how real the cosmic rays are from how real the sky "
+                "is: the same seed and layout, so patch i has sim_decam's sky, stars, galaxies, defects, noise and "
+                "masks pixel for pixel, and only the cosmic rays differ. They are real footprints from LSST ITL dark "
+                "frames (imSim catalogue, 1109 footprints of >= 1000 e-), tracks rescaled to DECam's 15 um pixels "
+                "and 250 um silicon (stretched along their axis by 1.67, charge x 2.5 per footprint), spots and worms "
+                "as measured, at random positions and 90-degree orientations, at 0.72 x the physics model's event "
+                "rate so that the CR pixel fraction matches (docs/real_cosmic_rays.md). " + _DECAM_INTRO
+                + _TRUTH_NOTE_V2 + " " + _DECAM_IGNORE_NOTE + " " + _DECAM_PSF_NOTE,
+                "small: test 704 x 256^2 (46.1 Mpix, the patches of sim_decam v3), train 768, val 64; full: test "
+                "8192, train 20272, val 208. Needs the imsim_cr_catalog reference file (fetched with its sha256).",
+                kind="stress",
+            ),
+            layouts=_DECAM_V3_LAYOUTS,
+            protocol="decam_cp",
+            profile_overrides=_DECAM_V3_OVERRIDES,
+            cr_source="itl_footprints",
         ),
     }
 

@@ -45,6 +45,8 @@ __all__ = [
     "extract_footprints",
     "footprints_from_spans",
     "read_itl_catalog",
+    "read_itl_catalog_spans",
+    "span_pixels",
     "simulate_itl_footprints",
 ]
 
@@ -185,6 +187,37 @@ def _per_footprint(index, rows, cols, values, n_footprints):
     return n_pixels, extent, charge, peak
 
 
+def span_pixels(fp_id, x0, y0, pixel_values):
+    """Expand footprint row spans (imSim's catalogue layout) into one entry per pixel.
+
+    Parameters
+    ----------
+    fp_id, x0, y0 : array_like of int
+        Footprint id, first column and row of each span.
+    pixel_values : sequence of array_like
+        Electrons of the span's pixels, starting at ``x0``.
+
+    Returns
+    -------
+    footprint : ndarray of int64
+        Index of each pixel's footprint, ``0 .. n_footprints - 1`` in increasing ``fp_id`` order.
+    rows, cols : ndarray of int64
+        Pixel coordinates.
+    electrons : ndarray of float64
+    n_footprints : int
+    """
+    lengths = np.array([len(values) for values in pixel_values], dtype=np.int64)
+    _, span_footprint = np.unique(np.asarray(fp_id), return_inverse=True)
+    n_footprints = int(span_footprint.max()) + 1 if len(lengths) else 0
+    span_of_pixel = np.repeat(np.arange(len(lengths)), lengths)
+    offset_in_span = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cols = np.asarray(x0, dtype=np.int64)[span_of_pixel] + offset_in_span
+    rows = np.asarray(y0, dtype=np.int64)[span_of_pixel]
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for v in pixel_values]) if len(lengths) else np.zeros(0)
+    footprint = span_footprint.ravel()[span_of_pixel].astype(np.int64)
+    return footprint, rows, cols, values, n_footprints
+
+
 def footprints_from_spans(fp_id, x0, y0, pixel_values, *, exposure_s, area_cm2):
     """Per-footprint statistics from footprint row spans (imSim's catalogue layout).
 
@@ -202,19 +235,44 @@ def footprints_from_spans(fp_id, x0, y0, pixel_values, *, exposure_s, area_cm2):
     FootprintStatistics
         One entry per distinct ``fp_id``, in increasing id order.
     """
-    lengths = np.array([len(values) for values in pixel_values], dtype=np.int64)
-    _, span_footprint = np.unique(np.asarray(fp_id), return_inverse=True)
-    n_footprints = int(span_footprint.max()) + 1 if len(lengths) else 0
-    span_of_pixel = np.repeat(np.arange(len(lengths)), lengths)
-    offset_in_span = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cols = np.asarray(x0, dtype=np.int64)[span_of_pixel] + offset_in_span
-    rows = np.asarray(y0, dtype=np.int64)[span_of_pixel]
-    values = np.concatenate([np.asarray(v, dtype=np.float64) for v in pixel_values]) if len(lengths) else np.zeros(0)
-    n_pixels, extent, charge, peak = _per_footprint(
-        span_footprint.ravel()[span_of_pixel], rows, cols, values, n_footprints
-    )
+    footprint, rows, cols, values, n_footprints = span_pixels(fp_id, x0, y0, pixel_values)
+    n_pixels, extent, charge, peak = _per_footprint(footprint, rows, cols, values, n_footprints)
     return FootprintStatistics(n_pixels=n_pixels, extent=extent, charge=charge, peak=peak,
                                exposure_s=float(exposure_s), area_cm2=float(area_cm2))
+
+
+def read_itl_catalog_spans(path=None):
+    """Read the raw span table of imSim's ITL cosmic-ray catalogue.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Default: the verified copy of the reference set
+        (:func:`crbench.reference_data.reference_path`).
+
+    Returns
+    -------
+    spans : dict
+        ``fp_id``, ``x0``, ``y0`` (int64 arrays) and ``pixel_values`` (list of arrays, electrons).
+    exposure_s : float
+        Header ``EXPTIME``.
+    area_cm2 : float
+        Header ``NUM_PIX`` pixels of 10 um (ITL).
+    """
+    from astropy.io import fits
+
+    if path is None:
+        from ..reference_data import reference_path
+
+        path = reference_path(CATALOG_SET, CATALOG_FILE)
+    with fits.open(path) as hdus:
+        table = hdus["COSMIC_RAYS"]
+        header = table.header
+        data = table.data
+        pixel_area_cm2 = (ITL_PROFILE.pixel_size_um * 1e-4) ** 2
+        spans = {name: np.asarray(data[name], dtype=np.int64) for name in ("fp_id", "x0", "y0")}
+        spans["pixel_values"] = [np.asarray(values) for values in data["pixel_values"]]
+        return spans, float(header["EXPTIME"]), int(header["NUM_PIX"]) * pixel_area_cm2
 
 
 def read_itl_catalog(path=None):
@@ -233,21 +291,9 @@ def read_itl_catalog(path=None):
     FootprintStatistics
         Area is ``NUM_PIX`` pixels of 10 um (ITL).
     """
-    from astropy.io import fits
-
-    if path is None:
-        from ..reference_data import reference_path
-
-        path = reference_path(CATALOG_SET, CATALOG_FILE)
-    with fits.open(path) as hdus:
-        table = hdus["COSMIC_RAYS"]
-        header = table.header
-        data = table.data
-        pixel_area_cm2 = (ITL_PROFILE.pixel_size_um * 1e-4) ** 2
-        return footprints_from_spans(
-            data["fp_id"], data["x0"], data["y0"], list(data["pixel_values"]),
-            exposure_s=float(header["EXPTIME"]), area_cm2=int(header["NUM_PIX"]) * pixel_area_cm2,
-        )
+    spans, exposure_s, area_cm2 = read_itl_catalog_spans(path)
+    return footprints_from_spans(spans["fp_id"], spans["x0"], spans["y0"], spans["pixel_values"],
+                                 exposure_s=exposure_s, area_cm2=area_cm2)
 
 
 def extract_footprints(image, *, threshold, exposure_s=0.0, pixel_size_um=None):

@@ -24,6 +24,7 @@ from .masks import (
     single_pixel_objects,
 )
 from .noise import read_out
+from .real_cosmics import CR_SOURCES, draw_real_cosmic_rays
 from .scene import draw_scene
 
 __all__ = ["PROTOCOLS", "SimulatedFrame", "simulate_frame"]
@@ -80,7 +81,7 @@ class SimulatedFrame:
 
 def simulate_frame(
     profile, *, shape, band, rng, k_sigma=K_SIGMA, border=2, exposure_time=None, cr_rate_scale=1.0, protocol="v1",
-    bright_star=None,
+    bright_star=None, cr_source="physics", cr_library=None,
 ):
     """Simulate one exposure of ``profile``.
 
@@ -118,6 +119,17 @@ def simulate_frame(
     bright_star : bool, optional
         Force (True) or forbid (False) one extra saturated star (default:
         ``profile.bright_star_probability``).
+    cr_source : {"physics", "itl_footprints"}, optional
+        Ray-traced events (:func:`~crbench.simulate.simulate_cosmic_rays`)
+        or real LSST ITL footprints
+        (:func:`~crbench.simulate.real_cosmics.draw_real_cosmic_rays`, from
+        a generator spawned off ``rng``). The physics events are drawn in
+        both cases, so that every later draw (Poisson and read noise, masks)
+        and hence every pixel without cosmic-ray charge is the same for both
+        sources.
+    cr_library : FootprintLibrary, optional
+        Footprints of ``"itl_footprints"`` (default: the ITL catalogue
+        rescaled to ``profile``).
 
     Returns
     -------
@@ -125,6 +137,8 @@ def simulate_frame(
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
+    if cr_source not in CR_SOURCES:
+        raise ValueError(f"cr_source must be one of {CR_SOURCES}, not {cr_source!r}")
     if band not in profile.bands:
         raise ValueError(f"profile {profile.name!r} has bands {profile.bands}, not {band!r}")
     if exposure_time is None:
@@ -151,6 +165,10 @@ def simulate_frame(
     cosmic_rays = simulate_cosmic_rays(
         shape, profile=profile, exposure_time=exposure_time, rng=rng, rate_scale=cr_rate_scale
     )
+    if cr_source == "itl_footprints":
+        # spawning leaves rng's stream untouched: the noise below is drawn as for the physics events
+        cosmic_rays = draw_real_cosmic_rays(shape, profile=profile, exposure_time=exposure_time, rng=rng.spawn(1)[0],
+                                            rate_scale=cr_rate_scale, library=cr_library)
     electrons, saturated = read_out(
         expected, cosmic_rays.charge, read_noise=profile.read_noise_e, full_well=profile.full_well_e, rng=rng,
         saturate_after_noise=protocol != "v1",
@@ -196,6 +214,10 @@ def simulate_frame(
         "image_to_electrons": 1.0 / to_units,
         "protocol": protocol,
     }
+    if cr_source != "physics":
+        # only then: the physics frames' metadata (and so their sample hashes) stay as they were
+        info["cr_source"] = cr_source
+        info["n_cr_footprints_inside"] = int(np.count_nonzero(cosmic_rays.events["charge"] > 0))
     if ignore_bits is not None:
         info["ignore_bits"] = dict(_BIT_NAMES[protocol])
         info["n_ignored_by_bit"] = {

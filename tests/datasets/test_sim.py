@@ -187,3 +187,58 @@ def test_stress_variants_share_the_standard_split_where_they_do_not_change_it(ca
     assert unmasked.ignore.sum() <= standard.ignore.sum()
     sharp = SimDecamSharp().generate("test", "test-r-00001")
     assert sharp.meta.extra["psf_fwhm_px"] <= 2.5 and standard.meta.extra["psf_fwhm_px"] >= 0.55 / 0.263
+
+
+def test_itlcr_variant_changes_only_the_cosmic_rays(cache, requires_reference_data):
+    from crbench.datasets.sim import SimDecamItlcr
+
+    card = SimDecamItlcr.card
+    assert get_dataset_class("sim_decam_itlcr") is SimDecamItlcr
+    assert card.kind == "stress" and card.family == "sim_decam" and card.seed == SimDecam.card.seed
+    assert SimDecamItlcr.layouts == SimDecam.layouts and SimDecamItlcr().spec.protocol == SimDecam().spec.protocol
+    n_objects = 0
+    for sample_id in ("test-g-00004", "test-z-00007", "test-r-00009"):
+        standard = SimDecam().generate("test", sample_id)
+        real = SimDecamItlcr().generate("test", sample_id)
+        assert real.meta.extra["cr_source"] == "itl_footprints" and "cr_source" not in standard.meta.extra
+        # the same sky, sources, defects and noise: every pixel without CR charge in either frame is identical
+        clean = (standard.extras["cr_model"] == 0) & (real.extras["cr_model"] == 0)
+        np.testing.assert_array_equal(real.image[clean], standard.image[clean])
+        np.testing.assert_array_equal(real.extras["source_model"], standard.extras["source_model"])
+        np.testing.assert_array_equal(real.extras["defects"], standard.extras["defects"])
+        assert not np.any(real.truth & (real.extras["cr_model"] == 0))
+        n_objects += real.extras["objects"]["n_pixels"].size
+    assert n_objects >= 3
+
+
+def test_itlcr_truth_cosmic_rays_are_catalogue_footprints(cache, requires_reference_data):
+    from crbench.datasets.sim import SimDecamItlcr
+    from crbench.simulate import itl_footprint_library, simulate_frame
+
+    dataset = SimDecamItlcr()
+    profile = dataset.profile()
+    library = itl_footprint_library(profile=profile)
+    n_whole = 0
+    for index in (4, 7, 8):
+        sample = dataset.generate("test", dataset.sample_id("test", index))
+        # the frame again, with its event table (generate_sample's seed)
+        rng = np.random.default_rng(np.random.SeedSequence(dataset.card.seed, spawn_key=(2, index)))
+        frame = simulate_frame(profile, shape=dataset.layout()["shape"], band=sample.meta.band, rng=rng,
+                               border=dataset.border, protocol="decam_cp", cr_source="itl_footprints")
+        np.testing.assert_array_equal(frame.image, sample.image)
+        events = frame.events
+        hit = events["charge"] > 0
+        assert hit.any()
+        ny, nx = sample.image.shape
+        radius = np.array([max(np.abs(rows).max(), np.abs(cols).max())
+                           for rows, cols, _ in (library.footprint(i) for i in events["footprint"][hit])])
+        x, y = events["x"][hit], events["y"][hit]
+        whole = (x >= radius) & (x < nx - radius) & (y >= radius) & (y < ny - radius)
+        np.testing.assert_allclose(events["charge"][hit][whole], library.charge[events["footprint"][hit][whole]])
+        if whole.all():
+            # every CR pixel of the frame is a catalogue footprint pixel, with its charge
+            painted = np.sort(frame.cr_model[frame.cr_model > 0].astype(np.float64) * profile.gain_e_per_adu)
+            footprints = np.sort(np.concatenate([library.footprint(i)[2] for i in events["footprint"][hit]]))
+            np.testing.assert_allclose(painted, footprints, rtol=1e-6)
+            n_whole += 1
+    assert n_whole >= 1
