@@ -22,7 +22,7 @@ class BuilderAccuracy:
         Per peak S/N bin ``(low, high)``: CR objects with a truth pixel, and
         all CR objects outside the ignore mask.
     ignored_objects : int
-        CR objects with most of their pixels ignored (not counted above).
+        CR objects whose peak pixel is ignored (not counted above).
     false_pixels : int
         Truth pixels more than one pixel from any true CR charge.
     scored_pixels : int
@@ -63,7 +63,9 @@ def builder_accuracy(results, stack, *, charge_sigma=0.5):
     A true CR object is an 8-connected group of pixels with charge above
     ``charge_sigma`` sky sigmas; its peak S/N is its peak charge over the
     sky sigma. It is found when a builder truth pixel touches it (within one
-    pixel). An object with more than half its pixels ignored is left out.
+    pixel). An object whose peak pixel is ignored is left out: its faint
+    wings may well be ignored (the ``cr_halo`` reason covers the charge of a
+    found CR below the grow threshold) without the object being unscored.
 
     Returns
     -------
@@ -79,7 +81,8 @@ def builder_accuracy(results, stack, *, charge_sigma=0.5):
         near_truth = ndimage.binary_dilation(result.truth, structure=_EIGHT)
         for label in range(1, n_objects + 1):
             pixels = labels == label
-            if result.ignore[pixels].mean() > 0.5:
+            peak = np.unravel_index(np.argmax(np.where(pixels, charge, -np.inf)), charge.shape)
+            if result.ignore[peak]:
                 accuracy.ignored_objects += 1
                 continue
             snr = charge[pixels].max() / sigma

@@ -235,9 +235,14 @@ def _frame_truth(i, cube, usable, saturated, source_mask, noises, gains, read_no
     negative = _hysteresis(z < -params.negative_sigma, z < -params.grow_sigma)
     reason[(positive & ~cosmic_rays) | negative] |= IGNORE_REASONS["inconsistent"]
 
+    faint = z > params.halo_sigma
+    extended = _hysteresis(cosmic_rays | (faint & _grow(cosmic_rays, params.halo_reach)), faint)
+    reason[_grow(extended, params.halo_grow) & ~cosmic_rays] |= IGNORE_REASONS["cr_halo"]
+
     ignore = reason != 0
     truth = cosmic_rays & ~ignore
-    replace = _grow(cosmic_rays, params.clean_grow) & np.isfinite(combination)
+    # the halo's charge belongs to the CR too: a cleaned frame must not keep a track's faint continuation
+    replace = _grow(extended, params.clean_grow) & np.isfinite(combination)
     cleaned = np.where(replace, combination, image)
     n_objects = ndimage.label(truth, structure=_EIGHT)[1]
     diagnostics = {

@@ -117,3 +117,32 @@ def test_inputs_are_checked():
         build_stack_truth(stack.images, gains=[4.0, -1.0, 4.0, 4.0], read_noises=7.0, saturations=1e5)
     with pytest.raises(InputError, match="grow_sigma"):
         StackParams(seed_sigma=3.0, grow_sigma=4.0)
+
+
+def test_faint_gap_in_a_track_is_ignored_as_halo_and_cleaned():
+    # a track of two bright segments joined by a faint stretch below grow_sigma: the stretch is neither
+    # truth nor a scored negative (cr_halo), and the cleaned frame loses it with the bright parts
+    rng = np.random.default_rng(7)
+    n_frames, shape, sigma = 6, (64, 64), 10.0
+    images = [rng.normal(0.0, sigma, shape) for _ in range(n_frames)]
+    images[0][32, 10:25] += 30 * sigma  # bright segment
+    images[0][32, 25:33] += 2.2 * sigma  # faint stretch: above halo_sigma, below grow_sigma after noise
+    images[0][32, 33:48] += 30 * sigma  # bright segment
+    results = build_stack_truth(images, gains=[1.0] * n_frames, read_noises=[sigma] * n_frames,
+                                saturations=[1e9] * n_frames)
+    frame = results[0]
+    halo = decode_ignore_reasons(frame.ignore_reason)["cr_halo"]
+    assert frame.truth[32, 12:23].all() and frame.truth[32, 35:46].all()
+    gap = np.zeros(shape, bool)
+    gap[32, 26:32] = True
+    assert not frame.truth[gap].any()
+    assert (halo[gap] | frame.truth[gap]).mean() >= 0.8  # a noise dip below 1.5 sigma may remain in the gap
+    assert frame.ignore[halo].all()
+    # far from the track, the halo is empty
+    assert not halo[:20].any() and not halo[45:].any()
+    assert np.abs(frame.cleaned[32, 10:48]).max() < 6 * sigma
+
+
+def test_halo_threshold_must_not_exceed_grow_threshold():
+    with pytest.raises(InputError, match="halo_sigma"):
+        StackParams(halo_sigma=3.0)
