@@ -41,6 +41,8 @@ BUILTIN_DATASETS = {
     "decam": "crbench.datasets.decam:DECamDataset",
     # real data: ten DECam exposures of one field with CR truth from the stack (crbench.stack)
     "decam_stack": "crbench.datasets.decam_stack:DecamStack",
+    # real sky and real CRs: ITL dark-frame CR footprints injected into decam_stack's CR-cleaned frames
+    "decam_inject": "crbench.datasets.decam_inject:DecamInject",
 }
 
 

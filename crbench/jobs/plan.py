@@ -97,8 +97,11 @@ def plan_rebuild(*, detectors=None, datasets=None, size="small", split="test"):
     ----------
     detectors, datasets : list of str, optional
         Registry names; default every registered detector except the test
-        doubles, and every data set whose name starts with ``sim_``.
+        doubles, and every data set whose name starts with ``sim_`` or whose
+        card is of kind ``"real"`` (``decam_stack``, ``decam_inject``).
     size, split : str
+        ``size`` applies to data sets that have it; a data set with one size
+        (the real ones) runs at its own.
 
     Returns
     -------
@@ -108,7 +111,7 @@ def plan_rebuild(*, detectors=None, datasets=None, size="small", split="test"):
         One line per detector that is not available, with the fix.
     """
     detector_names = list(detectors) if detectors else [n for n in DETECTORS.names() if n not in TEST_DOUBLES]
-    dataset_names = list(datasets) if datasets else [n for n in DATASETS.names() if n.startswith("sim_")]
+    dataset_names = list(datasets) if datasets else [n for n in DATASETS.names() if n.startswith("sim_") or _is_real(n)]
     skipped, runnable = [], []
     for name in detector_names:
         try:
@@ -123,11 +126,21 @@ def plan_rebuild(*, detectors=None, datasets=None, size="small", split="test"):
         runnable.append(name)
     runnable.sort(key=slowest_first)
     jobs = [
-        Job(detector, dataset, size, split, params=LEADERBOARD_PARAMS.get(detector))
+        Job(detector, dataset, _size_of(dataset, size), split, params=LEADERBOARD_PARAMS.get(detector))
         for detector in runnable
         for dataset in dataset_names
     ]
     return jobs, skipped
+
+
+def _is_real(name):
+    return DATASETS.get(name).card.kind == "real"
+
+
+def _size_of(name, size):
+    """``size`` when the data set has it, else its only size (real data sets have no "small")."""
+    sizes = getattr(DATASETS.get(name.partition("@")[0]), "sizes", (size,))
+    return size if size in sizes or len(sizes) != 1 else sizes[0]
 
 
 def estimate_seconds(jobs, *, processes=2, bench_shape=(2048, 2048), bench_repeats=3, bench=True):

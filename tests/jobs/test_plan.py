@@ -57,3 +57,13 @@ def test_leaderboard_runs_of_the_classical_detectors_are_adaptive(name):
     detector = build_detector(name, LEADERBOARD_PARAMS[name])
     assert refinement_policy(detector) == SweepRefinement()
     assert detector.params["sweep_refinement"] == SweepRefinement().to_param()
+
+
+def test_default_rebuild_plan_covers_simulated_and_real_sets_each_at_its_size():
+    from crbench.jobs import plan_rebuild
+
+    jobs, _ = plan_rebuild(detectors=["astroscrappy"])
+    sizes = {job.dataset: job.size for job in jobs}
+    assert sizes["decam_stack"] == sizes["decam_inject"] == "default"
+    assert sizes["sim_decam"] == sizes["sim_decam_itlcr"] == "small"
+    assert not any(name.startswith("lco_") or name in ("tiny", "decam") for name in sizes)
