@@ -256,7 +256,17 @@ def runtime_table(records):
 
 
 def format_runtime_table(table, *, tablefmt="github"):
-    """Format :func:`runtime_table` output with tabulate (seconds to 2 decimals)."""
+    """Format :func:`runtime_table` output with tabulate (seconds to 2 decimals).
+
+    Text cells (detector names and machines from bench records) are escaped
+    for Markdown (:func:`crbench.escaping.markdown_cell`).
+    """
     from tabulate import tabulate
 
+    from .escaping import markdown_cell
+
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype == object:
+            table[column] = [markdown_cell(value) if isinstance(value, str) else value for value in table[column]]
     return tabulate(table, headers="keys", tablefmt=tablefmt, showindex=False, floatfmt=".2f")

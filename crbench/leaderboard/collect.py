@@ -8,8 +8,18 @@ metric-spec version and same protocol preset (records without one are
 Everything else (different versions, a ``--limit``
 subset) lands in a separate group; groups of one data set that are not the
 current one are labelled "not comparable" and never merged.
+
+Duplicates (same group, detector name and params hash) are resolved by
+content first, date last (:func:`display_preference`): a complete record
+beats a partial or failed one, a record dated in the future (forged or a
+wrong clock, :meth:`~crbench.records.RunRecord.dated_in_future`) loses to
+any other and is named in a note, and only then the newer record wins.
+A future date never makes its group the current one. The regression gate
+does not pick at all: it checks every duplicate
+(:func:`crbench.leaderboard.regression.compare`).
 """
 
+import datetime
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +40,7 @@ __all__ = [
     "trained_on_family",
     "hardware_label",
     "collect_records",
+    "display_preference",
     "load_results",
 ]
 
@@ -109,8 +120,9 @@ class RecordGroup:
 
     @property
     def newest(self):
-        """Creation time of the newest record (ISO string)."""
-        return max(record.created or "" for record in self.records)
+        """Creation time of the newest record (ISO string); dates in the future count as ``""``."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return max(_trusted_created(record, now) for record in self.records)
 
 
 @dataclass
@@ -123,6 +135,8 @@ class Collection:
     sources: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     rebuild: dict | None = None
+    #: every run record loaded, duplicates included (what the regression gate checks)
+    all_run_records: list = field(default_factory=list)
 
 
 def group_key(record):
@@ -173,6 +187,39 @@ def hardware_label(environment, *, device="cpu", device_model=None):
     return f"CPU: {cpu}"
 
 
+def _trusted_created(record, now):
+    """``created`` when it is a date not in the future, else ``""`` (sorts before every date)."""
+    if record.created_datetime() is None or record.dated_in_future(now=now):
+        return ""
+    return record.created
+
+
+def display_preference(record, *, now=None):
+    """Sort key of duplicate records for display: the largest is shown.
+
+    Content first, date last: complete beats partial or failed; then a
+    record with a readable creation date that is not in the future beats
+    one without; then the newer date wins.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    trusted = _trusted_created(record, now)
+    return (record.is_complete, bool(trusted), trusted)
+
+
+def _duplicate_note(shown, dropped, *, now):
+    """Why ``shown`` (record, source) was kept over ``dropped``."""
+    def where(item):
+        return f"{item[0].created}{', ' + item[1] if item[1] else ''}"
+
+    if shown[0].is_complete != dropped[0].is_complete:
+        return (f"kept the complete record ({where(shown)}) and dropped a {dropped[0].status} duplicate "
+                f"({where(dropped)}); the gate still fails on it")
+    if not _trusted_created(dropped[0], now) and _trusted_created(shown[0], now):
+        return (f"kept the record dated {where(shown)} and dropped a duplicate whose date is in the future or "
+                f"unreadable ({where(dropped)})")
+    return f"kept the newer record ({where(shown)}) and dropped an older duplicate ({where(dropped)})"
+
+
 def _comparability_reason(key, current):
     if key.protocol != DEFAULT_PROTOCOL_NAME:
         return (f"scored under protocol {key.protocol!r}, not crbench's: shown apart, never ranked or merged with "
@@ -213,6 +260,11 @@ def collect_records(run_records, bench_records=(), *, sources=None):
     for record, source in zip(run_records, sources):
         by_key.setdefault(group_key(record), []).append((record, source))
 
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for record, source in zip(run_records, sources):
+        if record.dated_in_future(now=now):
+            notes.append(f"{record.detector.name} on {record.dataset.name}: record {source or ''} is dated "
+                         f"{record.created}, in the future; its date is not trusted (forged or a wrong clock)")
     groups = []
     for key, members in by_key.items():
         newest = {}
@@ -223,13 +275,9 @@ def collect_records(run_records, bench_records=(), *, sources=None):
             if kept is None:
                 newest[identity] = (record, source)
                 continue
-            older, newer = sorted([kept, (record, source)], key=lambda item: item[0].created or "")
-            newest[identity] = newer
-            group_notes.append(
-                f"{identity[0]} on {key.dataset}: kept the newer record ({newer[0].created}"
-                f"{', ' + newer[1] if newer[1] else ''}) and dropped an older duplicate "
-                f"({older[0].created}{', ' + older[1] if older[1] else ''})"
-            )
+            dropped, shown = sorted([kept, (record, source)], key=lambda item: display_preference(item[0], now=now))
+            newest[identity] = shown
+            group_notes.append(f"{identity[0]} on {key.dataset}: " + _duplicate_note(shown, dropped, now=now))
         records = sorted((item[0] for item in newest.values()),
                          key=lambda r: (r.detector.name, r.detector.params_hash or ""))
         families = {str(record.dataset.family) for record in records}
@@ -253,7 +301,8 @@ def collect_records(run_records, bench_records=(), *, sources=None):
     for group in ordered:
         notes.extend(group.notes)
     bench_records = [as_bench_record(record) for record in bench_records]
-    return Collection(groups=ordered, bench_records=bench_records, notes=notes, sources=sources)
+    return Collection(groups=ordered, bench_records=bench_records, notes=notes, sources=sources,
+                      all_run_records=run_records)
 
 
 def _read_json(path):

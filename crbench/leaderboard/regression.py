@@ -48,6 +48,7 @@ from tabulate import tabulate
 from .. import __version__
 from ..atomic import write_json_atomic
 from ..errors import InputError
+from ..escaping import markdown_cell
 from ..records import as_run_record, metric_problems, not_reached_text
 from ..records.run import DEFAULT_PROTOCOL_NAME
 
@@ -475,6 +476,8 @@ def summary_markdown(results, *, strict=False, baseline_path=None):
         ]
         for result in results
     ]
+    # entry keys and reasons hold detector names from record files; the summary is rendered on CI pages
+    rows = [[markdown_cell(cell) for cell in row] for row in rows]
     lines += ["", tabulate(rows, headers=["verdict", "entry", "why", "s/MP baseline", "s/MP now", "relative slow-down"],
                            tablefmt="github", disable_numparse=True)]
     detail = []
@@ -488,6 +491,7 @@ def summary_markdown(results, *, strict=False, baseline_path=None):
                     _number(comparison.tolerance, 6), comparison.verdict + ("" if comparison.checked else " (report only)"),
                 ])
     if detail:
+        detail = [[markdown_cell(cell) for cell in row] for row in detail]
         lines += ["", "Metrics that moved beyond tolerance (max(abs, rel x baseline), direction-aware):", "",
                   tabulate(detail, headers=["entry", "metric", "baseline", "now", "delta", "tolerance", "verdict"],
                            tablefmt="github", disable_numparse=True)]
@@ -497,7 +501,7 @@ def summary_markdown(results, *, strict=False, baseline_path=None):
     ]
     if largest:
         size, key, metric = max(largest)
-        lines += ["", f"Largest absolute metric change: {size:.3g} ({metric}, {key})."]
+        lines += ["", f"Largest absolute metric change: {size:.3g} ({markdown_cell(metric)}, {markdown_cell(key)})."]
     lines += ["", "Run time is reported, not checked, except a relative slow-down above the limit "
                   "(the detector's time ratio now/baseline divided by the geometric mean of the other detectors' ratios in this run)."]
     return "\n".join(lines) + "\n"

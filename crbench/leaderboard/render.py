@@ -23,6 +23,7 @@ from tabulate import tabulate
 
 from .. import __version__
 from ..atomic import atomic_path
+from ..escaping import csv_row, markdown_cell, markdown_text
 from ..scoring import FPR_TARGETS
 from .collect import trained_on_family
 from .objects_table import object_scores_table
@@ -41,12 +42,14 @@ def _anchor(text):
 
 
 def _md_table(table):
+    # names come from record files anyone can write: escaped so that they cannot inject HTML or shift columns
+    frame = table.frame.astype(object).map(markdown_cell).rename(columns=markdown_cell)
     # disable_numparse: values are already formatted; tabulate must not re-round "97.60" to "97.6"
-    return tabulate(table.frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+    return tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
 
 
 def _md_notes(notes):
-    return "\n".join(f"- {note}" for note in notes)
+    return "\n".join(f"- {markdown_text(note)}" for note in notes)
 
 
 def _header_lines(collection, *, preamble):
@@ -103,41 +106,42 @@ def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
     plot_links = plot_links or {}
     lines = _header_lines(collection, preamble=preamble)
     if leaderboard.ranking is not None:
-        lines += ["", f"## {leaderboard.ranking.title}", "", _md_table(leaderboard.ranking), "",
+        lines += ["", f"## {markdown_text(leaderboard.ranking.title)}", "", _md_table(leaderboard.ranking), "",
                   _md_notes(leaderboard.ranking.notes)]
     for kind, indexed in _parts(leaderboard):
         if kind == "real":
             lines += ["", "## Real data", "", REAL_NOTE]
             if leaderboard.real_ranking is not None:
-                lines += ["", f"### {leaderboard.real_ranking.title}", "", _md_table(leaderboard.real_ranking), "",
+                lines += ["", f"### {markdown_text(leaderboard.real_ranking.title)}", "", _md_table(leaderboard.real_ranking), "",
                           _md_notes(leaderboard.real_ranking.notes)]
             elif leaderboard.real_ranking_note:
                 lines += ["", leaderboard.real_ranking_note]
         elif kind == "stress":
             lines += ["", "## Stress variants", "", STRESS_NOTE]
         for index, section in indexed:
-            lines += ["", f"## {section.title}"]
+            title = markdown_text(section.title)
+            lines += ["", f"## {title}"]
             if section.caveat:
-                lines += ["", _caveat_text(section.caveat)]
+                lines += ["", _caveat_text(markdown_text(section.caveat))]
             for table in (section.table1, section.table2):
-                lines += ["", f"### {table.title}", "", _md_table(table), "", _md_notes(table.notes)]
+                lines += ["", f"### {markdown_text(table.title)}", "", _md_table(table), "", _md_notes(table.notes)]
             links = plot_links.get(index)
             if links:
-                lines += ["", f"![ROC curves, {section.title}]({links['roc']})", "",
-                          f"![Precision-recall curves, {section.title}]({links['pr']})"]
+                lines += ["", f"![ROC curves, {title}]({links['roc']})", "",
+                          f"![Precision-recall curves, {title}]({links['pr']})"]
         real_objects = object_scores_table(collection, real=True) if kind == "real" else None
         if real_objects is not None:
-            lines += ["", f"## {real_objects.title}", "", _md_table(real_objects), "", _md_notes(real_objects.notes)]
+            lines += ["", f"## {markdown_text(real_objects.title)}", "", _md_table(real_objects), "", _md_notes(real_objects.notes)]
     objects = object_scores_table(collection)
     if objects is not None:
-        lines += ["", f"## {objects.title}", "", _md_table(objects), "", _md_notes(objects.notes)]
+        lines += ["", f"## {markdown_text(objects.title)}", "", _md_table(objects), "", _md_notes(objects.notes)]
     sensitivity = sensitivity_table(collection)
     if sensitivity is not None:
-        lines += ["", f"## {sensitivity.title}", "", _md_table(sensitivity), "", _md_notes(sensitivity.notes)]
+        lines += ["", f"## {markdown_text(sensitivity.title)}", "", _md_table(sensitivity), "", _md_notes(sensitivity.notes)]
     if leaderboard.runtime:
         lines += ["", "## Run time (Table 4 layout)"]
         for table in leaderboard.runtime:
-            lines += ["", f"### {table.title}", "", _md_table(table), "", _md_notes(table.notes)]
+            lines += ["", f"### {markdown_text(table.title)}", "", _md_table(table), "", _md_notes(table.notes)]
     if leaderboard.notes:
         lines += ["", "## Notes", "", _md_notes(leaderboard.notes)]
     return "\n".join(lines) + "\n"
@@ -294,7 +298,8 @@ def render_csv(collection):
             for metric in FPR_TARGETS:
                 found = record.metrics.get(metric)
                 row[f"{metric}_lowest_fpr"] = "" if found is None or found.lowest_fpr is None else repr(found.lowest_fpr)
-            writer.writerow(row)
+            # detector names and notes come from record files: no cell may become a spreadsheet formula
+            writer.writerow(csv_row(row))
     return buffer.getvalue()
 
 

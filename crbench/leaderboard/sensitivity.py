@@ -8,6 +8,7 @@ number. Rendering only: this module reads rows and runs nothing.
 import pandas as pd
 
 from ..atomic import atomic_path
+from ..escaping import csv_row, markdown_cell
 
 __all__ = ["RECORD_SECTION", "SENSITIVITY_COLUMNS", "collection_rows", "sensitivity_frame", "sensitivity_markdown",
            "sensitivity_section", "sensitivity_table", "write_sensitivity"]
@@ -45,7 +46,8 @@ def sensitivity_markdown(rows, *, digits=3):
     """
     frame = sensitivity_frame(rows).astype(object)
     frame = frame.map(lambda value: "n/a" if value is None or (isinstance(value, float) and pd.isna(value))
-                      else round(value, digits) if isinstance(value, float) else value)
+                      else round(value, digits) if isinstance(value, float)
+                      else markdown_cell(value) if isinstance(value, str) else value)
     return frame.to_markdown(index=False)
 
 
@@ -89,7 +91,7 @@ def write_sensitivity(rows, *, markdown=None, csv=None):
         written.append(markdown)
     if csv is not None:
         with atomic_path(csv) as tmp:
-            pd.DataFrame(rows).to_csv(tmp, index=False)
+            pd.DataFrame([csv_row(row) for row in rows]).to_csv(tmp, index=False)
         written.append(csv)
     return written
 

@@ -5,6 +5,7 @@ through :class:`RunRecord`; the JSON layout is known here only. Older
 schemas are converted by :mod:`crbench.records.migrate` before reading.
 """
 
+import datetime
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +28,16 @@ from .reach import upgrade_not_reached
 from .refinement import SweepRefinementRecord
 from .uncertainty import Uncertainty
 
-__all__ = ["RUN_SCHEMA", "RunRecord", "as_run_record"]
+__all__ = ["RUN_SCHEMA", "CLOCK_SKEW", "RunRecord", "as_run_record"]
 
 RUN_SCHEMA = "crbench.run/1"
 
 #: The protocol of records that do not name one (written before protocol presets existed).
 DEFAULT_PROTOCOL_NAME = "crbench"
+
+#: How far a record's ``created`` may lie after "now" before it counts as dated in the future
+#: (clocks of the machines that wrote and read a record differ a little).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 # what a run record must name for the leaderboard to place it
 _REQUIRED_DETECTOR_KEYS = ("name", "version", "params", "params_hash", "output_kind")
@@ -212,6 +217,24 @@ class RunRecord:
     def is_complete(self):
         """True unless some images failed (``status != "complete"``)."""
         return self.status == "complete"
+
+    def created_datetime(self):
+        """``created`` as an aware datetime (a naive time is read as UTC); None when absent or not ISO 8601."""
+        try:
+            moment = datetime.datetime.fromisoformat(str(self.created))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.timezone.utc)
+
+    def dated_in_future(self, *, now=None):
+        """True when ``created`` lies more than :data:`CLOCK_SKEW` after ``now`` (default: the current UTC time).
+
+        Such a date is forged or comes from a wrong clock: it must not decide
+        which of two records is the current one.
+        """
+        moment = self.created_datetime()
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        return moment is not None and moment > now + CLOCK_SKEW
 
     @property
     def protocol_name(self):

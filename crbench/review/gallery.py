@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
+from ..escaping import csv_row
 from .items import REVIEW_KINDS
 
 __all__ = ["INDEX_COLUMNS", "DEFAULT_GRID", "cutout_window", "write_gallery"]
@@ -160,5 +161,5 @@ def write_gallery(reviewed, out, *, heading, cutout=32, grid=DEFAULT_GRID):
     with atomic_path(index) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=INDEX_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_row(row) for row in rows)
     return [index, *pages]
