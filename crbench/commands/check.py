@@ -13,8 +13,8 @@ __all__ = ["check"]
 def _load_run_records(directory):
     from ..leaderboard import load_results
 
-    collection = load_results(directory)
-    return [record for group in collection.groups for record in group.records]
+    # every record, duplicates included: the gate checks each (the leaderboard shows one per configuration)
+    return load_results(directory).all_run_records
 
 
 @click.command("check")

@@ -21,6 +21,23 @@ the same entry gets one verdict:
     (:func:`crbench.records.metric_problems`, tolerance
     :data:`crbench.records.METRIC_TOLERANCE`).
 
+Several fresh records of one entry (duplicates: a stale file, a re-run with
+other parameters, a hand-made copy) are never resolved by their ``created``
+date, which anyone can forge. The precedence, strongest first:
+
+1. a record dated in the future (more than
+   :data:`crbench.records.run.CLOCK_SKEW` after now) fails the entry: its
+   date is forged or its clock wrong;
+2. a record that is not complete (partial, failed, any status other than
+   ``complete``) fails the entry, whatever its date and whether or not the
+   baseline holds the entry;
+3. every complete record is compared with the baseline and the most severe
+   verdict counts (a stale record that is worse fails the entry: remove it).
+
+The leaderboard shows one record per detector configuration
+(:func:`crbench.leaderboard.collect.display_preference`); the gate checks
+them all.
+
 TPR at FPR targets a mask detector's sweep did not reach are null with the
 lowest FPR reached (:mod:`crbench.records.reach`). Baselines written before
 that rule hold 0.0 there; a fresh record that reports the same target as not
@@ -162,12 +179,27 @@ def baseline_entry(record):
 
 
 def _newest_per_key(records):
+    """One record per entry for a baseline: :func:`~crbench.leaderboard.collect.display_preference` decides."""
+    from .collect import display_preference
+
+    now = datetime.datetime.now(datetime.timezone.utc)
     newest = {}
     for record in records:
         key = _record_key(record)
-        if key not in newest or str(record.created or "") > str(newest[key].created or ""):
+        if key not in newest or display_preference(record, now=now) > display_preference(newest[key], now=now):
             newest[key] = record
     return newest
+
+
+def _per_key(records):
+    grouped = {}
+    for record in records:
+        grouped.setdefault(_record_key(record), []).append(record)
+    return grouped
+
+
+def _named(record):
+    return f"{record.source or 'a record'} (created {record.created})"
 
 
 def make_baseline(records, *, note=""):
@@ -184,6 +216,10 @@ def make_baseline(records, *, note=""):
                       if record.protocol_name != DEFAULT_PROTOCOL_NAME})
     if foreign:
         raise InputError(f"a baseline holds crbench-protocol records only; got {', '.join(foreign)}")
+    future = [_named(record) for record in records if record.dated_in_future()]
+    if future:
+        raise InputError(f"cannot make a baseline from records dated in the future: {', '.join(future)}; "
+                         "fix the clock of the machine that wrote them and re-run them")
     newest = _newest_per_key(records)
     partial = [key for key, record in newest.items() if not record.is_complete]
     if partial:
@@ -313,7 +349,7 @@ def _geometric_mean(values):
     return math.exp(sum(math.log(value) for value in values) / len(values))
 
 
-def compare(baseline, records, *, rules=None, only=(), run_failures=None):
+def compare(baseline, records, *, rules=None, only=(), run_failures=None, now=None):
     """Compare fresh run records with a baseline.
 
     Parameters
@@ -321,8 +357,9 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
     baseline : dict
         A document from :func:`make_baseline` / :func:`load_baseline`.
     records : iterable of RunRecord
-        Fresh run records (newest per entry is used; dicts in the record
-        format are converted).
+        Fresh run records, duplicates included (each is checked, see the
+        module docstring for the precedence; dicts in the record format are
+        converted).
     rules : dict, optional
         From :func:`load_rules` (defaults when None).
     only : sequence of str
@@ -330,6 +367,8 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
         (baseline entries outside them are not reported missing).
     run_failures : dict of str to str, optional
         Entry key -> error message for runs that raised before writing a record.
+    now : datetime.datetime, optional
+        The time records must not be dated after (default: the current UTC time).
 
     Returns
     -------
@@ -338,82 +377,101 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None):
     """
     rules = rules or default_rules()
     run_failures = dict(run_failures or {})
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     base_entries = {entry["key"]: entry for entry in baseline.get("entries", [])}
     records = [as_run_record(record) for record in records]
     # records of another paper's protocol are never compared with crbench's numbers
     foreign = {_record_key(record): record.protocol_name for record in records
                if record.protocol_name != DEFAULT_PROTOCOL_NAME}
-    fresh = _newest_per_key([record for record in records if record.protocol_name == DEFAULT_PROTOCOL_NAME])
+    fresh = _per_key([record for record in records if record.protocol_name == DEFAULT_PROTOCOL_NAME])
     keys = select_entries(sorted(set(base_entries) | set(fresh) | set(run_failures) | set(foreign)), only)
     results = []
     for key in keys:
-        base, record = base_entries.get(key), fresh.get(key)
-        if key in run_failures and record is None:
+        base, candidates = base_entries.get(key), fresh.get(key, [])
+        if key in run_failures and not candidates:
             results.append(EntryResult(key, "failed", f"run failed: {run_failures[key]}"))
             continue
-        if record is None and key in foreign:
+        if not candidates and key in foreign:
             results.append(EntryResult(key, "not comparable", f"scored under protocol {foreign[key]!r}; the "
                                        "baseline and the ranking use crbench's protocol only"))
             continue
-        if record is None:
+        if not candidates:
             results.append(EntryResult(key, "missing", "in the baseline but no fresh record"))
             continue
-        fresh_entry = baseline_entry(record)
-        result = EntryResult(key, "unchanged", fresh_seconds_per_megapixel=fresh_entry["seconds_per_megapixel"],
-                             detect_seconds=fresh_entry["detect_seconds"])
-        problems = metric_problems(record)
-        if problems:
-            # NaN compares neither better nor worse and a hand-edited value looks like an improvement:
-            # a record that contradicts itself fails, whatever the baseline says
-            result.verdict = "failed"
-            result.reason = "metrics not trustworthy: " + "; ".join(problems)
-            results.append(result)
-            continue
-        if base is None:
-            result.verdict, result.reason = "new", "no baseline entry"
-            results.append(result)
-            continue
-        result.baseline_seconds_per_megapixel = base.get("seconds_per_megapixel")
-        if fresh_entry["status"] != "complete":
-            n_failed = len(record.failures)
-            result.verdict = "failed"
-            result.reason = f"record status {fresh_entry['status']!r} ({n_failed} image(s) failed)"
-            results.append(result)
-            continue
-        versions = _changes(base, fresh_entry, _VERSION_FIELDS)
-        if versions:
-            result.verdict, result.reason = "not comparable", "; ".join(versions)
-            results.append(result)
-            continue
-        silent = _changes(base, fresh_entry, _UNVERSIONED_FIELDS)
-        if silent:
-            result.verdict = "failed"
-            result.reason = ("; ".join(silent) + " with unchanged versions: bump the data set or detector version "
-                             "(then refresh the baseline) or find what made the run differ")
-            results.append(result)
-            continue
-        result.metrics = [
-            _compare_metric(name, spec, record.metrics.get(name), rules)
-            for name, spec in sorted(base.get("metrics", {}).items())
-        ]
-        checked = [comparison for comparison in result.metrics if comparison.checked]
-        if any(comparison.verdict in ("worse", "missing") for comparison in checked):
-            result.verdict = "worse"
-            result.reason = ", ".join(
-                f"{comparison.metric} {comparison.verdict}" for comparison in checked
-                if comparison.verdict in ("worse", "missing")
-            )
-        elif any(comparison.verdict == "improved" for comparison in checked):
-            result.verdict = "improved"
-        reinterpreted = [comparison.metric for comparison in result.metrics if comparison.verdict == "reinterpreted"]
-        if reinterpreted and result.verdict != "worse":
-            note = (f"{', '.join(reinterpreted)}: baseline 0.0 was an unreached FPR target (old convention), "
-                    "now reported as not reached")
-            result.reason = f"{result.reason}; {note}" if result.reason else note
-        results.append(result)
+        results.append(_judge_entry(key, base, candidates, rules, now=now))
     _apply_runtime_rule(results, rules)
     order = {verdict: index for index, verdict in enumerate(VERDICTS)}
     return sorted(results, key=lambda result: (order[result.verdict], result.key))
+
+
+def _judge_entry(key, base, candidates, rules, *, now):
+    """The verdict of one entry from all its fresh records (the precedence of the module docstring)."""
+    future = [record for record in candidates if record.dated_in_future(now=now)]
+    if future:
+        return EntryResult(key, "failed", "; ".join(
+            f"{_named(record)} is dated in the future (now {now.isoformat(timespec='seconds')}): a forged date "
+            "or a wrong clock; fix the clock and re-run, or remove the file" for record in future))
+    unfinished = [record for record in candidates if not record.is_complete]
+    if unfinished:
+        return EntryResult(key, "failed", "; ".join(
+            f"record status {record.status!r} ({len(record.failures)} image(s) failed), {_named(record)}"
+            for record in unfinished))
+    order = {verdict: index for index, verdict in enumerate(VERDICTS)}
+    judged = sorted((_judge_record(key, base, record, rules) for record in candidates),
+                    key=lambda result: order[result.verdict])
+    worst = judged[0]
+    if len(candidates) > 1:
+        note = (f"{len(candidates)} fresh records of this entry ({', '.join(_named(record) for record in candidates)}); "
+                "each was checked and the most severe verdict counts")
+        worst.reason = f"{worst.reason}; {note}" if worst.reason else note
+    return worst
+
+
+def _judge_record(key, base, record, rules):
+    """The verdict of one complete fresh record against its baseline entry (``base``; None when new)."""
+    fresh_entry = baseline_entry(record)
+    result = EntryResult(key, "unchanged", fresh_seconds_per_megapixel=fresh_entry["seconds_per_megapixel"],
+                         detect_seconds=fresh_entry["detect_seconds"])
+    problems = metric_problems(record)
+    if problems:
+        # NaN compares neither better nor worse and a hand-edited value looks like an improvement:
+        # a record that contradicts itself fails, whatever the baseline says
+        result.verdict = "failed"
+        result.reason = "metrics not trustworthy: " + "; ".join(problems)
+        return result
+    if base is None:
+        result.verdict, result.reason = "new", "no baseline entry"
+        return result
+    result.baseline_seconds_per_megapixel = base.get("seconds_per_megapixel")
+    versions = _changes(base, fresh_entry, _VERSION_FIELDS)
+    if versions:
+        result.verdict, result.reason = "not comparable", "; ".join(versions)
+        return result
+    silent = _changes(base, fresh_entry, _UNVERSIONED_FIELDS)
+    if silent:
+        result.verdict = "failed"
+        result.reason = ("; ".join(silent) + " with unchanged versions: bump the data set or detector version "
+                         "(then refresh the baseline) or find what made the run differ")
+        return result
+    result.metrics = [
+        _compare_metric(name, spec, record.metrics.get(name), rules)
+        for name, spec in sorted(base.get("metrics", {}).items())
+    ]
+    checked = [comparison for comparison in result.metrics if comparison.checked]
+    if any(comparison.verdict in ("worse", "missing") for comparison in checked):
+        result.verdict = "worse"
+        result.reason = ", ".join(
+            f"{comparison.metric} {comparison.verdict}" for comparison in checked
+            if comparison.verdict in ("worse", "missing")
+        )
+    elif any(comparison.verdict == "improved" for comparison in checked):
+        result.verdict = "improved"
+    reinterpreted = [comparison.metric for comparison in result.metrics if comparison.verdict == "reinterpreted"]
+    if reinterpreted and result.verdict != "worse":
+        note = (f"{', '.join(reinterpreted)}: baseline 0.0 was an unreached FPR target (old convention), "
+                "now reported as not reached")
+        result.reason = f"{result.reason}; {note}" if result.reason else note
+    return result
 
 
 def _apply_runtime_rule(results, rules):

@@ -54,6 +54,30 @@ def test_duplicates_keep_the_newest_and_say_so():
     assert any("dropped an older duplicate" in note and "a.json" in note for note in collection.notes)
 
 
+def test_a_complete_record_is_shown_over_a_newer_partial_duplicate():
+    complete = make_record("deepcr", created="2026-11-20T00:00:00+00:00")
+    partial = make_record("deepcr", status="partial", created="2026-11-21T00:00:00+00:00")
+    collection = collect_records([partial, complete], sources=["b.json", "a.json"])
+    (group,) = collection.groups
+    assert [record.status for record in group.records] == ["complete"]
+    assert any("kept the complete record" in note and "b.json" in note for note in collection.notes)
+    assert len(collection.all_run_records) == 2  # the gate still sees the partial one
+
+
+def test_a_future_date_neither_wins_a_duplicate_nor_makes_its_group_current():
+    """A forged date far in the future displaced the real record and made a stale group the current one."""
+    genuine = make_record("deepcr", created="2026-11-20T00:00:00+00:00", metrics={"f1": 0.2})
+    forged = make_record("deepcr", created="2099-01-01T00:00:00+00:00", metrics={"f1": 0.1})
+    collection = collect_records([forged, genuine], sources=["forged.json", "genuine.json"])
+    assert collection.groups[0].records[0].metrics["f1"].value == 0.2
+    assert any("forged.json" in note and "in the future" in note for note in collection.notes)
+    current = make_record("deepcr", version="2", created="2026-11-20T00:00:00+00:00")
+    stale = make_record("astroscrappy", version="1", created="2099-01-01T00:00:00+00:00")
+    groups = collect_records([stale, current]).groups
+    assert groups[0].key.version == "2" and groups[0].not_comparable is None
+    assert groups[1].not_comparable is not None
+
+
 def test_same_detector_with_other_params_is_kept():
     collection = collect_records([make_record("deepcr", params_hash="1" * 16), make_record("deepcr", params_hash="2" * 16)])
     assert len(collection.groups[0].records) == 2

@@ -1,6 +1,7 @@
 """The regression check."""
 
 import copy
+import datetime
 import json
 import math
 from pathlib import Path
@@ -196,11 +197,81 @@ def test_only_restricts_the_entries():
     assert select_entries(["a@x/small/test", "b@y/small/test"], ["*@y"]) == ["b@y/small/test"]
 
 
-def test_newest_fresh_record_is_used():
+def test_every_duplicate_is_checked_and_the_most_severe_verdict_counts():
+    """Dates never choose between fresh records of one entry (anyone can write a newer date).
+
+    Before issue 16 the newest record won, so an older record that got worse was ignored.
+    """
     baseline = make_baseline([make_record()])
-    old = make_record(created="2026-01-01T00:00:00+00:00", metrics={"f1": 0.1})
-    new = make_record(created="2026-12-01T00:00:00+00:00")
-    assert _verdicts(compare(baseline, [new, old])) == {"deepcr@sim_decam/small/test": "unchanged"}
+    worse = make_record(created="2026-01-01T00:00:00+00:00")
+    worse["metrics"]["tpr_at_fpr_1e-3"]["value"] -= 0.01
+    same = make_record(created="2026-11-28T00:00:00+00:00")
+    results = compare(baseline, [same, worse], now=NOW)
+    assert _verdicts(results) == {"deepcr@sim_decam/small/test": "worse"}
+    assert "2 fresh records of this entry" in results[0].reason
+    assert _verdicts(compare(baseline, [same, make_record(created="2026-01-01T00:00:00+00:00")], now=NOW)) == {
+        "deepcr@sim_decam/small/test": "unchanged"}
+
+
+# the time the gate is run at in the tests below (records are dated relative to it)
+NOW = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc)
+
+
+@pytest.mark.parametrize("forged", ["2099-01-01T00:00:00+00:00", "2026-11-29T11:59:00+00:00"])
+@pytest.mark.parametrize("status", ["partial", "failed"])
+def test_a_newer_complete_record_cannot_hide_a_failed_fresh_run(forged, status):
+    """A copy of a good record dated after the fresh run (in the future, or just later) hid it: newest won."""
+    baseline = make_baseline([make_record()])
+    fresh = make_record(status=status, created="2026-11-29T11:00:00+00:00")
+    results = compare(baseline, [fresh, make_record(created=forged)], now=NOW)
+    (result,) = results
+    assert result.verdict == "failed" and exit_code(results) == 1
+    assert ("in the future" in result.reason) if forged.startswith("2099") else (repr(status) in result.reason)
+
+
+def test_a_failed_record_older_than_a_complete_one_still_fails():
+    baseline = make_baseline([make_record()])
+    results = compare(baseline, [make_record(created="2026-11-29T11:00:00+00:00"),
+                                 make_record(status="partial", created="2020-01-01T00:00:00+00:00")], now=NOW)
+    assert _verdicts(results) == {"deepcr@sim_decam/small/test": "failed"}
+    assert "'partial'" in results[0].reason
+
+
+def test_a_partial_record_of_a_new_entry_fails():
+    """A partial record without a baseline entry was "new" (not failing)."""
+    results = compare(make_baseline([make_record()]), [make_record(), make_record("maximask", status="partial")],
+                      now=NOW)
+    assert _verdicts(results)["maximask@sim_decam/small/test"] == "failed"
+
+
+def test_a_record_dated_in_the_future_fails_alone_and_cannot_make_a_baseline():
+    baseline = make_baseline([make_record()])
+    future = make_record(created="2026-11-29T12:30:00+00:00")
+    results = compare(baseline, [future], now=NOW)
+    assert _verdicts(results) == {"deepcr@sim_decam/small/test": "failed"} and "in the future" in results[0].reason
+    # within the clock skew allowed between machines: fine
+    assert exit_code(compare(baseline, [make_record(created="2026-11-29T12:04:00+00:00")], now=NOW)) == 0
+    with pytest.raises(InputError, match="dated in the future"):
+        make_baseline([make_record(created="2099-01-01T00:00:00+00:00")])
+
+
+def test_crbench_check_sees_duplicates_the_leaderboard_drops(tmp_path):
+    """`crbench check` read the leaderboard's de-duplicated records: the forged newer file hid the failed run."""
+    from click.testing import CliRunner
+
+    from crbench.cli import main
+
+    baseline = tmp_path / "baseline.json"
+    write_baseline(make_baseline([make_record()]), baseline)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    failed = make_record(status="partial", created=(now - datetime.timedelta(hours=1)).isoformat(timespec="seconds"))
+    (fresh / "run__fresh.json").write_text(json.dumps(failed))
+    (fresh / "run__forged.json").write_text(json.dumps(make_record(created="2099-01-01T00:00:00+00:00")))
+    result = CliRunner().invoke(main, ["check", "--baseline", str(baseline), "--results", str(fresh)])
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output and "in the future" in result.output and "run__forged.json" in result.output
 
 
 def test_baseline_round_trip_and_errors(tmp_path):
