@@ -207,8 +207,8 @@ def load_bench_records(paths):
     for file in files:
         try:
             data = json.loads(file.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise CorruptFileError(f"cannot read bench record {file}: {err}; delete it and re-run crbench bench") from err
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise CorruptFileError(f"cannot read bench record {file}: {err!r}; delete it and re-run crbench bench") from err
         if not isinstance(data, dict) or data.get("schema") not in known_schemas(BENCH_SCHEMA):
             raise CorruptFileError(f"{file} is not a {BENCH_SCHEMA} record; delete it and re-run crbench bench")
         try:

@@ -20,12 +20,12 @@ does not pick at all: it checks every duplicate
 """
 
 import datetime
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..records import BENCH_SCHEMA, RUN_SCHEMA, BenchRecord, Environment, RunRecord, as_bench_record, as_run_record
+from ..records.fields import read_json_file
 from ..records.migrate import known_schemas
 from ..records.run import DEFAULT_PROTOCOL_NAME
 
@@ -306,10 +306,7 @@ def collect_records(run_records, bench_records=(), *, sources=None):
 
 
 def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path} is not valid JSON ({error}); delete it or re-run the command that wrote it") from error
+    return read_json_file(path, fix="delete it or re-run the command that wrote it")
 
 
 def load_results(directory):

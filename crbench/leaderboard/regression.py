@@ -53,7 +53,6 @@ relative to the other detectors measured in the same run exceeds a ratio
 
 import datetime
 import fnmatch
-import json
 import math
 from dataclasses import dataclass, field
 from importlib import resources
@@ -67,6 +66,7 @@ from ..atomic import write_json_atomic
 from ..errors import InputError
 from ..escaping import markdown_cell
 from ..records import as_run_record, metric_problems, not_reached_text
+from ..records.fields import FieldReader, read_json_file
 from ..records.run import DEFAULT_PROTOCOL_NAME
 
 __all__ = [
@@ -248,13 +248,29 @@ def load_baseline(path):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"baseline {path} does not exist; create it with 'crbench leaderboard rebuild'")
-    try:
-        baseline = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise InputError(f"baseline {path} is not valid JSON ({error})") from error
+    baseline = read_json_file(path, fix="restore it from git or re-create it with 'crbench leaderboard baseline'")
     if not isinstance(baseline, dict) or baseline.get("schema") != BASELINE_SCHEMA:
         raise InputError(f"{path} is not a crbench baseline (schema {BASELINE_SCHEMA!r} expected)")
+    _check_baseline_entries(baseline, path)
     return baseline
+
+
+def _check_baseline_entries(baseline, path):
+    """Check the fields :func:`compare` reads, so that a hand-edited baseline fails naming the field."""
+    entries = FieldReader(baseline, where="", source=str(path)).get("entries", "list")
+    for index, entry in enumerate(entries):
+        read = FieldReader(entry, where=f"entries[{index}]", source=str(path))
+        read.get("key", "str")
+        for name in (*_VERSION_FIELDS, *_UNVERSIONED_FIELDS):
+            read.get(name, "any", required=False)
+        read.get("seconds_per_megapixel", "number", required=False)
+        read.get("detect_seconds", "number", required=False)
+        metrics = read.get("metrics", "dict", required=False) or {}
+        for name, spec in metrics.items():
+            metric = FieldReader(spec, where=f"entries[{index}].metrics.{name}", source=str(path))
+            metric.get("value", "number", required=False)
+            metric.get("lowest_fpr", "number", required=False)
+            metric.get("higher_is_better", "bool", required=False)
 
 
 def default_rules():
@@ -276,7 +292,7 @@ def load_rules(path=None):
     path = Path(path)
     try:
         override = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError) as error:
         raise InputError(f"cannot read regression rules {path}: {error}") from error
     if not isinstance(override, dict):
         raise InputError(f"regression rules {path} must be a YAML mapping")
@@ -284,11 +300,55 @@ def load_rules(path=None):
     if unknown:
         raise InputError(f"regression rules {path}: unknown key(s) {sorted(unknown)}; "
                          "allowed: default, metrics, report_only, runtime")
+    _check_rules(override, path)
     for section in ("default", "metrics", "runtime"):
         rules[section] = {**(rules.get(section) or {}), **(override.get(section) or {})}
     if "report_only" in override:
         rules["report_only"] = list(override["report_only"] or [])
     return rules
+
+
+_TOLERANCE_KEYS = ("abs", "rel")
+_RUNTIME_KEYS = ("max_relative_slowdown", "min_detect_seconds")
+
+
+def _check_rules(rules, path):
+    """Raise :class:`InputError` naming the rules file and the key when a value has the wrong type or sign."""
+    def fail(where, expected, value):
+        raise InputError(f"regression rules {path}: {where} must be {expected}, got {value!r}")
+
+    def mapping(where, value):
+        if value is not None and not isinstance(value, dict):
+            fail(where, "a mapping", value)
+        return value or {}
+
+    def number(where, value, *, positive=False):
+        if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                fail(where, "a positive number" if positive else "a number >= 0", value)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or value < 0 or (positive and value == 0):
+            fail(where, "a positive number" if positive else "a number >= 0", value)
+
+    def tolerance(where, spec):
+        for key, value in mapping(where, spec).items():
+            if key not in _TOLERANCE_KEYS:
+                fail(f"{where}.{key}", f"one of {list(_TOLERANCE_KEYS)} (unknown key)", value)
+            number(f"{where}.{key}", value)
+
+    tolerance("default", rules.get("default"))
+    for metric, spec in mapping("metrics", rules.get("metrics")).items():
+        tolerance(f"metrics.{metric}", spec)
+    report_only = rules.get("report_only")
+    if report_only is not None and not (isinstance(report_only, list)
+                                        and all(isinstance(name, str) for name in report_only)):
+        fail("report_only", "a list of metric names", report_only)
+    for key, value in mapping("runtime", rules.get("runtime")).items():
+        if key not in _RUNTIME_KEYS:
+            fail(f"runtime.{key}", f"one of {list(_RUNTIME_KEYS)} (unknown key)", value)
+        number(f"runtime.{key}", value, positive=key == "max_relative_slowdown")
 
 
 def _tolerance(metric, baseline_value, rules):

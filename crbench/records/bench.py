@@ -1,11 +1,10 @@
 """The typed bench record (schema ``crbench.bench/1``): one detector timed on one synthetic frame."""
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fields import FieldReader, RecordError
+from .fields import FieldReader, RecordError, read_json_file
 from .migrate import migrate
 from .parts import DetectorInfo, Environment
 
@@ -132,10 +131,7 @@ class BenchRecord:
     def load(cls, path):
         """Read and validate the bench record at ``path`` (errors name the file)."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise RecordError(f"cannot read bench record {path}: {error}; delete it and re-run crbench bench") from error
+        data = read_json_file(path, fix="delete it and re-run crbench bench")
         return cls.from_dict(data, source=path)
 
     @property

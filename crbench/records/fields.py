@@ -7,11 +7,13 @@ Keys a part does not know are kept (:meth:`FieldReader.rest`) and written
 back, so loading never loses information.
 """
 
+import json
 import math
+from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["RecordError", "FieldReader", "is_finite_number"]
+__all__ = ["RecordError", "FieldReader", "is_finite_number", "read_json_file"]
 
 
 class RecordError(InputError):
@@ -28,6 +30,24 @@ _KINDS = {
     "list": (lambda value: isinstance(value, list), "a list"),
     "any": (lambda value: True, "anything"),
 }
+
+
+def read_json_file(path, *, fix="delete it and re-run the command that wrote it"):
+    """Parse the JSON file at ``path``; every way it can be unreadable is a :class:`RecordError` naming it.
+
+    Besides invalid JSON this covers unreadable files, bytes that are not
+    UTF-8 and nesting too deep for the parser (a hostile file of a few KB
+    with 100000 nested brackets raised a bare ``RecursionError``).
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise RecordError(f"{path} is not valid JSON ({error}); {fix}") from error
+    except RecursionError as error:
+        raise RecordError(f"{path} is nested too deeply to be a crbench file; {fix}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise RecordError(f"cannot read {path}: {error}; {fix}") from error
 
 
 def is_finite_number(value):

@@ -437,6 +437,10 @@ class Runtime:
                 continue
             kind = "str" if item.name == "device" else "int" if item.name in cls._INTEGERS else "number"
             values[item.name] = read.get(item.name, kind, required=False)
+            if kind != "str" and values[item.name] is not None and not values[item.name] >= 0:
+                # a negative (or NaN) time or count would rank a detector as infinitely fast
+                raise RecordError(f"{source}: field {read.path(item.name)!r} must be >= 0, "
+                                  f"got {values[item.name]!r}")
         return cls(**values, extra=read.rest())
 
     def to_dict(self):

@@ -6,11 +6,10 @@ schemas are converted by :mod:`crbench.records.migrate` before reading.
 """
 
 import datetime
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fields import FieldReader, RecordError
+from .fields import FieldReader, RecordError, read_json_file
 from .migrate import migrate
 from .objects import ObjectScores
 from .parts import (
@@ -206,11 +205,7 @@ class RunRecord:
             message names the file and the field).
         """
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise RecordError(f"{path} is not valid JSON ({error}); delete it and re-run") from error
-        return cls.from_dict(data, source=path)
+        return cls.from_dict(read_json_file(path, fix="delete it and re-run"), source=path)
 
     # ------------------------------------------------------------------ facts
     @property
