@@ -267,6 +267,6 @@ def format_runtime_table(table, *, tablefmt="github"):
 
     table = table.copy()
     for column in table.columns:
-        if table[column].dtype == object:
+        if any(isinstance(value, str) for value in table[column]):
             table[column] = [markdown_cell(value) if isinstance(value, str) else value for value in table[column]]
     return tabulate(table, headers="keys", tablefmt=tablefmt, showindex=False, floatfmt=".2f")
