@@ -36,6 +36,7 @@ papers dilate the pre-trained Cosmic-CoNN output on LCO and DECam).
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -43,6 +44,14 @@ from ..errors import InputError
 from ..tiling import predict_tiled
 from ._inputs import private_copy
 from .base import Detector
+from .shipped_weights import expected_sha256, upstream_loads_verified
+
+# upstream's model names -> the file it loads (cosmic_conn.inference_cr.init_model)
+_UPSTREAM_FILES = {
+    "ground_imaging": "cosmic-conn_ground_imaging_v{version}.pth",
+    "NRES": "cosmic-conn_LCO_NRES_v{version}.pth",
+    "HST_ACS_WFC": "cosmic-conn_HST_ACS_WFC_v{version}.pth",
+}
 
 __all__ = ["CosmicCoNNPretrained", "CosmicCoNNHST", "CosmicCoNNNRES", "even_stamp_size"]
 
@@ -109,14 +118,28 @@ class _CosmicCoNNBase(Detector):
             )
         self.model = None
 
+    def shipped_weights_file(self):
+        """The ``.pth`` file upstream loads for this model, and its name relative to the model folder."""
+        from cosmic_conn import inference_cr
+
+        name = _UPSTREAM_FILES[self.upstream_model].format(version=inference_cr.MODEL_VERSON)
+        return Path(inference_cr.check_trained_models()) / name, name
+
     def setup(self, *, device="cpu"):
+        import importlib
+
         import torch
-        from cosmic_conn import init_model
+        from cosmic_conn import inference_cr
 
         super().setup(device=device)
-        # upstream torch.load()s a state dict without weights_only=; torch >= 2.6
-        # defaults to weights_only=True, so no pickled code can run
-        model = init_model(self.upstream_model)
+        # upstream torch.load()s the shipped file without weights_only=, which
+        # TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 would turn into a full unpickle: the file
+        # is checked against its recorded sha256 and loaded weights-only instead
+        path, name = self.shipped_weights_file()
+        network_module = importlib.import_module("cosmic_conn.dl_framework.cosmic_conn")
+        with upstream_loads_verified(network_module, path, sha256=expected_sha256("cosmic-conn", name),
+                                     distribution="cosmic-conn"):
+            model = inference_cr.init_model(self.upstream_model)
         model.device = torch.device(device)
         model.network.to(model.device)
         model.eval()

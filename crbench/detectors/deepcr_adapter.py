@@ -24,11 +24,14 @@ instance from the chosen model. Non-finite pixels are set to 0 in a private
 copy (upstream would propagate NaN into the probabilities).
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import InputError
 from ._inputs import private_copy
 from .base import Detector
+from .shipped_weights import expected_sha256, upstream_loads_verified
 
 __all__ = ["DeepCRPretrained", "DEEPCR_MODELS"]
 
@@ -90,13 +93,24 @@ class DeepCRPretrained(Detector):
         super().apply_protocol(protocol)
         self._configure()
 
+    def shipped_weights_file(self):
+        """The mask ``.pth`` file upstream loads for the chosen model, and its name relative to the model folder."""
+        from deepCR import model as deepcr_model
+
+        name = f"mask/{self.params['model']}.pth"
+        return Path(deepcr_model.default_model_path) / name, name
+
     def setup(self, *, device="cpu"):
         from deepCR import deepCR
+        from deepCR import model as deepcr_model
 
         super().setup(device=device)
-        # upstream torch.load()s state dicts without weights_only=; torch >= 2.6
-        # defaults to weights_only=True, so no pickled code can run
-        self.model = deepCR(mask=self.params["model"], device="GPU" if device.startswith("cuda") else "CPU")
+        # upstream torch.load()s the shipped file without weights_only=, which
+        # TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 would turn into a full unpickle: the file
+        # is checked against its recorded sha256 and loaded weights-only instead
+        path, name = self.shipped_weights_file()
+        with upstream_loads_verified(deepcr_model, path, sha256=expected_sha256("deepCR", name), distribution="deepCR"):
+            self.model = deepCR(mask=self.params["model"], device="GPU" if device.startswith("cuda") else "CPU")
         self._loaded_model = self.params["model"]
 
     def detect(self, image, *, meta):
