@@ -46,7 +46,7 @@ def test_runner_and_score_images_share_the_stream_and_its_outputs(tmp_path, monk
     result = run_detector(detector, TinyDataset(), cache_dir=tmp_path, progress=False, ignore_policy=ignore_policy)
     assert len(calls) == 1
     items, options = calls[0]
-    protocol = TinyDataset.card.pixel_protocol(dilate_output=False, ignore_policy=ignore_policy)
+    protocol = TinyDataset.card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy)
     assert options["protocol"] == protocol
     assert [item[-1] for item in items] == TinyDataset().sample_ids("test")
 

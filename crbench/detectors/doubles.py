@@ -1,7 +1,13 @@
 """Test-double detectors that prove the harness end to end.
 
-- ``oracle`` returns the (undilated) truth as a score map: with truth
-  dilation it must score TPR = 1 at any FPR.
+- ``oracle`` returns the (undilated) truth as a score map and, like the
+  tools that mark undilated cosmic rays, declares ``dilate_output``: the
+  scorer grows its map by the same 3x3 square it grows the truth by, so under
+  crbench's protocol on every card with ``truth_dilation`` 3 (all simulated
+  and injected sets) it scores TPR = 1 at FPR = 0 (every TPR-at-FPR target,
+  precision, recall, F1, IoU, AUROC and AP equal 1). On a card that does not
+  dilate its truth (real DECam, ``truth_dilation`` 1) the grown map also
+  flags a one-pixel ring, and other protocols' footprints differ.
 - ``constant`` returns the same score everywhere: every threshold flags all
   pixels or none.
 - ``random`` returns seeded uniform noise: AUROC ~ 0.5.
@@ -24,10 +30,13 @@ class OracleDetector(Detector):
     """Returns the truth mask (optionally blurred by a noise level) as scores."""
 
     name = "oracle"
-    version = "1"
-    description = "Test double: the truth mask as a score map, plus optional seeded noise."
+    # 2: dilate_output (version 1 was scored undilated against the dilated truth: TPR 0.23 on tiny)
+    version = "2"
+    description = "Test double: the truth mask as a score map (dilated like the truth), plus optional seeded noise."
     license = "BSD-3-Clause"
     output_kind = "score"
+    # the truth handed over is undilated; the scorer dilates this map as it dilates the truth
+    dilate_output = True
     needs_truth = True
     default_params = {"noise": 0.0, "seed": 0}
 
