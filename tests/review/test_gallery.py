@@ -65,3 +65,12 @@ def test_detector_pages_come_per_kind(tmp_path):
     assert [path.name for path in paths] == ["index.csv", "truth_p01.png", "fp_p01.png", "missed_p01.png"]
     kinds = [row["kind"] for row in _rows(paths[0])]
     assert kinds == ["truth"] * 4 + ["fp"] + ["missed"] * 3
+
+
+def test_index_csv_neutralises_formula_sample_ids(tmp_path):
+    """A sample id from a hostile data folder must not become a spreadsheet formula (issue 16)."""
+    sample = _sample(2, sample_id='=HYPERLINK("http://evil.example")')
+    paths = write_gallery([(sample, review_items(sample), None)], tmp_path, heading="test", cutout=12, grid=6)
+    rows = _rows(paths[0])
+    assert {row["sample_id"] for row in rows} == {'\'=HYPERLINK("http://evil.example")'}
+    assert rows[0]["x"] == "2.0"  # numbers untouched
