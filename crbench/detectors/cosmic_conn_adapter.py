@@ -129,7 +129,7 @@ class _CosmicCoNNBase(Detector):
         import importlib
 
         import torch
-        from cosmic_conn import inference_cr
+        from cosmic_conn import init_model
 
         super().setup(device=device)
         # upstream torch.load()s the shipped file without weights_only=, which
@@ -139,7 +139,7 @@ class _CosmicCoNNBase(Detector):
         network_module = importlib.import_module("cosmic_conn.dl_framework.cosmic_conn")
         with upstream_loads_verified(network_module, path, sha256=expected_sha256("cosmic-conn", name),
                                      distribution="cosmic-conn"):
-            model = inference_cr.init_model(self.upstream_model)
+            model = init_model(self.upstream_model)
         model.device = torch.device(device)
         model.network.to(model.device)
         model.eval()
