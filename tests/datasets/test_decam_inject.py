@@ -61,3 +61,33 @@ def test_run_on_decam_inject_works_offline(requires_reference_data, tmp_path):
     assert result.exit_code == 0, result.output
     record = load_record(next(tmp_path.glob("run__*.json"))).to_dict()
     assert record["dataset"]["name"] == "decam_inject" and record["dataset"]["n_images"] == 10 * N_REALISATIONS
+
+
+def test_built_from_the_source_urls_with_verification(requires_reference_data, monkeypatch):
+    # a networked machine: no pre-seeded copy; every file comes from its URL (here 127.0.0.1) and is verified
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    from crbench import reference_data
+    from crbench.simulate import real_cosmics
+    from tests.local_http import serve
+
+    real_cosmics._itl_library.cache_clear()  # the footprint library is cached per process: read it afresh
+
+    seed = Path(os.environ["CRBENCH_REFERENCE_DIR"])
+    files, entries = {}, {}
+    for set_name, (provenance, set_files) in reference_data.REFERENCE_SETS.items():
+        files.update({f"/{set_name}/{entry.file_name}": (seed / set_name / entry.file_name).read_bytes()
+                      for entry in set_files})
+        entries[set_name] = (provenance, set_files)
+    monkeypatch.delenv("CRBENCH_REFERENCE_DIR")
+    with serve(files) as server:
+        for set_name, (provenance, set_files) in entries.items():
+            moved = tuple(dataclasses.replace(entry, base_url=f"{server.url}/{set_name}/") for entry in set_files)
+            monkeypatch.setitem(reference_data.REFERENCE_SETS, set_name, (provenance, moved))
+        sample = DecamInject().load_sample("test", "DEC-OBS04a-r00")
+    real_cosmics._itl_library.cache_clear()  # built from this test's cache folder, which is deleted after it
+    assert sample.truth.any()
+    assert len(server.requests) == len(files)  # each file fetched once, then read from the verified cache
+    assert (reference_data.reference_cache_dir("decam_stack_sfft") / "DEC-OBS04a.mini.fits").exists()
