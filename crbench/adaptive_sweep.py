@@ -45,7 +45,7 @@ from .cache import ScoreCache
 from .detectors.base import params_hash
 from .environment import thread_counts
 from .inputs import prepare_input
-from .runner import _WORKER, ImageOutcome, _Factory, _worker_init, new_outcome, validate_prediction
+from .runner import ImageOutcome, _Factory, _worker_init, new_outcome, save_output, validate_prediction, worker_state
 from .scoring.refine import SweepRefinement, plan_refinement
 
 __all__ = ["refinement_policy", "value_params_hash", "ValueCaches", "detect_values", "run_refined_sweep"]
@@ -154,8 +154,8 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
             outcome.traceback = traceback.format_exc()
             return result
         for index in missing:
-            result.digests[values[index]] = caches.cache(values[index]).save(
-                outcome.input_sha256, masks[index][np.newaxis], replace=fresh)
+            result.digests[values[index]] = save_output(
+                caches.cache(values[index]), outcome.input_sha256, masks[index][np.newaxis], replace=fresh)
         result.n_detected = len(missing)
     outcome.from_cache = not missing
     result.counts = scoring.SweepCounts.from_image(sample.truth, sample.ignore, masks, values=values,
@@ -164,7 +164,8 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
 
 
 def _worker_image_round(split, sample_id, values, caches, protocol, fresh):
-    return _image_round(_WORKER["detector"], _WORKER["dataset"], split, sample_id, values, caches, protocol, fresh)
+    state = worker_state()
+    return _image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh)
 
 
 class _Rounds:

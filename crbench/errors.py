@@ -18,9 +18,13 @@ __all__ = [
     "DownloadError",
     "UnsafeArchiveError",
     "DetectorFailedError",
+    "PluginError",
+    "PluginImportError",
+    "StorageError",
     "NotComparableError",
     "CRBenchWarning",
     "NonFinitePixelsWarning",
+    "WorkersCappedWarning",
 ]
 
 
@@ -75,6 +79,18 @@ class DetectorFailedError(CRBenchError):
     """One or more images made a detector raise during a run."""
 
 
+class PluginError(CRBenchError):
+    """A detector plug-in is not a usable Detector class, or its ``setup()`` raised."""
+
+
+class PluginImportError(PluginError, ImportError):
+    """A plug-in's module cannot be imported (missing, misspelt, or raising at import)."""
+
+
+class StorageError(CRBenchError, OSError):
+    """A file or folder crbench must write cannot be written (read-only, full disk, a file in the path)."""
+
+
 class CacheChangedError(CRBenchError):
     """A cache entry's bytes changed while a run was using it."""
 
@@ -89,3 +105,7 @@ class CRBenchWarning(UserWarning):
 
 class NonFinitePixelsWarning(CRBenchWarning):
     """NaN or inf pixels were found and moved into the ignore mask."""
+
+
+class WorkersCappedWarning(CRBenchWarning):
+    """More worker processes were asked for than this machine has CPUs; the number was lowered."""

@@ -4,18 +4,27 @@ Built-in entries are ``"module:attr"`` strings resolved only when used, so
 that ``crbench list`` does not import torch or TensorFlow. Third-party
 plug-ins come from the Python entry-point groups ``crbench.detectors`` and
 ``crbench.datasets``. A name given as ``"pkg.module:Class"`` is imported
-directly. Built-in names win over plug-ins; two plug-ins claiming one name is
-an error naming both sources.
+directly, with the working directory on the import path (as ``python -m``
+and pytest do), so ``--detector mymod:MyDet`` works from the folder holding
+``mymod.py``. Built-in names win over plug-ins; two plug-ins claiming one
+name is an error naming both sources. A plug-in whose module cannot be
+imported raises :class:`~crbench.errors.PluginImportError` naming the
+plug-in and the fix, and a registry may check what it loaded (``check``).
 """
 
 import difflib
 import importlib
+import os
+import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from .errors import DuplicateNameError, UnknownNameError
+from .errors import DuplicateNameError, PluginImportError, UnknownNameError
 
-__all__ = ["Registry", "RegistryEntry"]
+#: ``source`` of an entry given as ``"module:attr"`` on the command line.
+IMPORT_PATH_SOURCE = "import path"
+
+__all__ = ["IMPORT_PATH_SOURCE", "Registry", "RegistryEntry"]
 
 
 @dataclass(frozen=True)
@@ -37,11 +46,22 @@ class RegistryEntry:
     source: str
 
     def load(self):
-        """Import and return the registered object."""
+        """Import and return the registered object.
+
+        Raises
+        ------
+        PluginImportError
+            When the module is missing, misspelt, lacks a dependency or raises
+            at import (the message names the plug-in and the fix).
+        UnknownNameError
+            When the module has no such attribute.
+        """
         module_name, _, attr = self.target.partition(":")
-        if not attr:
+        if not attr or not module_name:
             raise ValueError(f"registry target {self.target!r} of {self.name!r} is not 'module:attr'")
-        module = importlib.import_module(module_name)
+        if self.source == IMPORT_PATH_SOURCE:
+            _working_directory_on_path()
+        module = self._import(module_name)
         try:
             return getattr(module, attr)
         except AttributeError as err:
@@ -49,6 +69,42 @@ class RegistryEntry:
                 f"{self.name!r} points at {self.target!r} ({self.source}), "
                 f"but module {module_name!r} has no attribute {attr!r}"
             ) from err
+
+    def _import(self, module_name):
+        """Import ``module_name``; turn every failure into a :class:`PluginImportError` naming the fix."""
+        where = f"{self.name!r} ({self.source})"
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            missing = err.name or ""
+            if module_name == missing or module_name.startswith(f"{missing}."):
+                top = module_name.split(".")[0]
+                raise PluginImportError(
+                    f"cannot import {where}: there is no module {missing!r}. Check the spelling of "
+                    f"{self.target!r}, install the package that provides it, or run crbench from the folder "
+                    f"holding {top}.py (the working directory is on the import path of 'module:Class' names)"
+                ) from err
+            raise PluginImportError(
+                f"cannot import {where}: its module {module_name!r} imports {missing!r}, which is not installed; "
+                f"run: pip install {missing.split('.')[0]}"
+            ) from err
+        except Exception as err:  # noqa: BLE001 - a plug-in module may raise anything at import
+            raise PluginImportError(
+                f"cannot import {where}: importing {module_name!r} raised {type(err).__name__}: {err}; "
+                "fix that module or uninstall the plug-in"
+            ) from err
+
+
+def _working_directory_on_path():
+    """Put the working directory first on ``sys.path`` unless it is there (``""`` means it too).
+
+    ``python -m`` and pytest do the same; an installed ``crbench`` script does
+    not, so ``--detector mymod:MyDet`` would not find ``./mymod.py`` without it.
+    Spawned worker processes inherit ``sys.path``.
+    """
+    cwd = os.getcwd()
+    if not any(entry in ("", ".", cwd) for entry in sys.path):
+        sys.path.insert(0, cwd)
 
 
 class Registry:
@@ -62,11 +118,15 @@ class Registry:
         Entry-point group scanned for plug-ins (``"crbench.detectors"``).
     builtins : dict of str to str
         Built-in names mapped to ``"module:attr"`` strings.
+    check : callable, optional
+        ``check(obj, entry)`` is called on every object :meth:`get` loads
+        and raises when it is not usable (e.g. not a Detector class).
     """
 
-    def __init__(self, kind, group, builtins):
+    def __init__(self, kind, group, builtins, *, check=None):
         self.kind = kind
         self.group = group
+        self._check = check
         self._builtins = {
             name: RegistryEntry(name, target, "built-in") for name, target in builtins.items()
         }
@@ -104,7 +164,7 @@ class Registry:
     def entry(self, name):
         """Return the :class:`RegistryEntry` for ``name`` or raise with a suggestion."""
         if ":" in name and name not in self._builtins:
-            return RegistryEntry(name, name, "import path")
+            return RegistryEntry(name, name, IMPORT_PATH_SOURCE)
         if name in self._builtins:
             return self._builtins[name]
         plugins = self._plugin_entries()
@@ -118,5 +178,9 @@ class Registry:
         )
 
     def get(self, name):
-        """Import and return the class registered as ``name``."""
-        return self.entry(name).load()
+        """Import and return the class registered as ``name`` (checked by ``check`` when given)."""
+        entry = self.entry(name)
+        loaded = entry.load()
+        if self._check is not None:
+            self._check(loaded, entry)
+        return loaded

@@ -16,14 +16,21 @@ The run has three stages, each restartable:
 
 A detector that raises on one image does not stop the others: its failure
 is recorded; by default the run then fails loudly with the list, and with
-``keep_going=True`` the record is written marked ``partial``.
+``keep_going=True`` the record is written marked ``partial``. A run in which
+no image could be scored always fails. A score cache that cannot be written
+is this machine's problem, not the detector's: it stops the run with a
+:class:`~crbench.errors.StorageError` naming the path. A detector whose
+``setup()`` raises (in this process or in a worker) stops the run with that
+error, never with a bare ``BrokenProcessPool``.
 """
 
 import concurrent.futures
 import copy
 import multiprocessing
+import os
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +40,10 @@ from tqdm.auto import tqdm
 from . import scoring
 from .cache import ScoreCache, cache_root, detection_input_sha256
 from .datasets import sample_sha256
+from .detectors.plugin_checks import set_up_detector
 from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
-from .errors import DetectorFailedError, InputError, ShapeMismatchError
+from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
 from .inputs import prepare_input
 from .object_pass import score_objects
 from .outputs import output_loader
@@ -43,8 +51,10 @@ from .scoring.preset_scoring import score_preset
 from .scoring.presets import get_preset
 from .uncertainty import BootstrapSettings
 from .uncertainty.objects import bootstrap_object_metrics
+from .writable import storage_error
 
-__all__ = ["ImageOutcome", "RunResult", "detector_cache", "image_sources", "run_detector", "validate_prediction"]
+__all__ = ["ImageOutcome", "RunResult", "capped_workers", "detector_cache", "image_sources", "run_detector",
+           "save_output", "validate_prediction"]
 
 
 @dataclass
@@ -113,6 +123,11 @@ class RunResult:
         ``{sample_id: load_output}`` when the outputs are not single entries
         of the detector's score cache (adaptive sweeps keep one entry per
         value); later passes over the run's outputs use them.
+    n_images_available : int or None
+        Images in the split before ``limit`` (None when not known); a run
+        that scored fewer is a subset run.
+    limit : int or None
+        The ``limit`` the run was given.
     """
 
     split: str
@@ -133,6 +148,14 @@ class RunResult:
     sweep_refinement: dict | None = None
     sweep_values: list | None = None
     output_loaders: dict | None = field(default=None, repr=False, compare=False)
+    n_images_available: int | None = None
+    limit: int | None = None
+
+    @property
+    def is_subset(self):
+        """True when ``limit`` left out some of the split's images (the record is then a ``subset``)."""
+        return (self.limit is not None and self.n_images_available is not None
+                and self.limit < self.n_images_available)
 
     @property
     def failures(self):
@@ -249,8 +272,41 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         outcome.traceback = traceback.format_exc()
         return outcome
     # outside the try: a cache that cannot be written is an I/O problem of this machine, not the detector's
-    outcome.map_sha256 = cache.save(outcome.input_sha256, prediction, replace=fresh)
+    outcome.map_sha256 = save_output(cache, outcome.input_sha256, prediction, replace=fresh)
     return outcome
+
+
+def save_output(cache, input_sha256, prediction, *, replace):
+    """``cache.save(...)``, with an ``OSError`` turned into a :class:`~crbench.errors.StorageError` naming the path.
+
+    Returns
+    -------
+    str
+        The entry's digest (:meth:`crbench.cache.ScoreCache.save`).
+    """
+    try:
+        return cache.save(input_sha256, prediction, replace=replace)
+    except OSError as error:
+        raise storage_error(error, path=cache.path(input_sha256), what="the score cache",
+                            fix="free space, or point --cache-dir (or $CRBENCH_CACHE) at a folder you can write; "
+                                "nothing is wrong with the detector") from error
+
+
+def capped_workers(jobs):
+    """``jobs`` lowered to the CPUs this process may use, with a :class:`~crbench.errors.WorkersCappedWarning` if lowered.
+
+    More worker processes than CPUs only add memory and start-up time (and
+    an absurd number overflows the OS's semaphore limit).
+    """
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    if jobs <= usable:
+        return jobs
+    warnings.warn(f"--jobs {jobs} is more than the {usable} CPU(s) this process may use; running {usable} worker "
+                  "process(es)", WorkersCappedWarning, stacklevel=3)
+    return usable
 
 
 # Worker-process state: each worker builds and sets up its detector once.
@@ -258,13 +314,25 @@ _WORKER = {}
 
 
 def _worker_init(detector_factory, dataset_factory, device, cache):
-    detector = detector_factory()
-    detector.setup(device=device)
-    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache)
+    try:
+        detector = detector_factory()
+        set_up_detector(detector, device=device)
+        _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache)
+    except Exception as error:  # noqa: BLE001 - kept and raised by every task, so the parent sees it
+        # an initializer that raises breaks the pool: the parent would see only BrokenProcessPool
+        _WORKER["setup_error"] = error
+
+
+def worker_state():
+    """The worker's ``{detector, dataset, cache}``; raises the error its set-up raised, if any."""
+    if "setup_error" in _WORKER:
+        raise _WORKER["setup_error"]
+    return _WORKER
 
 
 def _worker_detect(split, sample_id, fresh):
-    return _detect_image(_WORKER["detector"], _WORKER["dataset"], split, sample_id, _WORKER["cache"], fresh=fresh)
+    state = worker_state()
+    return _detect_image(state["detector"], state["dataset"], split, sample_id, state["cache"], fresh=fresh)
 
 
 @dataclass(frozen=True)
@@ -367,6 +435,7 @@ def run_detector(
         has been tried, so the cache holds all that worked).
     """
     started = time.perf_counter()
+    jobs = capped_workers(jobs)
     card = dataset.card
     detector.apply_protocol(card.protocol_for(detector.name))
     preset = get_preset(protocol)
@@ -375,6 +444,7 @@ def run_detector(
     ignore_policy = ignore_policy or preset.ignore_policy or card.ignore_policy
     device = resolve_device(device)
     ids = dataset.sample_ids(split)
+    n_images_available = len(ids)
     if limit is not None:
         ids = ids[:limit]
     if not preset.is_default:
@@ -396,7 +466,7 @@ def run_detector(
     sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
     if policy is not None:
         if jobs <= 1:
-            detector.setup(device=device)
+            set_up_detector(detector, device=device)
         setup_seconds = time.perf_counter() - setup_start if jobs <= 1 else 0.0
         outcomes, refinement, loaders = run_refined_sweep(
             detector, dataset, ids, split=split, policy=policy,
@@ -407,7 +477,7 @@ def run_detector(
         )
         sweep_values = refinement["final_values"]
     elif jobs <= 1:
-        detector.setup(device=device)
+        set_up_detector(detector, device=device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
             outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh))
@@ -424,11 +494,19 @@ def run_detector(
             initargs=(detector_factory, dataset_factory, device, cache),
         ) as pool:
             futures = [pool.submit(_worker_detect, split, sample_id, fresh) for sample_id in ids]
-            for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
-                outcomes.append(future.result())
+            try:
+                for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress,
+                                   unit="img"):
+                    outcomes.append(future.result())
+            except BaseException:
+                # the worker's own error (e.g. a weights checksum in setup()) is raised here; drop the queue
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
     _check_failures(outcomes, detector, dataset, split, keep_going)
     scored = [outcome for outcome in outcomes if outcome.error is None]
+    if not scored:
+        _fail_nothing_scored(outcomes, detector, dataset, split)
     bootstrap = bootstrap if bootstrap is not None else BootstrapSettings()
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
                     preset=preset, bootstrap=bootstrap, loaders=loaders, values=sweep_values)
@@ -461,6 +539,8 @@ def run_detector(
         sweep_refinement=refinement,
         sweep_values=sweep_values,
         output_loaders=loaders,
+        n_images_available=n_images_available,
+        limit=limit,
     )
 
 
@@ -479,6 +559,16 @@ def _check_failures(outcomes, detector, dataset, split, keep_going):
             f"{dataset.name}/{split}:\n{listing}\nRe-run with --keep-going to score the others "
             "(the record is then marked partial); images that worked are cached and will not re-run."
         )
+
+
+def _fail_nothing_scored(outcomes, detector, dataset, split):
+    """Raise :class:`DetectorFailedError`: a run that scored no image has no result, ``--keep-going`` or not."""
+    first = next((outcome.error for outcome in outcomes if outcome.error), None)
+    cause = f"; the first error: {first}" if first else ""
+    raise DetectorFailedError(
+        f"detector {detector.name!r} scored none of the {len(outcomes)} images of {dataset.name}/{split}{cause}. "
+        "No record was written; fix the detector (try 'crbench mock-run') and re-run."
+    )
 
 
 def image_sources(outcomes, cache, *, kind, loaders=None):

@@ -91,3 +91,15 @@ def test_an_entry_replaced_between_the_scoring_passes_is_never_scored(monkeypatc
     with pytest.raises(CacheChangedError, match="changed while this run was using it"):
         run_detector(OracleDetector(), TinyDataset(), cache_dir=tmp_path, progress=False)
     assert replaced
+
+
+def test_workers_are_capped_at_the_usable_cpus_with_a_warning():
+    import os
+
+    from crbench.errors import WorkersCappedWarning
+    from crbench.runner import capped_workers
+
+    usable = len(os.sched_getaffinity(0))
+    assert capped_workers(usable) == usable
+    with pytest.warns(WorkersCappedWarning, match=f"--jobs {10**14} is more than the {usable} CPU"):
+        assert capped_workers(10**14) == usable

@@ -14,7 +14,10 @@ def _load_run_records(directory):
     from ..leaderboard import load_results
 
     # every record, duplicates included: the gate checks each (the leaderboard shows one per configuration)
-    return load_results(directory).all_run_records
+    collection = load_results(directory)
+    for note in collection.subset_notes:
+        click.echo(f"note: {note}", err=True)
+    return collection.all_run_records
 
 
 @click.command("check")

@@ -28,8 +28,26 @@ def _split_top_level(text):
     return [part.strip() for part in parts if part.strip()]
 
 
+def _read_value(key, value):
+    """One value read with ``yaml.safe_load`` (no tags that build objects); errors name ``key``."""
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise InputError(
+            f"cannot read the value of {key!r} ({value!r}): {problem}. Values are plain YAML: numbers, true/false, "
+            "'quoted strings' with both quotes, [lists]; YAML tags such as !!python/... are refused"
+        ) from None
+
+
 def parse_key_values(text):
     """Parse ``"k=v,k2=[1, 2]"`` into a dict; values are read as YAML scalars.
+
+    Raises
+    ------
+    InputError
+        When a part is not ``key=value`` or a value is not plain YAML (an
+        unclosed quote, a ``!!python/...`` tag); the message names the key.
 
     Examples
     --------
@@ -43,5 +61,5 @@ def parse_key_values(text):
         key, separator, value = part.partition("=")
         if not separator or not key.strip():
             raise InputError(f"cannot read {part!r}: expected key=value (e.g. --detector-args sigclip=4.5,objlim=2)")
-        result[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        result[key.strip()] = _read_value(key.strip(), value) if value.strip() else None
     return result

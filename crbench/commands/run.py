@@ -2,12 +2,14 @@
 
 import json
 import sys
+import warnings
 
 import click
 
-from ..errors import CRBenchError
+from ..errors import CRBenchError, WorkersCappedWarning
 from ..jobs import Job, run_job
 from ..records import metrics_table, object_scores_table
+from ..runner import capped_workers
 from ..scoring import IGNORE_POLICIES, preset_names
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
 from .options import parse_key_values
@@ -24,7 +26,9 @@ __all__ = ["run"]
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where a real data set lives.")
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Score only the first N images.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Score only the first N images: a subset record (its own file, status 'subset'), which the "
+                   "leaderboard and the regression check ignore.")
 @click.option("--ignore-policy", type=click.Choice(IGNORE_POLICIES), default=None,
               help="Ignored pixels excluded from counts (default), counted as negatives with their score, or "
                    "as negatives with score 0 (the Cosmic-CoNN / deepCR code). Defaults to the data set card's "
@@ -33,7 +37,7 @@ __all__ = ["run"]
               help="Evaluation protocol: crbench's, or a paper's reproduced rule by rule (see docs/scoring.md). "
                    "Records of different protocols are never compared or ranked together.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes for running the detector.")
+              help="Worker processes for running the detector (at most the number of CPUs).")
 @click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
 @click.option("--output", type=click.Path(file_okay=False), default="results", show_default=True,
               help="Directory for the run record.")
@@ -56,6 +60,11 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         jobs, keep_going, output, cache_dir, fresh, adaptive_sweep, object_scores, n_resamples, bootstrap_seed, quiet,
         as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WorkersCappedWarning)
+        jobs = capped_workers(jobs)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
     try:
         params = parse_key_values(detector_args)
         if adaptive_sweep is not None:
@@ -91,7 +100,11 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
     runtime = record.runtime
     if runtime.seconds_per_megapixel is not None:
         click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {runtime.device}")
-    if record.status == "partial":
+    if record.failures:
         click.echo(f"PARTIAL: {len(record.failures)} image(s) failed; see 'failures' in the record", err=True)
+    if record.is_subset:
+        click.echo(f"SUBSET: scored only the first {record.dataset.n_images_requested} of "
+                   f"{record.dataset.extra.get('n_images_available')} images (--limit); the record has its own "
+                   "file name and status 'subset', and the leaderboard and 'crbench check' ignore it", err=True)
     click.echo(f"record: {path}")
     sys.stdout.flush()

@@ -7,6 +7,7 @@ Built-in detectors are listed in :data:`BUILTIN_DETECTORS` as lazy
 
 from ..registry import Registry
 from .base import Detector, convert_units, params_hash
+from .plugin_checks import check_detector_class
 
 __all__ = ["Detector", "DETECTORS", "BUILTIN_DETECTORS", "convert_units", "params_hash", "get_detector_class"]
 
@@ -33,7 +34,8 @@ BUILTIN_DETECTORS = {
     "att_unet": "crbench.detectors.crbench_trained:AttUNetSimDecam",
 }
 
-DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS)
+# every class loaded is checked: a concrete Detector with a safe name (crbench.detectors.plugin_checks)
+DETECTORS = Registry("detector", "crbench.detectors", BUILTIN_DETECTORS, check=check_detector_class)
 
 
 def get_detector_class(name):

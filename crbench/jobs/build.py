@@ -2,6 +2,7 @@
 
 from ..datasets import get_dataset_class
 from ..detectors import get_detector_class
+from ..detectors.param_checks import check_param_types
 from ..errors import InputError
 
 __all__ = ["build_detector", "build_dataset"]
@@ -23,10 +24,13 @@ def build_detector(name, params=None):
         When the detector's optional dependencies are not installed (the
         message names the install command).
     InputError
-        On unknown parameters.
+        On unknown parameters or a value of the wrong type (naming the parameter).
+    PluginError
+        When ``name`` does not load a usable detector class.
     """
     detector_cls = get_detector_class(name)
     detector_cls.check_available()
+    check_param_types(detector_cls, params)
     return detector_cls(**(params or {}))
 
 

@@ -19,6 +19,7 @@ from ..environment import THREAD_VARIABLES
 from ..leaderboard.sensitivity import RECORD_SECTION as SENSITIVITY_SECTION
 from ..records import build_run_record, write_record
 from ..runner import run_detector
+from ..writable import check_writable_directory
 from .build import build_dataset, build_detector
 from .sensitivity import sensitivity_rows
 
@@ -113,10 +114,13 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
 
     Raises
     ------
+    StorageError
+        When ``results_dir`` cannot be written (checked before anything runs).
     CRBenchError
-        On bad names or parameters, missing data, or (without
-        ``keep_going``) a detector that failed on some image.
+        On bad names or parameters, missing data, a run that scored no
+        image, or (without ``keep_going``) a detector that failed on some image.
     """
+    check_writable_directory(results_dir, what="run records", fix="pass --output DIR that you can write")
     detector = build_detector(job.detector, job.params)
     dataset, dataset_kwargs = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
     result = run_detector(

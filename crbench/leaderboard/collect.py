@@ -5,9 +5,14 @@ under the same rules: same data set name, version, size and split, same
 manifest hash (the sha256 list of the images actually scored), same
 metric-spec version and same protocol preset (records without one are
 ``"crbench"``; only crbench-protocol groups are ever current and ranked).
-Everything else (different versions, a ``--limit``
-subset) lands in a separate group; groups of one data set that are not the
-current one are labelled "not comparable" and never merged.
+Everything else (different versions, other images) lands in a separate
+group; groups of one data set that are not the current one are labelled
+"not comparable" and never merged.
+
+Subset records (status ``"subset"``: a ``crbench run --limit N`` that left
+images out) are ignored, each with a note: a quick check on a few images
+must never displace or join the full results (:func:`subset_note`). The
+regression gate ignores them too.
 
 Duplicates (same group, detector name and params hash) are resolved by
 content first, date last (:func:`display_preference`): a complete record
@@ -42,6 +47,7 @@ __all__ = [
     "collect_records",
     "display_preference",
     "load_results",
+    "subset_note",
 ]
 
 # written by `crbench leaderboard rebuild` next to the records: how they were produced
@@ -135,8 +141,10 @@ class Collection:
     sources: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     rebuild: dict | None = None
-    #: every run record loaded, duplicates included (what the regression gate checks)
+    #: every run record loaded, duplicates included (what the regression gate checks); subsets excluded
     all_run_records: list = field(default_factory=list)
+    #: one note per subset record left out (also among ``notes``)
+    subset_notes: list = field(default_factory=list)
 
 
 def group_key(record):
@@ -234,6 +242,15 @@ def _comparability_reason(key, current):
     return "not comparable with the current results: " + "; ".join(differences)
 
 
+def subset_note(record, source=None):
+    """The note saying that subset ``record`` (from file ``source``) was ignored."""
+    dataset = record.dataset
+    available = dataset.extra.get("n_images_available")
+    of = f" of {available}" if available is not None else ""
+    return (f"{record.detector.name} on {dataset.name}: ignored subset record {source or ''} ({dataset.n_images}"
+            f"{of} images, crbench run --limit); subset runs are never ranked or checked: run without --limit")
+
+
 def collect_records(run_records, bench_records=(), *, sources=None):
     """Group run records into comparable sets and drop older duplicates.
 
@@ -246,6 +263,9 @@ def collect_records(run_records, bench_records=(), *, sources=None):
     sources : list of str, optional
         File name of each run record, used in notes.
 
+    Subset records (``--limit`` runs) are left out with a note, also from
+    ``all_run_records``.
+
     Returns
     -------
     Collection
@@ -255,7 +275,10 @@ def collect_records(run_records, bench_records=(), *, sources=None):
     """
     run_records = [as_run_record(record) for record in run_records]
     sources = list(sources) if sources is not None else [None] * len(run_records)
-    notes = []
+    subset_notes = [subset_note(record, source) for record, source in zip(run_records, sources) if record.is_subset]
+    notes = list(subset_notes)
+    kept = [(record, source) for record, source in zip(run_records, sources) if not record.is_subset]
+    run_records, sources = [item[0] for item in kept], [item[1] for item in kept]
     by_key = {}
     for record, source in zip(run_records, sources):
         by_key.setdefault(group_key(record), []).append((record, source))
@@ -302,7 +325,7 @@ def collect_records(run_records, bench_records=(), *, sources=None):
         notes.extend(group.notes)
     bench_records = [as_bench_record(record) for record in bench_records]
     return Collection(groups=ordered, bench_records=bench_records, notes=notes, sources=sources,
-                      all_run_records=run_records)
+                      all_run_records=run_records, subset_notes=subset_notes)
 
 
 def _read_json(path):

@@ -34,6 +34,12 @@ date, which anyone can forge. The precedence, strongest first:
 3. every complete record is compared with the baseline and the most severe
    verdict counts (a stale record that is worse fails the entry: remove it).
 
+Subset records (status ``subset``: ``crbench run --limit N`` left images
+out) are ignored, not failed: they are quick checks that may sit in a
+results folder and never stand for an entry (``crbench check`` names each
+one it ignored). An entry whose only fresh record is a subset is therefore
+``missing``.
+
 The leaderboard shows one record per detector configuration
 (:func:`crbench.leaderboard.collect.display_preference`); the gate checks
 them all.
@@ -419,7 +425,7 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None, now=No
     records : iterable of RunRecord
         Fresh run records, duplicates included (each is checked, see the
         module docstring for the precedence; dicts in the record format are
-        converted).
+        converted). Subset records are ignored.
     rules : dict, optional
         From :func:`load_rules` (defaults when None).
     only : sequence of str
@@ -439,7 +445,8 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None, now=No
     run_failures = dict(run_failures or {})
     now = now or datetime.datetime.now(datetime.timezone.utc)
     base_entries = {entry["key"]: entry for entry in baseline.get("entries", [])}
-    records = [as_run_record(record) for record in records]
+    # subset records (--limit runs) are never checked: they stand for no entry (module docstring)
+    records = [record for record in map(as_run_record, records) if not record.is_subset]
     # records of another paper's protocol are never compared with crbench's numbers
     foreign = {_record_key(record): record.protocol_name for record in records
                if record.protocol_name != DEFAULT_PROTOCOL_NAME}

@@ -22,7 +22,9 @@ from .. import __version__
 from ..atomic import write_json_atomic
 from ..datasets import manifest_hash
 from ..environment import environment_info
+from ..errors import InputError
 from ..scoring import METRIC_SPEC_VERSION
+from ..writable import storage_error
 from .reach import not_reached_text
 from .run import RUN_SCHEMA, RunRecord, as_run_record
 
@@ -63,11 +65,15 @@ def build_run_record(result):
             "ignore_policy": result.ignore_policy,
         }
     )
+    subset = bool(getattr(result, "is_subset", False))
+    if subset:
+        # written only for --limit runs that left images out, so every other record is unchanged
+        dataset_info.update({"limit": result.limit, "n_images_available": result.n_images_available})
     record = {
         "schema": RUN_SCHEMA,
         "crbench_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "status": "partial" if failures else "complete",
+        "status": "subset" if subset else "partial" if failures else "complete",
         "detector": copy.deepcopy(result.detector_info),
         "dataset": dataset_info,
         "metric_spec_version": METRIC_SPEC_VERSION,
@@ -124,10 +130,27 @@ def build_run_record(result):
 
 
 def write_record(record, directory):
-    """Write ``record`` (:class:`RunRecord` or dict) atomically into ``directory``; return its path."""
+    """Write ``record`` (:class:`RunRecord` or dict) atomically into ``directory``; return its path.
+
+    Raises
+    ------
+    InputError
+        When the file name would not be a plain file directly in ``directory``
+        (a name holding ``/`` or ``..``, from a hand-made record).
+    StorageError
+        When the file cannot be written (the message names the path).
+    """
     record = as_run_record(record)
-    path = Path(directory) / record.filename
-    write_json_atomic(path, record.to_dict())
+    directory = Path(directory)
+    path = directory / record.filename
+    if Path(record.filename).name != record.filename or "\\" in record.filename:
+        raise InputError(f"run record file name {record.filename!r} would be written outside {directory}; "
+                         "detector and data set names must be plain identifiers")
+    try:
+        write_json_atomic(path, record.to_dict())
+    except OSError as error:
+        raise storage_error(error, path=path, what="the run record", fix="pass --output DIR that you can write") \
+            from error
     return path
 
 

@@ -27,9 +27,12 @@ from .reach import upgrade_not_reached
 from .refinement import SweepRefinementRecord
 from .uncertainty import Uncertainty
 
-__all__ = ["RUN_SCHEMA", "CLOCK_SKEW", "RunRecord", "as_run_record"]
+__all__ = ["RUN_SCHEMA", "CLOCK_SKEW", "SUBSET_STATUS", "RunRecord", "as_run_record"]
 
 RUN_SCHEMA = "crbench.run/1"
+
+#: ``status`` of a record that scored only the first ``limit`` images of its split.
+SUBSET_STATUS = "subset"
 
 #: The protocol of records that do not name one (written before protocol presets existed).
 DEFAULT_PROTOCOL_NAME = "crbench"
@@ -53,7 +56,9 @@ class RunRecord:
     crbench_version, created : str or None
         Version that wrote the record; ISO 8601 creation time (UTC).
     status : str
-        ``"complete"`` or ``"partial"`` (some images failed; see ``failures``).
+        ``"complete"``, ``"partial"`` (some images failed; see ``failures``)
+        or ``"subset"`` (a ``--limit`` run that left images out; see
+        ``dataset.limit``: never ranked or checked by the gate).
     detector : DetectorInfo
     dataset : DatasetInfo
     metric_spec_version : str
@@ -209,6 +214,11 @@ class RunRecord:
 
     # ------------------------------------------------------------------ facts
     @property
+    def is_subset(self):
+        """True for a ``--limit`` run that scored only some of the split's images (``status == "subset"``)."""
+        return self.status == SUBSET_STATUS
+
+    @property
     def is_complete(self):
         """True unless some images failed (``status != "complete"``)."""
         return self.status == "complete"
@@ -241,9 +251,12 @@ class RunRecord:
         """The canonical file name, ``run__<dataset>__<size>__<split>__<detector>__<params hash>.json``.
 
         Records of another protocol than crbench's end in ``__<protocol>.json``,
-        so they never replace a crbench record.
+        and subset records in ``__subset<limit>.json``, so they never replace
+        a full crbench record.
         """
         suffix = "" if self.protocol_name == DEFAULT_PROTOCOL_NAME else f"__{self.protocol_name}"
+        if self.is_subset:
+            suffix += f"__subset{self.dataset.extra.get('limit', self.dataset.n_images)}"
         return (f"run__{self.dataset.name}__{self.dataset.size}__{self.dataset.split}__"
                 f"{self.detector.name}__{self.detector.params_hash}{suffix}.json")
 

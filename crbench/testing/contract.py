@@ -45,6 +45,8 @@ import numpy as np
 
 from ..datasets.tiny import make_tiny_sample
 from ..detectors.base import OUTPUT_KINDS, UNITS, Detector
+from ..detectors.param_checks import check_param_types
+from ..detectors.plugin_checks import set_up_detector
 from ..errors import InputError
 from ..inputs import prepare_input
 
@@ -96,10 +98,19 @@ def make_contract_sample(shape=_DEFAULT_SHAPE, *, seed=0):
 
 
 def build_detector(detector_cls, *, device="cpu", **params):
-    """Instantiate ``detector_cls(**params)``, check its requirements and set it up."""
+    """Instantiate ``detector_cls(**params)``, check its requirements and parameter types, and set it up.
+
+    Raises
+    ------
+    MissingDependencyError, InputError
+        A requirement is missing, or a parameter is unknown or of the wrong type.
+    PluginError
+        When ``setup()`` raised (:func:`crbench.detectors.plugin_checks.set_up_detector`).
+    """
     detector_cls.check_available()
+    check_param_types(detector_cls, params)
     detector = detector_cls(**params)
-    detector.setup(device=device)
+    set_up_detector(detector, device=device)
     return detector
 
 
