@@ -21,6 +21,7 @@ __all__ = [
     "NotComparableError",
     "CRBenchWarning",
     "NonFinitePixelsWarning",
+    "CorruptFileWarning",
 ]
 
 
@@ -89,3 +90,7 @@ class CRBenchWarning(UserWarning):
 
 class NonFinitePixelsWarning(CRBenchWarning):
     """NaN or inf pixels were found and moved into the ignore mask."""
+
+
+class CorruptFileWarning(CRBenchWarning):
+    """A damaged cached file (score map, sample, manifest) was found, removed and regenerated."""

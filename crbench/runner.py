@@ -215,13 +215,12 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
     """Detect stage for one image; never raises for detector errors."""
     sample = dataset.load_sample(split, sample_id).validated()
     outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
-    if not fresh and cache.has(outcome.input_sha256):
-        try:
-            _, outcome.map_sha256 = cache.load(outcome.input_sha256, shape=outcome.shape, kind=detector.output_kind)
-            outcome.from_cache = True
-            return outcome
-        except ValueError:
-            cache.discard(outcome.input_sha256)  # damaged entry: recompute
+    # a damaged entry is removed with a warning naming it, and recomputed
+    cached = None if fresh else cache.load_valid(outcome.input_sha256, shape=outcome.shape, kind=detector.output_kind)
+    if cached is not None:
+        outcome.map_sha256 = cached[1]
+        outcome.from_cache = True
+        return outcome
     try:
         image, meta = prepare_input(sample, detector=detector)
         start = time.perf_counter()
@@ -385,6 +384,7 @@ def run_detector(
                              "score more images")
         ids = selected
     cache = detector_cache(detector, cache_dir=cache_dir)
+    cache.remove_orphans()  # temporary files of killed runs
 
     setup_start = time.perf_counter()
     outcomes = []

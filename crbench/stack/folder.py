@@ -172,6 +172,10 @@ def read_stack_folder(folder):
         manifest = json.loads((folder / MANIFEST_FILE).read_text())[STACK_SPLIT]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise CorruptFileError(f"{folder}: cannot read {DATASET_FILE} / {MANIFEST_FILE} ({err}); rebuild it") from err
+    if not isinstance(manifest, dict) or not all(isinstance(key, str) and isinstance(value, str)
+                                                 for key, value in manifest.items()):
+        raise CorruptFileError(f"{folder / MANIFEST_FILE}: {STACK_SPLIT!r} is not a mapping of sample id to "
+                               "sha256 string; rebuild it")
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise CorruptFileError(f"{path}: format {info.get('format') if isinstance(info, dict) else None!r}, "
                                f"expected {FORMAT!r}")
