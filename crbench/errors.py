@@ -17,6 +17,7 @@ __all__ = [
     "CorruptFileError",
     "DownloadError",
     "UnsafeArchiveError",
+    "UnsafeFileError",
     "DetectorFailedError",
     "NotComparableError",
     "CRBenchWarning",
@@ -70,6 +71,10 @@ class DownloadError(CRBenchError):
 
 class UnsafeArchiveError(CorruptFileError):
     """An archive member would escape the extraction directory or is a link or device."""
+
+
+class UnsafeFileError(CorruptFileError):
+    """A data file is not a regular file, or declares more data than a limit or than it holds."""
 
 
 class DetectorFailedError(CRBenchError):

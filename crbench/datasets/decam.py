@@ -77,6 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFileError, DataNotAvailableError, InputError
+from ..safe_files import check_npy_file
 from .base import Dataset, DatasetCard, Sample, SampleMeta
 from .locations import dataset_dir
 
@@ -111,6 +112,7 @@ def band_file(folder, band, kind):
 
 
 def _load_npy(path):
+    check_npy_file(path, mmap=True)  # regular file whose header fits its size
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:

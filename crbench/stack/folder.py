@@ -24,6 +24,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_path, write_json_atomic
 from ..errors import CorruptFileError, DataNotAvailableError
+from ..safe_files import check_fits_file
 from .params import IGNORE_REASONS
 
 __all__ = [
@@ -194,6 +195,7 @@ def read_frame_hdus(path, names=FRAME_HDUS):
     """
     from astropy.io import fits
 
+    check_fits_file(path)  # regular file, declared sizes within limits
     try:
         with fits.open(path, memmap=False) as hdus:
             return {name: np.array(hdus[name].data) for name in names}
