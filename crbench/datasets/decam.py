@@ -122,6 +122,26 @@ def _load_npy(path):
         ) from err
 
 
+#: field -> (test, what it must be) for the values of decam_meta.json
+_META_RULES = {
+    "units": (lambda value: value in ("adu", "electron"), '"adu" or "electron"'),
+    "gain": (lambda value: value > 0, "a positive number (electrons per ADU)"),
+    "read_noise": (lambda value: value >= 0, "a non-negative number (in the units)"),
+    "saturation": (lambda value: value > 0, "a positive number (in the units)"),
+}
+
+
+def _check_meta_value(path, key, value):
+    test, expected = _META_RULES[key]
+    numeric = key != "units"
+    if numeric and (isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value)):
+        valid = False
+    else:
+        valid = test(value)
+    if not valid:
+        raise CorruptFileError(f"{path}: field {key!r} is {value!r}; expected {expected}")
+
+
 class _BandStack:
     """The image, mask and sky arrays of one band in one folder, validated once."""
 
@@ -341,9 +361,11 @@ class DECamDataset(Dataset):
             overrides = json.loads(path.read_text())
         except (OSError, ValueError) as err:
             raise CorruptFileError(f"{path}: not valid JSON ({err})") from err
-        unknown = set(overrides) - set(NOMINAL_META)
+        unknown = set(overrides) - set(NOMINAL_META) if isinstance(overrides, dict) else None
         if not isinstance(overrides, dict) or unknown:
             raise CorruptFileError(f"{path}: expected an object with keys among {sorted(NOMINAL_META)}, got {overrides!r}")
+        for key, value in overrides.items():
+            _check_meta_value(path, key, value)
         return {**NOMINAL_META, **overrides}, f"{path.name} (defaults: nominal DECam values)"
 
     def load_sample(self, split, sample_id):
