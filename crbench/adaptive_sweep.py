@@ -131,13 +131,11 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
     missing = []
     for index, value in enumerate(values):
         cache = caches.cache(value)
-        if not fresh and cache.has(outcome.input_sha256):
-            try:
-                loaded, result.digests[value] = cache.load(outcome.input_sha256, shape=outcome.shape, kind="mask")
-                masks[index] = loaded[0]
-                continue
-            except ValueError:
-                cache.discard(outcome.input_sha256)  # damaged entry: recompute
+        cached = None if fresh else cache.load_valid(outcome.input_sha256, shape=outcome.shape, kind="mask")
+        if cached is not None:  # a damaged entry was removed with a warning: recompute
+            loaded, result.digests[value] = cached
+            masks[index] = loaded[0]
+            continue
         missing.append(index)
     if missing:
         try:

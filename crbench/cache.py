@@ -25,6 +25,12 @@ both score the same bytes. Every save and load returns the sha256 of the
 entry's bytes; the runner passes it back on later loads, and a changed
 entry raises :class:`~crbench.errors.CacheChangedError` instead of being
 scored. ``--fresh`` (``replace=True``) is the one way to supersede an entry.
+
+A **damaged** entry (empty, truncated, not a ``.npy``, the wrong shape or
+dtype, or scores that are not finite probabilities) raises
+:class:`~crbench.errors.CorruptFileError` naming the file; the runner then
+discards it and recomputes. Temporary files of writers that were killed
+are removed when a run opens its cache (:meth:`ScoreCache.remove_orphans`).
 """
 
 import hashlib
@@ -32,13 +38,14 @@ import io
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import CacheChangedError
+from .atomic import ORPHAN_AGE_SECONDS, atomic_path, remove_orphaned_temporaries
+from .errors import CacheChangedError, CorruptFileError, CorruptFileWarning
 
 __all__ = ["cache_root", "ScoreCache", "detection_input_sha256"]
 
@@ -191,24 +198,78 @@ class ScoreCache:
 
         Raises
         ------
-        ValueError
-            When the entry does not match ``shape`` or is not a valid ``.npy``
-            (damaged); the caller then recomputes.
+        CorruptFileError
+            A ``ValueError``: the entry is not a valid ``.npy``, does not
+            match ``shape``, or (scores) holds values that are not finite
+            probabilities in [0, 1]. The caller discards it and recomputes.
         CacheChangedError
             When the entry's bytes differ from ``expected_sha256``.
         """
         payload, digest = self._read(input_sha256, expected_sha256)
-        array = np.load(io.BytesIO(payload), allow_pickle=False)
+        where = self.path(input_sha256)
+        try:
+            array = np.load(io.BytesIO(payload), allow_pickle=False)
+        except (EOFError, OSError, ValueError) as err:  # empty, truncated or not a .npy at all
+            raise CorruptFileError(f"cached entry {where} is damaged ({len(payload)} bytes; "
+                                   f"{type(err).__name__}: {err})") from err
         n_pixels = int(np.prod(shape))
         if kind == "score":
             if array.shape != tuple(shape) or array.dtype != np.float32:
-                raise ValueError(f"cached map {self.path(input_sha256)} has shape {array.shape}, expected {shape}")
+                raise CorruptFileError(f"cached map {where} has shape {array.shape} and dtype {array.dtype}, "
+                                       f"expected {tuple(shape)} float32")
+            # a stored map was validated before it was saved: anything else was damaged on disk
+            if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())
+                                   and array.min() >= 0 and array.max() <= 1):
+                raise CorruptFileError(f"cached map {where} holds scores outside [0, 1] or non-finite "
+                                       "(damaged on disk; detectors' maps are checked before they are cached)")
             return array, digest
         if array.ndim != 2 or array.dtype != np.uint8 or array.shape[1] != -(-n_pixels // 8):
-            raise ValueError(f"cached masks {self.path(input_sha256)} do not fit shape {shape}")
+            raise CorruptFileError(f"cached masks {where} do not fit shape {shape}")
         masks = np.unpackbits(array, axis=1, count=n_pixels).astype(bool)
         return masks.reshape((array.shape[0],) + tuple(shape)), digest
+
+    def load_valid(self, input_sha256, *, shape, kind):
+        """Load an entry, or discard it with a warning naming the file when it is damaged.
+
+        Parameters
+        ----------
+        input_sha256 : str
+        shape : tuple of int
+        kind : {"score", "mask"}
+
+        Returns
+        -------
+        tuple of (ndarray, str) or None
+            ``(array, digest)`` as :meth:`load`; None when there is no entry
+            or it was damaged (and has been removed): the caller recomputes.
+
+        Warns
+        -----
+        CorruptFileWarning
+            A damaged entry was removed.
+        """
+        if not self.has(input_sha256):
+            return None
+        try:
+            return self.load(input_sha256, shape=shape, kind=kind)
+        except CorruptFileError as err:
+            self.discard(input_sha256)
+            warnings.warn(f"{err}; removed it, the detector runs again", CorruptFileWarning, stacklevel=2)
+            return None
 
     def discard(self, input_sha256):
         """Remove an entry (e.g. a damaged one)."""
         self.path(input_sha256).unlink(missing_ok=True)
+
+    def remove_orphans(self, *, max_age_seconds=ORPHAN_AGE_SECONDS):
+        """Delete temporary files that killed writers left in this configuration's folder.
+
+        See :func:`crbench.atomic.remove_orphaned_temporaries` for why this
+        is safe while other runs write to the same cache.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files removed.
+        """
+        return remove_orphaned_temporaries(self.directory, max_age_seconds=max_age_seconds, recursive=True)

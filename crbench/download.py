@@ -16,7 +16,16 @@ model weights. Three rules hold throughout:
 3. **Archives cannot write outside their destination.** Every member is
    checked before anything is extracted: absolute names, ``..`` components,
    links pointing outside, devices and FIFOs are refused. Extraction goes to
-   a staging folder that is moved into place only when complete.
+   a staging folder; after it, every link is resolved on disk (a chain of
+   links such as ``a -> b/..``, ``b -> .`` passes the per-member checks) and
+   must stay inside. Only then is the staging folder moved into place, and a
+   file never replaces an existing folder (or a folder a file).
+4. **Archives cannot fill the disk.** The total extracted size and the
+   expansion ratio are limited (:class:`ExtractionLimits`), checked from the
+   member headers before anything is written.
+5. **A receipt proves the data are there.** It lists every extracted file
+   with its size; a file that was deleted or changed size makes the next
+   run download and extract its archive again.
 
 The hash check and the final rename are pooch's (:func:`pooch.retrieve` with
 a custom downloader); the resumable transfer is implemented here with
@@ -49,12 +58,70 @@ __all__ = [
     "read_registry",
     "download_files",
     "format_size",
+    "ExtractionLimits",
     "RECEIPT_NAME",
 ]
 
 RECEIPT_NAME = ".crbench_download.json"
 _HASH_ALGORITHMS = ("sha256", "md5", "sha1", "sha512")
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+
+#: environment variables overriding the default :class:`ExtractionLimits`
+MAX_EXTRACT_BYTES_ENV = "CRBENCH_MAX_EXTRACT_BYTES"
+MAX_EXTRACT_RATIO_ENV = "CRBENCH_MAX_EXTRACT_RATIO"
+
+
+@dataclass(frozen=True)
+class ExtractionLimits:
+    """How much an archive may expand to when extracted.
+
+    Attributes
+    ----------
+    max_total_bytes : int
+        Largest sum of the extracted file sizes (default 200 GB, above the
+        largest real data set crbench downloads).
+    max_ratio : float
+        Largest expansion ratio: extracted bytes over compressed bytes, per
+        zip member and for a whole tar archive (default 500; deflate cannot
+        exceed about 1030, data such as FITS images compress far less).
+    min_checked_bytes : int
+        Members (zip) and archives (tar) that extract to fewer bytes are
+        not ratio-checked: a small, highly compressible text file is harmless.
+    """
+
+    max_total_bytes: int = 200 * 10**9
+    max_ratio: float = 500.0
+    min_checked_bytes: int = 1 << 20
+
+    @classmethod
+    def from_environment(cls):
+        """The defaults, overridden by ``$CRBENCH_MAX_EXTRACT_BYTES`` and ``$CRBENCH_MAX_EXTRACT_RATIO``."""
+        values = {}
+        for env, name, convert in ((MAX_EXTRACT_BYTES_ENV, "max_total_bytes", int),
+                                   (MAX_EXTRACT_RATIO_ENV, "max_ratio", float)):
+            text = os.environ.get(env)
+            if text:
+                try:
+                    values[name] = convert(text)
+                except ValueError as err:
+                    raise InputError(f"${env}={text!r} is not a number") from err
+        return cls(**values)
+
+    def check(self, archive, *, total_bytes, compressed_bytes, member=None):
+        """Raise :class:`UnsafeArchiveError` when an expansion breaks a limit."""
+        where = f"{archive}: member {member!r}" if member is not None else f"{archive}"
+        fix = (f"if the archive is trusted, raise the limit with ${MAX_EXTRACT_BYTES_ENV} / "
+               f"${MAX_EXTRACT_RATIO_ENV}")
+        if member is None and total_bytes > self.max_total_bytes:
+            raise UnsafeArchiveError(
+                f"{where} would extract {format_size(total_bytes)}, above the limit of "
+                f"{format_size(self.max_total_bytes)}; refusing to extract ({fix})")
+        ratio = total_bytes / max(compressed_bytes, 1)
+        if total_bytes >= self.min_checked_bytes and ratio > self.max_ratio:
+            raise UnsafeArchiveError(
+                f"{where} expands {ratio:.0f}x ({format_size(compressed_bytes)} to {format_size(total_bytes)}), "
+                f"above the limit of {self.max_ratio:g}x (a decompression bomb?); refusing to extract ({fix})")
 
 
 @dataclass(frozen=True)
@@ -297,14 +364,16 @@ def _normalise_parts(path):
     return parts
 
 
-def safe_extract(archive, dest):
+def safe_extract(archive, dest, *, limits=None):
     """Extract a zip or tar archive into ``dest`` without letting it escape.
 
     All members are checked before anything is written. The archive is
-    unpacked into a staging folder beside ``dest`` and then moved into
-    ``dest`` file by file: folders merge with existing ones (several
-    archives of one record may share a root folder), files replace existing
-    files of the same name. A failed extraction leaves ``dest`` unchanged.
+    unpacked into a staging folder beside ``dest``; every link in it must
+    resolve inside it, and then it is moved into ``dest`` file by file:
+    folders merge with existing ones (several archives of one record may
+    share a root folder), files replace existing files of the same name, and
+    a member that would replace a folder by a file (or a file by a folder)
+    is refused. A failed extraction leaves ``dest`` unchanged.
 
     Parameters
     ----------
@@ -312,6 +381,8 @@ def safe_extract(archive, dest):
         ``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2`` or ``.tar.xz``.
     dest : path-like
         Destination folder (created if missing).
+    limits : ExtractionLimits, optional
+        Size and ratio limits (default :meth:`ExtractionLimits.from_environment`).
 
     Returns
     -------
@@ -322,10 +393,18 @@ def safe_extract(archive, dest):
     ------
     UnsafeArchiveError
         A member has an absolute path, a ``..`` component, is a device or
-        FIFO, or is a link pointing outside the archive.
+        FIFO, is a link pointing outside the archive (directly or through
+        other links), would replace a folder by a file, or the archive
+        expands beyond ``limits``.
     CorruptFileError
         The file is not a readable archive.
     """
+    return _extract(archive, dest, limits=limits)[0]
+
+
+def _extract(archive, dest, *, limits=None):
+    """:func:`safe_extract`, also returning ``{relative posix path: size}`` of every extracted file."""
+    limits = ExtractionLimits.from_environment() if limits is None else limits
     archive, dest = Path(archive), Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if zipfile.is_zipfile(archive):
@@ -336,15 +415,51 @@ def safe_extract(archive, dest):
         raise UnsafeArchiveError(f"{archive}: not a zip or tar archive (or the file is truncated)")
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
     try:
-        opener(archive, staging)
+        opener(archive, staging, limits)
+        files = _check_staged(archive, staging, dest)
         dest.mkdir(parents=True, exist_ok=True)
         created = []
         for entry in sorted(staging.iterdir()):
             _merge_move(entry, dest / entry.name)
             created.append(dest / entry.name)
-        return created
+        return created, files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_staged(archive, staging, dest):
+    """Check the extracted tree before it is moved; return ``{relative path: size}`` of its files.
+
+    Links are resolved on disk, so a chain of links that each look harmless
+    (``a -> b/..`` with ``b -> .``) is caught. A member whose type differs
+    from an existing entry of ``dest`` (a file named like a data folder)
+    would delete that entry when moved, and is refused.
+    """
+    root = Path(os.path.realpath(staging))
+    files = {}
+    for folder, dirnames, filenames in os.walk(staging):
+        for name in dirnames + filenames:
+            path = Path(folder) / name
+            relative = path.relative_to(staging)
+            if path.is_symlink():
+                resolved = Path(os.path.realpath(path))
+                if resolved != root and root not in resolved.parents:
+                    raise UnsafeArchiveError(
+                        f"{archive}: member {relative.as_posix()!r} links to {os.readlink(path)!r}, which "
+                        "resolves outside the extraction folder through other links; refusing to extract")
+            is_folder = path.is_dir() and not path.is_symlink()
+            target = Path(dest) / relative
+            if target.is_dir() and not target.is_symlink() and not is_folder:
+                raise UnsafeArchiveError(
+                    f"{archive}: member {relative.as_posix()!r} is a file but {target} is an existing folder, "
+                    "which extracting it would delete; refusing to extract")
+            if is_folder and (target.is_file() or target.is_symlink()):
+                raise UnsafeArchiveError(
+                    f"{archive}: member {relative.as_posix()!r} is a folder but {target} is an existing file, "
+                    "which extracting it would delete; refusing to extract")
+            if not is_folder:
+                files[relative.as_posix()] = path.lstat().st_size if path.is_symlink() else path.stat().st_size
+    return files
 
 
 def _merge_move(source, target):
@@ -363,24 +478,33 @@ def _merge_move(source, target):
     os.replace(source, target)
 
 
-def _extract_zip(archive, staging):
+def _extract_zip(archive, staging, limits):
     try:
         with zipfile.ZipFile(archive) as handle:
+            total = 0
             for info in handle.infolist():
                 _check_member_name(archive, info.filename)
                 mode = (info.external_attr >> 16) & 0o170000
                 if mode == 0o120000:
                     raise UnsafeArchiveError(f"{archive}: member {info.filename!r} is a symbolic link; refusing")
+                # zipfile never returns more than the declared file_size, so the headers bound what is written
+                limits.check(archive, total_bytes=info.file_size, compressed_bytes=info.compress_size,
+                             member=info.filename)
+                total += info.file_size
+            limits.check(archive, total_bytes=total, compressed_bytes=archive.stat().st_size)
             handle.extractall(staging)
     except zipfile.BadZipFile as err:
         raise UnsafeArchiveError(f"{archive}: corrupt zip archive ({err})") from err
 
 
-def _extract_tar(archive, staging):
+def _extract_tar(archive, staging, limits):
     try:
         with tarfile.open(archive) as handle:
             members = handle.getmembers()
             _check_tar_members(archive, members)
+            # a tar header states each member's exact size; the ratio is taken over the compressed file
+            total = sum(member.size for member in members if member.isfile())
+            limits.check(archive, total_bytes=total, compressed_bytes=archive.stat().st_size)
             # the "data" filter (Python >= 3.11.4) repeats these checks and drops
             # permission bits that an archive should not set
             handle.extractall(staging, members=members, filter="data")
@@ -460,13 +584,15 @@ def _record_sizes(repository):
     return sizes
 
 
-def download_files(files, *, dest, archive_dir, progress=True, keep_archives=False, echo=print):
+def download_files(files, *, dest, archive_dir, progress=True, keep_archives=False, echo=print, limits=None):
     """Fetch, verify and unpack ``files`` into ``dest``; skip what is already done.
 
     Archives are extracted with :func:`safe_extract`; other files are moved
     into ``dest``. A receipt (``dest/.crbench_download.json``) records each
-    file's verified hash, so a second run skips finished files and resumes
-    the unfinished one.
+    file's verified hash and the path and size of every file it put into
+    ``dest``, so a second run skips finished files whose extracted files are
+    all still there, and fetches again the ones whose files were deleted or
+    changed size (as well as entries of older receipts, which list no files).
 
     Parameters
     ----------
@@ -480,6 +606,9 @@ def download_files(files, *, dest, archive_dir, progress=True, keep_archives=Fal
         Keep verified archives after extraction (default: delete them).
     echo : callable
         Receives one status line per step.
+    limits : ExtractionLimits, optional
+        Size and ratio limits for archives (default
+        :meth:`ExtractionLimits.from_environment`).
 
     Returns
     -------
@@ -492,22 +621,43 @@ def download_files(files, *, dest, archive_dir, progress=True, keep_archives=Fal
     for remote in files:
         done = receipt["files"].get(remote.name)
         if done and done.get("known_hash") == remote.known_hash:
-            echo(f"{remote.name}: already downloaded and verified, skipping")
-            continue
+            missing = _missing_files(dest, done)
+            if not missing:
+                echo(f"{remote.name}: already downloaded and verified, skipping")
+                continue
+            echo(f"{remote.name}: {missing}; downloading it again")
         echo(f"{remote.name}: downloading {format_size(remote.size)} from {remote.url}")
         local = fetch(remote.url, known_hash=remote.known_hash, dest=archive_dir / remote.name, progress=progress)
         echo(f"{remote.name}: verified ({remote.known_hash.split(':')[0]})")
         if is_archive(local):
-            created = safe_extract(local, dest)
+            created, extracted = _extract(local, dest, limits=limits)
             echo(f"{remote.name}: extracted {len(created)} top-level entr{'y' if len(created) == 1 else 'ies'} into {dest}")
         else:
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copy2(local, dest / remote.name)
-        receipt["files"][remote.name] = asdict(remote)
+            extracted = {remote.name: (dest / remote.name).stat().st_size}
+        for other in receipt["files"].values():  # a file replaced by this one is this one's to check now
+            for path in extracted:
+                other.get("extracted", {}).pop(path, None)
+        receipt["files"][remote.name] = {**asdict(remote), "extracted": extracted}
         write_json_atomic(receipt_path, receipt)
         if not keep_archives:
             local.unlink()
     return dest
+
+
+def _missing_files(dest, entry):
+    """Return why ``entry``'s extracted files are not all in ``dest`` (empty when they are)."""
+    extracted = entry.get("extracted")
+    if not isinstance(extracted, dict):
+        return "the receipt lists no extracted files (older crbench) to check"
+    for relative, size in sorted(extracted.items()):
+        path = dest / relative
+        if not path.is_file() and not path.is_symlink():
+            return f"extracted file {path} is missing"
+        if not path.is_symlink() and path.stat().st_size != size:
+            return f"extracted file {path} has {path.stat().st_size} bytes, {size} when extracted"
+    return ""
 
 
 def _read_receipt(path):

@@ -17,6 +17,7 @@ __all__ = [
     "CorruptFileError",
     "DownloadError",
     "UnsafeArchiveError",
+    "UnsafeFileError",
     "DetectorFailedError",
     "PluginError",
     "PluginImportError",
@@ -25,6 +26,7 @@ __all__ = [
     "CRBenchWarning",
     "NonFinitePixelsWarning",
     "WorkersCappedWarning",
+    "CorruptFileWarning",
 ]
 
 
@@ -75,6 +77,10 @@ class UnsafeArchiveError(CorruptFileError):
     """An archive member would escape the extraction directory or is a link or device."""
 
 
+class UnsafeFileError(CorruptFileError):
+    """A data file is not a regular file, or declares more data than a limit or than it holds."""
+
+
 class DetectorFailedError(CRBenchError):
     """One or more images made a detector raise during a run."""
 
@@ -109,3 +115,7 @@ class NonFinitePixelsWarning(CRBenchWarning):
 
 class WorkersCappedWarning(CRBenchWarning):
     """More worker processes were asked for than this machine has CPUs; the number was lowered."""
+
+
+class CorruptFileWarning(CRBenchWarning):
+    """A damaged cached file (score map, sample, manifest) was found, removed and regenerated."""

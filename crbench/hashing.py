@@ -8,7 +8,16 @@ __all__ = ["file_sha256", "preseeded_copy"]
 
 
 def file_sha256(path, *, chunk_bytes=1 << 20):
-    """Return the hex sha256 of the file at ``path``, read in chunks of ``chunk_bytes``."""
+    """Return the hex sha256 of the file at ``path``, read in chunks of ``chunk_bytes``.
+
+    Raises
+    ------
+    UnsafeFileError
+        ``path`` is a FIFO, device or folder (hashing it would block or never end).
+    """
+    from .safe_files import check_regular_file
+
+    check_regular_file(path)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_bytes), b""):

@@ -238,13 +238,12 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
     """Detect stage for one image; never raises for detector errors."""
     sample = dataset.load_sample(split, sample_id).validated()
     outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
-    if not fresh and cache.has(outcome.input_sha256):
-        try:
-            _, outcome.map_sha256 = cache.load(outcome.input_sha256, shape=outcome.shape, kind=detector.output_kind)
-            outcome.from_cache = True
-            return outcome
-        except ValueError:
-            cache.discard(outcome.input_sha256)  # damaged entry: recompute
+    # a damaged entry is removed with a warning naming it, and recomputed
+    cached = None if fresh else cache.load_valid(outcome.input_sha256, shape=outcome.shape, kind=detector.output_kind)
+    if cached is not None:
+        outcome.map_sha256 = cached[1]
+        outcome.from_cache = True
+        return outcome
     try:
         image, meta = prepare_input(sample, detector=detector)
         start = time.perf_counter()
@@ -455,6 +454,7 @@ def run_detector(
                              "score more images")
         ids = selected
     cache = detector_cache(detector, cache_dir=cache_dir)
+    cache.remove_orphans()  # temporary files of killed runs
 
     setup_start = time.perf_counter()
     outcomes = []
@@ -510,6 +510,7 @@ def run_detector(
     bootstrap = bootstrap if bootstrap is not None else BootstrapSettings()
     scores = _score(detector, scored, cache, card=card, ignore_policy=ignore_policy, progress=progress,
                     preset=preset, bootstrap=bootstrap, loaders=loaders, values=sweep_values)
+    _check_scored_pixels(scores, scored, dataset, split)
     objects = None
     # object-level scores are crbench's own definitions: not part of another paper's protocol
     if object_scores and scored and preset.is_default:
@@ -547,6 +548,28 @@ def run_detector(
 def _strata(outcomes, card):
     """``{sample_id: stratum}`` of the bootstrap, or None when the card names no strata."""
     return {outcome.sample_id: outcome.stratum for outcome in outcomes} if card.bootstrap_strata else None
+
+
+def _check_scored_pixels(scores, scored, dataset, split):
+    """Raise :class:`InputError` when images were scored but not one of their pixels counted.
+
+    Metrics of zero pixels are undefined; a record of them would read as a
+    complete run with null metrics. The usual cause is data that are all NaN
+    or inf (moved to the ignore mask).
+    """
+    if not scored or scores.get("n_pixels_scored") != 0:
+        return
+    n_pixels = sum(int(np.prod(outcome.shape)) for outcome in scored)
+    n_nonfinite = sum(outcome.n_nonfinite for outcome in scored)
+    worst = [outcome.sample_id for outcome in scored if outcome.n_nonfinite == int(np.prod(outcome.shape))]
+    cause = (f"{n_nonfinite} of the {n_pixels} pixels are NaN or inf"
+             + (f" ({len(worst)} images entirely, e.g. {worst[0]!r})" if worst else "")
+             if n_nonfinite else "the ignore masks cover every pixel")
+    raise InputError(
+        f"{dataset.name}/{split}: {len(scored)} images were scored but no pixel could be: {cause}. "
+        "Metrics of zero pixels are undefined, so no record was written; check the data files "
+        "(e.g. re-download or rebuild them)."
+    )
 
 
 def _check_failures(outcomes, detector, dataset, split, keep_going):

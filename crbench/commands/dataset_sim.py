@@ -57,14 +57,14 @@ def build(name, size, splits, jobs):
               help="Also regenerate every sample and compare it with the manifest (proves determinism).")
 def verify(name, size, splits, regenerate):
     """Check the cached samples of NAME against their sha256 manifest."""
-    from ..errors import ChecksumError
+    from ..errors import CRBenchError
 
     dataset = _open(name, size)
     failed = False
     for split in splits:
         try:
             problems = dataset.verify(split, regenerate=regenerate, progress=True)
-        except ChecksumError as err:
+        except CRBenchError as err:  # no manifest, or a damaged one (named, with the fix)
             raise click.ClickException(str(err)) from err
         for problem in problems:
             click.echo(f"MISMATCH {name} {split} {problem}", err=True)

@@ -77,6 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFileError, DataNotAvailableError, InputError
+from ..safe_files import check_npy_file
 from .base import Dataset, DatasetCard, Sample, SampleMeta
 from .locations import dataset_dir
 
@@ -111,6 +112,7 @@ def band_file(folder, band, kind):
 
 
 def _load_npy(path):
+    check_npy_file(path, mmap=True)  # regular file whose header fits its size
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
@@ -118,6 +120,26 @@ def _load_npy(path):
             f"{path}: cannot read as a .npy array ({err.__class__.__name__}: {err}); the file is "
             "truncated, corrupt or holds Python objects"
         ) from err
+
+
+#: field -> (test, what it must be) for the values of decam_meta.json
+_META_RULES = {
+    "units": (lambda value: value in ("adu", "electron"), '"adu" or "electron"'),
+    "gain": (lambda value: value > 0, "a positive number (electrons per ADU)"),
+    "read_noise": (lambda value: value >= 0, "a non-negative number (in the units)"),
+    "saturation": (lambda value: value > 0, "a positive number (in the units)"),
+}
+
+
+def _check_meta_value(path, key, value):
+    test, expected = _META_RULES[key]
+    numeric = key != "units"
+    if numeric and (isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value)):
+        valid = False
+    else:
+        valid = test(value)
+    if not valid:
+        raise CorruptFileError(f"{path}: field {key!r} is {value!r}; expected {expected}")
 
 
 class _BandStack:
@@ -339,9 +361,11 @@ class DECamDataset(Dataset):
             overrides = json.loads(path.read_text())
         except (OSError, ValueError) as err:
             raise CorruptFileError(f"{path}: not valid JSON ({err})") from err
-        unknown = set(overrides) - set(NOMINAL_META)
+        unknown = set(overrides) - set(NOMINAL_META) if isinstance(overrides, dict) else None
         if not isinstance(overrides, dict) or unknown:
             raise CorruptFileError(f"{path}: expected an object with keys among {sorted(NOMINAL_META)}, got {overrides!r}")
+        for key, value in overrides.items():
+            _check_meta_value(path, key, value)
         return {**NOMINAL_META, **overrides}, f"{path.name} (defaults: nominal DECam values)"
 
     def load_sample(self, split, sample_id):

@@ -75,8 +75,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CorruptFileError, DataNotAvailableError, InputError
+from ..errors import CorruptFileError, DataNotAvailableError, InputError, UnsafeFileError
 from ..hashing import file_sha256
+from ..safe_files import check_fits_file
 from .base import Dataset, DatasetCard, Sample, SampleMeta
 from .locations import dataset_dir
 
@@ -187,8 +188,12 @@ def _open_checked(path):
         with warnings.catch_warnings():
             # astropy reports truncation as a warning; here it is an error
             warnings.simplefilter("error", AstropyUserWarning)
+            # regular file, declared sizes within limits: a hostile header cannot hang or exhaust memory
+            check_fits_file(path)
             hdul = fits.open(path, memmap=False)
             hdul.readall()
+    except UnsafeFileError:
+        raise  # names the file and the fix already
     except (*_READ_ERRORS, AstropyUserWarning) as err:
         if hdul is not None:
             hdul.close()
@@ -198,10 +203,12 @@ def _open_checked(path):
         ) from err
     try:
         n_frames = hdul[0].header.get("FRMTOTAL")
-        if not isinstance(n_frames, int) or isinstance(n_frames, bool) or n_frames < 1:
+        # each frame has extensions in the file: a forged count (10**15) must not size a list of names
+        if not isinstance(n_frames, int) or isinstance(n_frames, bool) or not 1 <= n_frames <= len(hdul):
             raise CorruptFileError(
                 f"{path}: primary header keyword FRMTOTAL is {n_frames!r}; expected the number of "
-                "frames in the sequence (3 in the LCO CR data set)"
+                f"frames in the sequence (3 in the LCO CR data set; fewer than the {len(hdul)} extensions "
+                "of this file)"
             )
         expected = expected_extension_names(n_frames)
         found = [hdu.name.upper() for hdu in hdul]

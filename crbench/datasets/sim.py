@@ -25,14 +25,17 @@ files and, optionally, fresh regenerations against the manifest.
 import dataclasses
 import json
 import re
+import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path, write_json_atomic
+from ..atomic import atomic_path, remove_orphaned_temporaries, write_json_atomic
 from ..cache import cache_root
-from ..errors import ChecksumError, CorruptFileError, InputError
+from ..errors import ChecksumError, CorruptFileError, CorruptFileWarning, InputError
 from .base import Dataset, DatasetCard, Sample, SampleMeta, sample_sha256
 
 __all__ = [
@@ -128,16 +131,19 @@ def _save_sample(path, sample):
 
 def _load_saved(path, sample_id):
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # our own handle: numpy leaks the one it opens when the zip directory is unreadable
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             meta = SampleMeta(**json.loads(str(data["meta_json"])))
             extras = {name: data[name] for name in _EXTRA_ARRAYS + _OPTIONAL_ARRAYS if name in data.files}
             extras["objects"] = {
                 key[len(_OBJECT_PREFIX):]: data[key] for key in data.files if key.startswith(_OBJECT_PREFIX)
             }
             return Sample(sample_id, data["image"], data["truth"], data["ignore"], meta, extras)
-    except (OSError, KeyError, ValueError, TypeError) as err:
+    # empty (EOFError), truncated (BadZipFile), bit-flipped (BadZipFile "Bad CRC-32", zlib.error) or malformed
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError) as err:
         raise CorruptFileError(
-            f"cached simulated sample {path} cannot be read ({err}); delete it and it will be regenerated"
+            f"cached simulated sample {path} cannot be read ({type(err).__name__}: {err}); "
+            "delete it and it will be regenerated"
         ) from err
 
 
@@ -285,11 +291,16 @@ class SimDataset(Dataset):
         """Load one sample from the cache, generating and caching it if missing."""
         self.check_split(split)
         path = self.cache_dir(split) / f"{sample_id}.npz"
-        if not path.exists():
-            sample = self.generate(split, sample_id)
-            _save_sample(path, sample)
-            return sample
-        return _load_saved(path, sample_id)
+        if path.exists():
+            try:
+                return _load_saved(path, sample_id)
+            except CorruptFileError as err:
+                # a cached sample is a pure function of the card: regenerate it
+                path.unlink(missing_ok=True)
+                warnings.warn(f"{err}; removed it and regenerated the sample", CorruptFileWarning, stacklevel=2)
+        sample = self.generate(split, sample_id)
+        _save_sample(path, sample)
+        return sample
 
     def stored_manifest(self, split):
         """Return the stored manifest of ``split`` or None if there is none."""
@@ -298,14 +309,27 @@ class SimDataset(Dataset):
             return None
         try:
             payload = json.loads(path.read_text())
-            return dict(payload["samples"])
-        except (ValueError, KeyError, TypeError) as err:
-            raise CorruptFileError(f"manifest {path} cannot be read ({err}); rebuild with "
+            samples = payload["samples"]
+            if not isinstance(samples, dict) or not all(
+                    isinstance(key, str) and isinstance(value, str) for key, value in samples.items()):
+                raise TypeError("'samples' is not a mapping of sample id to sha256 string")
+            return dict(samples)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise CorruptFileError(f"manifest {path} cannot be read ({type(err).__name__}: {err}); rebuild with "
                                    f"'crbench datasets build {self.name} --size {self.size}'") from err
 
     def manifest(self, split):
-        """Return ``{sample_id: sha256}``, building the split if no complete manifest is stored."""
-        stored = self.stored_manifest(split)
+        """Return ``{sample_id: sha256}``, building the split if no complete manifest is stored.
+
+        A damaged stored manifest is removed with a
+        :class:`~crbench.errors.CorruptFileWarning` and rebuilt.
+        """
+        try:
+            stored = self.stored_manifest(split)
+        except CorruptFileError as err:
+            self.manifest_path(split).unlink(missing_ok=True)
+            warnings.warn(f"{err}; removed it and rebuilding it", CorruptFileWarning, stacklevel=2)
+            stored = None
         if stored is not None and sorted(stored) == sorted(self.sample_ids(split)):
             return stored
         return self.build(split)
@@ -331,6 +355,7 @@ class SimDataset(Dataset):
             The manifest ``{sample_id: sha256}``.
         """
         ids = self.sample_ids(split)
+        remove_orphaned_temporaries(self.cache_dir(split))  # left by killed builds
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -393,8 +418,14 @@ class SimDataset(Dataset):
             path = self.cache_dir(split) / f"{sample_id}.npz"
             if not path.exists():
                 problems.append(f"{sample_id}: cached file {path} is missing")
-            elif sample_sha256(_load_saved(path, sample_id)) != stored[sample_id]:
-                problems.append(f"{sample_id}: cached file {path} does not match the manifest")
+            else:
+                try:
+                    matches = sample_sha256(_load_saved(path, sample_id)) == stored[sample_id]
+                except CorruptFileError as err:
+                    problems.append(f"{sample_id}: {err}")
+                else:
+                    if not matches:
+                        problems.append(f"{sample_id}: cached file {path} does not match the manifest")
             if regenerate and sample_sha256(self.generate(split, sample_id)) != stored[sample_id]:
                 problems.append(f"{sample_id}: a fresh generation does not match the manifest")
         return problems

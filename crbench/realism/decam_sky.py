@@ -130,8 +130,11 @@ def load_decam_stack(paths=None):
         from ..reference_data import reference_paths
 
         paths = reference_paths(REFERENCE_SET)
+    from ..safe_files import check_fits_file
+
     frames = []
     for path in paths:
+        check_fits_file(path)  # regular file, declared sizes within limits
         with fits.open(path) as hdus:
             header = hdus[0].header
             image = np.asarray(hdus[0].data, dtype=np.float64)

@@ -265,6 +265,9 @@ def read_itl_catalog_spans(path=None):
         from ..reference_data import reference_path
 
         path = reference_path(CATALOG_SET, CATALOG_FILE)
+    from ..safe_files import check_fits_file
+
+    check_fits_file(path)  # regular file, declared sizes within limits
     with fits.open(path) as hdus:
         table = hdus["COSMIC_RAYS"]
         header = table.header

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import CorruptFileError, InputError, ShapeMismatchError
 from ..hashing import file_sha256
+from ..safe_files import check_fits_file
 
 __all__ = ["StackFrame", "HeaderValue", "read_stack_frames", "frame_name"]
 
@@ -106,6 +107,7 @@ def _read_hdu(path, ext):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", AstropyUserWarning)  # astropy reports truncation as a warning
+            check_fits_file(path)  # regular file, declared sizes within limits
             # the handle is ours, so it is closed even when astropy fails half-way through a header
             with open(path, "rb") as handle, fits.open(handle, memmap=False, lazy_load_hdus=False) as hdus:
                 try:
@@ -117,7 +119,7 @@ def _read_hdu(path, ext):
                 header = hdu.header.copy()
                 if data is not None:
                     data = np.array(data, dtype=np.float64)
-    except InputError:
+    except (InputError, FileNotFoundError):  # our own messages (UnsafeFileError is one), or a missing file
         raise
     except (OSError, ValueError, TypeError, EOFError, AstropyUserWarning) as err:
         raise CorruptFileError(f"{path}: cannot read as FITS ({err.__class__.__name__}: {err})") from err

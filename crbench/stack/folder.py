@@ -24,6 +24,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_path, write_json_atomic
 from ..errors import CorruptFileError, DataNotAvailableError
+from ..safe_files import check_fits_file
 from .params import IGNORE_REASONS
 
 __all__ = [
@@ -172,6 +173,10 @@ def read_stack_folder(folder):
         manifest = json.loads((folder / MANIFEST_FILE).read_text())[STACK_SPLIT]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise CorruptFileError(f"{folder}: cannot read {DATASET_FILE} / {MANIFEST_FILE} ({err}); rebuild it") from err
+    if not isinstance(manifest, dict) or not all(isinstance(key, str) and isinstance(value, str)
+                                                 for key, value in manifest.items()):
+        raise CorruptFileError(f"{folder / MANIFEST_FILE}: {STACK_SPLIT!r} is not a mapping of sample id to "
+                               "sha256 string; rebuild it")
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise CorruptFileError(f"{path}: format {info.get('format') if isinstance(info, dict) else None!r}, "
                                f"expected {FORMAT!r}")
@@ -190,6 +195,7 @@ def read_frame_hdus(path, names=FRAME_HDUS):
     """
     from astropy.io import fits
 
+    check_fits_file(path)  # regular file, declared sizes within limits
     try:
         with fits.open(path, memmap=False) as hdus:
             return {name: np.array(hdus[name].data) for name in names}

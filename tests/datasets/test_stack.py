@@ -54,3 +54,14 @@ def test_folders_are_found_only_when_built(built, tmp_path):
         StackDataset(data_dir=tmp_path)
     with pytest.raises(InputError, match="data_dir"):
         StackDataset()
+
+
+@pytest.mark.parametrize("content", ["{", '{"test": 5}', '{"test": {"f0": [1]}}', '["test"]'])
+def test_a_damaged_manifest_names_the_file(built, content):
+    from crbench.errors import CorruptFileError
+    from crbench.stack.folder import MANIFEST_FILE, read_stack_folder
+
+    folder, _ = built
+    (folder / MANIFEST_FILE).write_text(content)
+    with pytest.raises(CorruptFileError, match=MANIFEST_FILE):
+        read_stack_folder(folder)
