@@ -30,8 +30,6 @@ detection seconds per round, and each target's final state); its
 ``counts.values`` are the final grid.
 """
 
-import concurrent.futures
-import multiprocessing
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -45,7 +43,16 @@ from .cache import ScoreCache
 from .detectors.base import params_hash
 from .environment import thread_counts
 from .inputs import prepare_input
-from .runner import ImageOutcome, _Factory, _worker_init, new_outcome, save_output, validate_prediction, worker_state
+from .runner import (
+    ImageOutcome,
+    detection_pool,
+    detector_error_text,
+    failed_outcome,
+    new_outcome,
+    save_output,
+    validate_prediction,
+    worker_state,
+)
 from .scoring.refine import SweepRefinement, plan_refinement
 
 __all__ = ["refinement_policy", "value_params_hash", "ValueCaches", "detect_values", "run_refined_sweep"]
@@ -147,8 +154,10 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
             for index, mask in zip(missing, detected):
                 masks[index] = validate_prediction(mask, shape=outcome.shape, output_kind="mask", n_sweep=0,
                                                    sample_id=sample_id, detector_name=detector.name)
-        except Exception as error:  # noqa: BLE001 - a detector may raise anything; it is recorded
-            outcome.error = f"{type(error).__name__}: {error}"
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: BLE001 - a detector may raise anything, even SystemExit; it is recorded
+            outcome.error = detector_error_text(error)
             outcome.traceback = traceback.format_exc()
             return result
         for index in missing:
@@ -167,18 +176,15 @@ def _worker_image_round(split, sample_id, values, caches, protocol, fresh):
 
 
 class _Rounds:
-    """Runs rounds over the images, in this process or in a pool that lives for the whole sweep."""
+    """Runs rounds over the images, in this process or in worker processes that live for the whole sweep."""
 
-    def __init__(self, detector, dataset, *, split, jobs, device, dataset_kwargs, cache, progress):
+    def __init__(self, detector, dataset, *, split, jobs, device, dataset_kwargs, cache, progress, isolate=False,
+                 timeout=None):
         self.detector, self.dataset, self.split, self.progress = detector, dataset, split, progress
         self.pool = None
-        if jobs > 1:
-            context = multiprocessing.get_context("spawn")  # fork + torch/OpenMP threads can deadlock
-            self.pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context, initializer=_worker_init,
-                initargs=(_Factory(type(detector), dict(detector.params)),
-                          _Factory(type(dataset), dict(dataset_kwargs or {"size": dataset.size})), device, cache),
-            )
+        if jobs > 1 or isolate or timeout is not None:
+            self.pool = detection_pool(detector, dataset, jobs=jobs, device=device, cache=cache,
+                                       dataset_kwargs=dataset_kwargs, timeout=timeout)
 
     def run(self, ids, values, caches, protocol, fresh, *, desc):
         bar = tqdm(total=len(ids), desc=desc, disable=not self.progress, unit="img")
@@ -189,18 +195,18 @@ class _Rounds:
                                             protocol, fresh))
                 bar.update()
         else:
-            futures = [self.pool.submit(_worker_image_round, self.split, sample_id, values, caches, protocol, fresh)
-                       for sample_id in ids]
-            results = []
-            for future in futures:
-                results.append(future.result())
-                bar.update()
+            results = self.pool.map(
+                _worker_image_round, [(self.split, sample_id, values, caches, protocol, fresh) for sample_id in ids],
+                on_failure=lambda index, error: _ImageRound(failed_outcome(self.dataset, self.split, ids[index], error),
+                                                            {}),
+                on_done=bar.update,
+            )
         bar.close()
         return results
 
     def close(self):
         if self.pool is not None:
-            self.pool.shutdown()
+            self.pool.close()
 
 
 def _pooled(per_value, sample_ids):
@@ -222,13 +228,15 @@ def _merge(outcome, update):
 
 
 def run_refined_sweep(detector, dataset, ids, *, split, policy, protocol, cache_root, jobs=1, device="cpu",
-                      dataset_kwargs=None, fresh=False, progress=False, check_failures=None):
+                      dataset_kwargs=None, fresh=False, progress=False, check_failures=None, isolate=False,
+                      timeout=None):
     """Detect and score an adaptive sweep (see the module docstring).
 
     Parameters
     ----------
     detector : Detector
-        A mask detector with a swept parameter, set up (``jobs == 1``) and
+        A mask detector with a swept parameter, set up (in this process
+        unless detection runs in workers) and
         with the card's protocol applied.
     dataset : Dataset
     ids : list of str
@@ -248,6 +256,12 @@ def run_refined_sweep(detector, dataset, ids, *, split, policy, protocol, cache_
     check_failures : callable, optional
         Called with the list of outcomes after every round (the runner's
         keep-going rule: it raises to stop the run).
+    isolate : bool
+        Detect in worker processes even with ``jobs == 1`` (the detector is
+        then not set up in this process).
+    timeout : float, optional
+        Seconds per image and round in a worker (implies ``isolate``); an
+        image that times out or whose worker dies fails.
 
     Returns
     -------
@@ -264,13 +278,15 @@ def run_refined_sweep(detector, dataset, ids, *, split, policy, protocol, cache_
     initial = [float(value) for value in detector.sweep_values()]
     caches = ValueCaches.for_detector(cache_root, detector, initial)
     runner = _Rounds(detector, dataset, split=split, jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
-                     cache=caches.cache(initial[0]), progress=progress)
+                     cache=caches.cache(initial[0]), progress=progress, isolate=isolate, timeout=timeout)
     outcomes, per_value, digests = {}, {}, {sample_id: {} for sample_id in ids}
     rounds, values, added, reasons = [], initial, [], []
     try:
         while True:
             caches.add(detector, values)
-            results = runner.run(ids, values, caches, protocol, fresh,
+            # an image that failed (raised, crashed, timed out) stays failed: later rounds skip it
+            round_ids = [sample_id for sample_id in ids if sample_id not in outcomes or outcomes[sample_id].error is None]
+            results = runner.run(round_ids, values, caches, protocol, fresh,
                                  desc=f"{detector.name} on {dataset.name} (round {len(rounds)})")
             seconds = 0.0
             for result in results:

@@ -5,17 +5,19 @@ The run has three stages, each restartable:
 1. **Detect.** For every image: load and validate the sample, convert it to
    the detector's units, run the detector (or a whole parameter sweep for
    mask detectors) and cache the output atomically. Cached outputs are
-   reused, so an interrupted run resumes where it stopped. With ``jobs > 1``
-   images are processed in parallel worker processes, each of which sets the
-   detector up once.
+   reused, so an interrupted run resumes where it stopped. With ``jobs > 1``,
+   ``isolate`` or a ``timeout`` images are processed in worker processes
+   (:mod:`crbench.isolation`), each of which sets the detector up once; a
+   worker that times out or dies fails only its image and is replaced.
+   Otherwise detection runs in this process.
 2. **Pass 1 of scoring.** Read the cached outputs and collect the scores of
    truth pixels (see :mod:`crbench.scoring`); mask sweeps are counted
    directly.
 3. **Pass 2 of scoring.** Read the outputs again and count negatives on the
    global threshold grid; sum the per-image states and derive the metrics.
 
-A detector that raises on one image does not stop the others: its failure
-is recorded; by default the run then fails loudly with the list, and with
+A detector that raises on one image (anything but ``KeyboardInterrupt``,
+``SystemExit`` included) does not stop the others: its failure is recorded; by default the run then fails loudly with the list, and with
 ``keep_going=True`` the record is written marked ``partial``. A run in which
 no image could be scored always fails. A score cache that cannot be written
 is this machine's problem, not the detector's: it stops the run with a
@@ -24,9 +26,7 @@ is this machine's problem, not the detector's: it stops the run with a
 error, never with a bare ``BrokenProcessPool``.
 """
 
-import concurrent.futures
 import copy
-import multiprocessing
 import os
 import time
 import traceback
@@ -45,6 +45,7 @@ from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
 from .inputs import prepare_input
+from .isolation import WorkerPool
 from .object_pass import score_objects
 from .outputs import output_loader
 from .scoring.preset_scoring import score_preset
@@ -53,8 +54,8 @@ from .uncertainty import BootstrapSettings
 from .uncertainty.objects import bootstrap_object_metrics
 from .writable import storage_error
 
-__all__ = ["ImageOutcome", "RunResult", "capped_workers", "detector_cache", "image_sources", "run_detector",
-           "save_output", "validate_prediction"]
+__all__ = ["ImageOutcome", "RunResult", "capped_workers", "detection_pool", "detector_cache", "detector_error_text",
+           "failed_outcome", "image_sources", "run_detector", "save_output", "uses_workers", "validate_prediction"]
 
 
 @dataclass
@@ -128,6 +129,11 @@ class RunResult:
         that scored fewer is a subset run.
     limit : int or None
         The ``limit`` the run was given.
+    isolated : bool
+        True when detection ran in worker processes (``jobs > 1``,
+        ``isolate`` or a ``timeout``; :func:`uses_workers`).
+    timeout_seconds : float or None
+        The per-image timeout of the detect stage (None: no limit).
     """
 
     split: str
@@ -150,6 +156,8 @@ class RunResult:
     output_loaders: dict | None = field(default=None, repr=False, compare=False)
     n_images_available: int | None = None
     limit: int | None = None
+    isolated: bool = False
+    timeout_seconds: float | None = None
 
     @property
     def is_subset(self):
@@ -266,12 +274,38 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         )
         if detector.output_kind == "mask" and not n_sweep:
             prediction = prediction[np.newaxis]
-    except Exception as error:  # noqa: BLE001 - a detector may raise anything; it is recorded
-        outcome.error = f"{type(error).__name__}: {error}"
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - a detector may raise anything, even SystemExit; it is recorded
+        outcome.error = detector_error_text(error)
         outcome.traceback = traceback.format_exc()
         return outcome
     # outside the try: a cache that cannot be written is an I/O problem of this machine, not the detector's
     outcome.map_sha256 = save_output(cache, outcome.input_sha256, prediction, replace=fresh)
+    return outcome
+
+
+def detector_error_text(error):
+    """The per-image failure message of an exception a detector raised.
+
+    ``"RuntimeError: message"`` for an ``Exception``; a ``BaseException``
+    that is not one (``SystemExit``, ``GeneratorExit``), which would
+    otherwise end the whole run, reads ``"detector raised SystemExit(3)"``.
+    """
+    if isinstance(error, Exception):
+        return f"{type(error).__name__}: {error}"
+    return f"detector raised {error!r}"
+
+
+def failed_outcome(dataset, split, sample_id, error):
+    """The :class:`ImageOutcome` of an image whose worker timed out or died; ``error`` says which.
+
+    The sample is read again here (the worker's reading was lost with it),
+    so the outcome names the same checksums as one that worked.
+    """
+    sample = dataset.load_sample(split, sample_id).validated()
+    outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
+    outcome.error = error
     return outcome
 
 
@@ -313,20 +347,41 @@ _WORKER = {}
 
 
 def _worker_init(detector_factory, dataset_factory, device, cache):
-    try:
-        detector = detector_factory()
-        set_up_detector(detector, device=device)
-        _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache)
-    except Exception as error:  # noqa: BLE001 - kept and raised by every task, so the parent sees it
-        # an initializer that raises breaks the pool: the parent would see only BrokenProcessPool
-        _WORKER["setup_error"] = error
+    """Initializer of a :class:`~crbench.isolation.WorkerPool` worker; its errors reach the parent."""
+    detector = detector_factory()
+    set_up_detector(detector, device=device)
+    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache)
 
 
 def worker_state():
-    """The worker's ``{detector, dataset, cache}``; raises the error its set-up raised, if any."""
-    if "setup_error" in _WORKER:
-        raise _WORKER["setup_error"]
+    """The worker's ``{detector, dataset, cache}``."""
     return _WORKER
+
+
+def detection_pool(detector, dataset, *, jobs, device, cache, dataset_kwargs=None, timeout=None):
+    """A :class:`~crbench.isolation.WorkerPool` whose workers each build and set up ``detector`` once.
+
+    Parameters
+    ----------
+    detector, dataset
+        Rebuilt in every worker from their class and parameters
+        (``dataset_kwargs``, default ``{"size": dataset.size}``).
+    jobs : int
+        Worker processes.
+    device : str
+    cache
+        The worker's ``cache`` (a :class:`~crbench.cache.ScoreCache` or
+        the adaptive sweep's per-value caches).
+    timeout : float, optional
+        Seconds per image (None: no limit).
+    """
+    return WorkerPool(
+        jobs,
+        initializer=_worker_init,
+        initargs=(_Factory(type(detector), dict(detector.params)),
+                  _Factory(type(dataset), dict(dataset_kwargs or {"size": dataset.size})), device, cache),
+        timeout=timeout,
+    )
 
 
 def _worker_detect(split, sample_id, fresh):
@@ -363,6 +418,15 @@ def detector_cache(detector, *, cache_dir=None):
     )
 
 
+def uses_workers(*, jobs, isolate=False, timeout=None):
+    """True when detection runs in worker processes: with ``jobs > 1``, ``isolate`` or a ``timeout``.
+
+    Otherwise it runs in this process (the fast path: no start-up, no
+    copying of outputs between processes), where nothing can be killed.
+    """
+    return jobs > 1 or bool(isolate) or timeout is not None
+
+
 def run_detector(
     detector,
     dataset,
@@ -380,6 +444,8 @@ def run_detector(
     object_scores=True,
     protocol="crbench",
     bootstrap=None,
+    isolate=False,
+    timeout=None,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -418,6 +484,19 @@ def run_detector(
     bootstrap : BootstrapSettings, optional
         Bootstrap intervals of every metric (default: :class:`BootstrapSettings`
         defaults; ``BootstrapSettings(n_resamples=0)`` switches them off).
+    isolate : bool
+        Run detection in worker processes (:mod:`crbench.isolation`) even
+        with ``jobs == 1``, so that a detector that crashes or exits its
+        process fails only the image it was working on.
+    timeout : float, optional
+        Seconds one image's detect stage may take in its worker before the
+        worker is killed and the image recorded as failed ("timed out after
+        N s"); implies ``isolate``.
+
+    Without ``isolate``, ``timeout`` and ``jobs > 1`` detection runs in this
+    process, unchanged. In worker processes (:func:`uses_workers`) an image
+    whose worker times out or dies (a segfault, ``os._exit``) is a failed
+    image like one whose detector raised, and the worker is replaced.
 
     Mask detectors with a ``sweep_refinement`` parameter run an adaptive
     sweep (:mod:`crbench.adaptive_sweep`): the grid, then only the values
@@ -432,9 +511,14 @@ def run_detector(
     DetectorFailedError
         When any image failed and ``keep_going`` is False (after every image
         has been tried, so the cache holds all that worked).
+    InputError
+        When ``timeout`` is not a positive number.
     """
     started = time.perf_counter()
     jobs = capped_workers(jobs)
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    in_workers = uses_workers(jobs=jobs, isolate=isolate, timeout=timeout)
     card = dataset.card
     detector.apply_protocol(card.protocol_for(detector.name))
     preset = get_preset(protocol)
@@ -465,43 +549,32 @@ def run_detector(
     refinement = loaders = None
     sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
     if policy is not None:
-        if jobs <= 1:
+        if not in_workers:
             set_up_detector(detector, device=device)
-        setup_seconds = time.perf_counter() - setup_start if jobs <= 1 else 0.0
+        setup_seconds = time.perf_counter() - setup_start if not in_workers else 0.0
         outcomes, refinement, loaders = run_refined_sweep(
             detector, dataset, ids, split=split, policy=policy,
             protocol=card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy),
             cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
-            fresh=fresh, progress=progress,
+            fresh=fresh, progress=progress, isolate=in_workers, timeout=timeout,
             check_failures=lambda outcomes: _check_failures(outcomes, detector, dataset, split, keep_going),
         )
         sweep_values = refinement["final_values"]
-    elif jobs <= 1:
+    elif not in_workers:
         set_up_detector(detector, device=device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
             outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh))
     else:
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
-        detector_factory = _Factory(type(detector), dict(detector.params))
-        dataset_factory = _Factory(type(dataset), dict(dataset_kwargs or {"size": dataset.size}))
-        # spawn, not fork: forking a process that has torch/OpenMP threads can deadlock
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=context,
-            initializer=_worker_init,
-            initargs=(detector_factory, dataset_factory, device, cache),
-        ) as pool:
-            futures = [pool.submit(_worker_detect, split, sample_id, fresh) for sample_id in ids]
-            try:
-                for future in tqdm(futures, desc=f"{detector.name} on {dataset.name}", disable=not progress,
-                                   unit="img"):
-                    outcomes.append(future.result())
-            except BaseException:
-                # the worker's own error (e.g. a weights checksum in setup()) is raised here; drop the queue
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
+        bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
+        # a worker that hangs past the timeout or dies is replaced; its image becomes a failure, the others run
+        with detection_pool(detector, dataset, jobs=jobs, device=device, cache=cache, dataset_kwargs=dataset_kwargs,
+                            timeout=timeout) as pool:
+            outcomes = pool.map(_worker_detect, [(split, sample_id, fresh) for sample_id in ids],
+                                on_failure=lambda index, error: failed_outcome(dataset, split, ids[index], error),
+                                on_done=bar.update)
+        bar.close()
 
     _check_failures(outcomes, detector, dataset, split, keep_going)
     scored = [outcome for outcome in outcomes if outcome.error is None]
@@ -542,6 +615,8 @@ def run_detector(
         output_loaders=loaders,
         n_images_available=n_images_available,
         limit=limit,
+        isolated=in_workers,
+        timeout_seconds=None if timeout is None else float(timeout),
     )
 
 

@@ -6,11 +6,15 @@ import, a module found only from the working directory) are written into a
 test's ``tmp_path`` by :func:`write_plugin_module`.
 """
 
+import ctypes
+import os
 import textwrap
+import time
 
 import numpy as np
 
 from crbench.detectors import Detector
+from crbench.detectors.sweep_params import AdaptiveSweepParams
 from crbench.errors import ChecksumError
 
 __all__ = [
@@ -22,6 +26,13 @@ __all__ = [
     "SetupRaises",
     "ChecksumInSetup",
     "TypedParams",
+    "ExitsOnTall",
+    "HardExitOnTall",
+    "SegfaultOnTall",
+    "HangsOnTall",
+    "HangsOnTallMask",
+    "SegfaultInSetup",
+    "RecordsPid",
     "GOOD_PLUGIN_SOURCE",
     "write_plugin_module",
 ]
@@ -105,11 +116,113 @@ class TypedParams(Detector):
         return np.zeros(image.shape, dtype=np.float32)
 
 
+class _OnTall(Detector):
+    """Misbehaves (:meth:`misbehave`) on images taller than wide, one of the three ``tiny`` test frames; zeros else."""
+
+    version = "1"
+
+    def detect(self, image, *, meta):
+        if image.shape[0] > image.shape[1]:
+            self.misbehave()
+        return np.zeros(image.shape, dtype=np.float32)
+
+    def misbehave(self):
+        raise NotImplementedError
+
+
+class ExitsOnTall(_OnTall):
+    """Raises ``SystemExit(3)`` (``sys.exit(3)``) on the tall image: a BaseException, not an Exception."""
+
+    name = "exits_on_tall"
+
+    def misbehave(self):
+        raise SystemExit(3)
+
+
+class HardExitOnTall(_OnTall):
+    """Ends its process with ``os._exit(3)`` on the tall image (no exception, no clean-up)."""
+
+    name = "hard_exit_on_tall"
+
+    def misbehave(self):
+        os._exit(3)
+
+
+class SegfaultOnTall(_OnTall):
+    """Reads address 0 on the tall image: the process dies with SIGSEGV, as a crashing C extension would."""
+
+    name = "segfault_on_tall"
+
+    def misbehave(self):
+        import faulthandler
+
+        faulthandler.disable()  # the parent reports the signal; no stack dump in the test output
+        ctypes.string_at(0)
+
+
+class HangsOnTall(_OnTall):
+    """Sleeps for ``seconds`` (default an hour) on the tall image, as a detector stuck in a loop would."""
+
+    name = "hangs_on_tall"
+    default_params = {"seconds": 3600.0}
+
+    def misbehave(self):
+        time.sleep(self.params["seconds"])
+
+
+class HangsOnTallMask(AdaptiveSweepParams, Detector):
+    """A mask detector with a sweep (adaptive with ``sweep_refinement``) that sleeps an hour on the tall image."""
+
+    name = "hangs_on_tall_mask"
+    version = "1"
+    output_kind = "mask"
+    sweep_parameter = "factor"
+    sweep_grid = (1.5, 3.0, 10.0)
+    default_params = {"factor": 3.0}
+
+    def detect(self, image, *, meta):
+        if image.shape[0] > image.shape[1]:
+            time.sleep(3600)
+        return image > self.params["factor"] * np.median(image)
+
+
+class SegfaultInSetup(Detector):
+    """Segfaults in ``setup()``, as a broken GPU driver or weights loader would."""
+
+    name = "segfault_in_setup"
+    version = "1"
+
+    def setup(self, *, device="cpu"):
+        import faulthandler
+
+        faulthandler.disable()
+        ctypes.string_at(0)
+
+    def detect(self, image, *, meta):
+        return np.zeros(image.shape, dtype=np.float32)
+
+
+class RecordsPid(Detector):
+    """Well behaved; remembers the process id of every ``detect`` call in ``pids`` (in the process that ran it)."""
+
+    name = "records_pid"
+    version = "1"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.pids = []
+
+    def detect(self, image, *, meta):
+        self.pids.append(os.getpid())
+        return np.zeros(image.shape, dtype=np.float32)
+
+
 #: A well-behaved plug-in module, for "run it from the folder holding it".
 GOOD_PLUGIN_SOURCE = """
 import numpy as np
 
 from crbench.detectors import Detector
+from crbench.detectors.sweep_params import AdaptiveSweepParams
 
 
 class MyDet(Detector):

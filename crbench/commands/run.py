@@ -39,6 +39,13 @@ __all__ = ["run"]
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for running the detector (at most the number of CPUs).")
 @click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
+@click.option("--isolate/--no-isolate", "isolate", default=None,
+              help="Run detection in a worker process that is replaced when the detector crashes (segfault, "
+                   "os._exit), so that only that image fails. Default: in this process, unless --timeout or "
+                   "--jobs > 1 is given (both always use worker processes).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Kill the worker after SECONDS on one image and record the image as failed ('timed out'); "
+                   "implies --isolate. Recorded in the run record (runtime.timeout_seconds).")
 @click.option("--output", type=click.Path(file_okay=False), default="results", show_default=True,
               help="Directory for the run record.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
@@ -57,9 +64,11 @@ __all__ = ["run"]
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy, protocol,
-        jobs, keep_going, output, cache_dir, fresh, adaptive_sweep, object_scores, n_resamples, bootstrap_seed, quiet,
-        as_json):
+        jobs, keep_going, isolate, timeout, output, cache_dir, fresh, adaptive_sweep, object_scores, n_resamples,
+        bootstrap_seed, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
+    if isolate is False and timeout is not None:
+        raise click.UsageError("--timeout needs a worker process that can be killed: drop --no-isolate")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkersCappedWarning)
         jobs = capped_workers(jobs)
@@ -73,7 +82,8 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
                          progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
-                         bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed))
+                         bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed),
+                         isolate=bool(isolate), timeout=timeout)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path

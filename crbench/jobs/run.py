@@ -74,7 +74,7 @@ class JobOutput:
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
             keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None,
-            sensitivity=False):
+            sensitivity=False, isolate=False, timeout=None):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -107,6 +107,12 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         file subsampling (so rows differ by rules only), and store the rows
         in the record's ``protocol_sensitivity`` section (crbench protocol
         runs only; the leaderboard's protocol-sensitivity table reads it).
+    isolate : bool
+        Detect in worker processes even with one worker, so that a crash
+        fails only its image (:func:`crbench.runner.run_detector`).
+    timeout : float, optional
+        Seconds per image before its worker is killed and the image fails
+        (implies ``isolate``); recorded as ``runtime.timeout_seconds``.
 
     Returns
     -------
@@ -129,6 +135,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         object_scores=object_scores,
         protocol=protocol,
         bootstrap=bootstrap,
+        isolate=isolate,
+        timeout=timeout,
     )
     record = build_run_record(result)
     if sensitivity and result.protocol == DEFAULT_PRESET and result.scores is not None:

@@ -114,6 +114,8 @@ def build_run_record(result):
             "peak_rss_bytes": result.peak_rss_bytes,
             # torch thread counts of the processes that ran the detector in this run (cached maps excluded)
             "torch_threads": sorted({outcome.torch_threads for outcome in timed if outcome.torch_threads is not None}),
+            "isolated": bool(getattr(result, "isolated", False)),
+            **({} if getattr(result, "timeout_seconds", None) is None else {"timeout_seconds": result.timeout_seconds}),
         },
         "environment": environment_info(),
     }

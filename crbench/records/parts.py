@@ -420,9 +420,16 @@ class Runtime:
     peak_rss_bytes: int | None = None
     #: torch thread counts of the processes that ran the detector in this run (records since 2026-11-29)
     torch_threads: list | None = None
+    #: True when detection ran in worker processes (``--jobs`` > 1, ``--isolate`` or ``--timeout``);
+    #: None in records written before isolation existed (which ran in this process unless ``jobs`` > 1)
+    isolated: bool | None = None
+    #: the per-image timeout of the detect stage (``--timeout``); None without one
+    timeout_seconds: float | None = None
     extra: dict = field(default_factory=dict)
 
     _INTEGERS = ("jobs", "n_images_timed", "n_images_from_cache", "n_sweep_values", "peak_rss_bytes")
+    #: written only when set, so that older records read and write back unchanged
+    _OPTIONAL = ("isolated", "timeout_seconds")
 
     @classmethod
     def from_dict(cls, data, *, where="runtime", source="<record>"):
@@ -435,6 +442,9 @@ class Runtime:
             if item.name == "torch_threads":
                 values[item.name] = read.get_number_list(item.name, "int", required=False)
                 continue
+            if item.name == "isolated":
+                values[item.name] = read.get(item.name, "bool", required=False)
+                continue
             kind = "str" if item.name == "device" else "int" if item.name in cls._INTEGERS else "number"
             values[item.name] = read.get(item.name, kind, required=False)
             if kind != "str" and values[item.name] is not None and not values[item.name] >= 0:
@@ -444,8 +454,9 @@ class Runtime:
         return cls(**values, extra=read.rest())
 
     def to_dict(self):
-        """The JSON form."""
-        return {**_known(self), **self.extra}
+        """The JSON form (``isolated`` and ``timeout_seconds`` only when set)."""
+        known = {key: value for key, value in _known(self).items() if key not in self._OPTIONAL or value is not None}
+        return {**known, **self.extra}
 
 
 @dataclass
