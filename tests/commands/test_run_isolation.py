@@ -102,7 +102,7 @@ def test_a_timeout_needs_isolation(tmp_path):
 @pytest.mark.parametrize("value", ["0", "-1", "abc"])
 def test_a_timeout_must_be_a_positive_number(tmp_path, value):
     result = _run(tmp_path, "--detector", "constant", "--timeout", value)
-    assert result.exit_code == 2 and "--timeout" in result.output
+    assert result.exit_code == 2 and "Invalid value for '--timeout'" in result.output
 
 
 def _scores_json(result):
