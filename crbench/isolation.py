@@ -41,6 +41,9 @@ __all__ = ["WorkerPool", "describe_exit", "timeout_text"]
 #: Seconds a worker asked to stop may take before it is killed.
 _STOP_GRACE_SECONDS = 2.0
 
+#: Seconds between checks of the workers' exit codes while waiting for results.
+_LIVENESS_SECONDS = 1.0
+
 
 def describe_exit(exitcode):
     """How a worker process ended, from its ``exitcode`` (negative: killed by that signal).
@@ -82,6 +85,8 @@ def _portable(error):
 def _serve(connection, initializer, initargs):
     """A worker's life: initialize once, then run ``(function, args)`` tasks until told to stop or orphaned."""
     faulthandler.enable()  # a segfaulting detector leaves its Python stack on stderr
+    # Ctrl-C reaches the whole process group: the parent handles it and kills the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         initializer(*initargs)
     except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
@@ -207,10 +212,10 @@ class WorkerPool:
                     self._retire(worker)
                     finish(index, on_failure(index, timeout_text(self.timeout)))
                 for worker in self._dead_without_message():
-                    index = worker.task
-                    message = describe_exit(worker.process.exitcode)
-                    self._retire(worker)
-                    finish(index, on_failure(index, message))
+                    finished = self._bury(worker)
+                    if finished is not None:
+                        index, value = finished
+                        finish(index, on_failure(index, value.message))
         except BaseException:
             self.close(kill=True)
             raise
@@ -229,10 +234,12 @@ class WorkerPool:
                 worker.connection.send((function, arguments[worker.task]))
 
     def _wait(self):
-        """Workers with a message or an EOF, waiting at most until the nearest deadline."""
+        """Workers with a message or an EOF, waiting at most until the nearest deadline or the next liveness check."""
         live = [worker for worker in self._workers if worker is not None]
         deadlines = [worker.deadline for worker in live if worker.deadline is not None]
-        wait_for = None if not deadlines else max(0.0, min(deadlines) - time.monotonic())
+        # a grandchild that inherited the pipe (a detector that forks) keeps a dead worker's EOF from arriving,
+        # so the workers' exit codes are also checked every _LIVENESS_SECONDS (_dead_without_message)
+        wait_for = min([_LIVENESS_SECONDS] + [max(0.0, deadline - time.monotonic()) for deadline in deadlines])
         ready = multiprocessing.connection.wait([worker.connection for worker in live], timeout=wait_for)
         return [worker for worker in live if worker.connection in ready]
 
@@ -242,17 +249,7 @@ class WorkerPool:
             kind, payload = worker.connection.recv()
         except (EOFError, OSError):
             worker.process.join()
-            if worker.task is None:
-                if not worker.ready:
-                    message = describe_exit(worker.process.exitcode)
-                    self._retire(worker)
-                    raise PluginError(f"the detector's {message} while setting the detector up (in setup() or "
-                                      "while loading its weights); try 'crbench mock-run' to see the error") from None
-                self._retire(worker)
-                return None
-            index, message = worker.task, describe_exit(worker.process.exitcode)
-            self._retire(worker)
-            return index, _Failed(message)
+            return self._bury(worker)
         if kind == "ready":
             worker.ready = True
             return None
@@ -262,6 +259,24 @@ class WorkerPool:
         worker.task = worker.deadline = None
         return index, payload
 
+    def _bury(self, worker):
+        """Retire a worker that died; return ``(index, _Failed)`` for its task, if it held one.
+
+        Raises
+        ------
+        PluginError
+            When it died before it was ready (a crash in the initializer).
+        """
+        message = describe_exit(worker.process.exitcode)
+        index, ready = worker.task, worker.ready
+        self._retire(worker)
+        if index is not None:
+            return index, _Failed(message)
+        if not ready:
+            raise PluginError(f"the detector's {message} while setting the detector up (in setup() or while "
+                              "loading its weights); try 'crbench mock-run' to see the error")
+        return None
+
     def _overdue(self):
         now = time.monotonic()
         return [worker for worker in self._workers
@@ -270,8 +285,7 @@ class WorkerPool:
     def _dead_without_message(self):
         # a worker that died is normally seen as an EOF by _wait; this catches one whose pipe stayed open
         return [worker for worker in self._workers
-                if worker is not None and worker.task is not None and worker.process.exitcode is not None
-                and not worker.connection.poll()]
+                if worker is not None and worker.process.exitcode is not None and not worker.connection.poll()]
 
     def _retire(self, worker):
         worker.kill()

@@ -22,6 +22,12 @@ def _task(action):
         time.sleep(3600)
     if action == "raise":
         raise ValueError("bad sample")
+    if action == "fork_and_exit":
+        # a grandchild that outlives the worker holds a copy of the worker's pipe
+        if os.fork() == 0:
+            time.sleep(20)
+            os._exit(0)
+        os._exit(5)
     return os.getpid(), _STATE["tag"]
 
 
@@ -55,3 +61,11 @@ def test_an_error_a_task_raises_stops_the_map_with_that_error():
 ])
 def test_exit_descriptions_name_the_signal_or_code(exitcode, text):
     assert describe_exit(exitcode) == text
+
+
+def test_a_worker_whose_pipe_outlives_it_is_still_seen_dying():
+    start = time.monotonic()
+    with WorkerPool(1, initializer=_initializer, initargs=("x",)) as pool:
+        [result] = pool.map(_task, [("fork_and_exit",)], on_failure=_failed)
+    assert result == ("failed", 0, "worker exited with code 5")
+    assert time.monotonic() - start < 15  # not after the grandchild's 20 s
