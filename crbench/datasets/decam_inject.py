@@ -43,8 +43,7 @@ import numpy as np
 
 from ..errors import InputError
 from .base import Dataset, DatasetCard, Sample
-from .decam_stack import DecamStack
-from .sim import _protocol
+from .decam_stack import REAL_DECAM_PROTOCOL, DecamStack
 
 __all__ = ["DecamInject", "N_REALISATIONS", "SEED"]
 
@@ -69,7 +68,6 @@ class DecamInject(Dataset):
     card = DatasetCard(
         name="decam_inject",
         version="1",
-        family="decam_real",
         description=(
             "Real LSST ITL dark-frame cosmic-ray footprints (imSim catalogue, reshaped to DECam's 15 um / "
             "250 um pixels) injected at DECam's rate into the ten real DECam frames of decam_stack after "
@@ -77,18 +75,13 @@ class DecamInject(Dataset):
             f"truth (injected charge above 2.5 local sigma). {N_REALISATIONS} independent injections per "
             "frame, sky-subtracted ADU, 330 s, i band. Family 'decam_real', as decam_stack."
         ),
-        instrument="decam",
-        truth_dilation=3,
-        ignore_policy="exclude",
-        detector_params=_protocol(1.0, 3.0),
-        splits=("test",),
+        **REAL_DECAM_PROTOCOL,
         source=("decam_stack's frames (thomasvrussell/sfft@fa820e8b05ed, NOIRLab DECam archive) cleaned by "
                 "the stack builder; footprints from LSSTDESC/imSim@724513674cf7 data/cosmic_rays_itl_2017.fits.gz"),
         citation=("NOIRLab Astro Data Archive (DECam Community Pipeline); sfft repository (thomasvrussell/sfft); "
                   "LSST DESC imSim cosmic-ray catalogue"),
         license="sfft: MIT; imSim: BSD-3-Clause; DECam pixels: NOIRLab public archive data",
         size_note=f"10 frames x {N_REALISATIONS} injections of 256 x 256 (13.1 Mpix), generated on load",
-        kind="real",
         caveat=(
             f"One field: {N_REALISATIONS} injections into each of 10 frames share their sky, so the intervals "
             "cover the draw of the cosmic rays, not the variety of sky. ITL footprints keep ITL's diffusion "

@@ -41,9 +41,19 @@ from .base import Dataset, DatasetCard, SampleMeta
 from .sim import _protocol
 from .stack import StackDataset
 
-__all__ = ["DecamStack", "CleanedFrame", "DECAM_STACK_PARAMS"]
+__all__ = ["DecamStack", "CleanedFrame", "DECAM_STACK_PARAMS", "REAL_DECAM_PROTOCOL"]
 
 _REFERENCE_SET = "decam_stack_sfft"
+#: card fields shared by the real DECam sets (decam_stack, decam_inject): one family, sim_decam's protocol
+REAL_DECAM_PROTOCOL = {
+    "family": "decam_real",
+    "instrument": "decam",
+    "truth_dilation": 3,
+    "ignore_policy": "exclude",
+    "detector_params": _protocol(1.0, 3.0),
+    "splits": ("test",),
+    "kind": "real",
+}
 #: builder parameters of decam_stack (the defaults; stated so that a change of default is a new cache key)
 DECAM_STACK_PARAMS = StackParams()
 
@@ -85,7 +95,6 @@ class DecamStack(Dataset):
     card = DatasetCard(
         name="decam_stack",
         version="1",
-        family="decam_real",
         description=(
             "Ten real DECam Community Pipeline exposures of one field (CCD N6, i band, 330 s, 256x256, "
             "sky-subtracted ADU; one on its native grid, nine LANCZOS3-resampled onto it) with CR truth "
@@ -96,18 +105,13 @@ class DecamStack(Dataset):
             "DECam models were trained on other fields and CCDs of family 'decam', so these frames are "
             "data they have never seen."
         ),
-        instrument="decam",
-        truth_dilation=3,
-        ignore_policy="exclude",
-        detector_params=_protocol(1.0, 3.0),
-        splits=("test",),
+        **REAL_DECAM_PROTOCOL,
         source=("thomasvrussell/sfft@fa820e8b05ed (test/difference_noise_decorrelation/input_data), fetched by "
                 "URL with sha256 verification; pixels from the NOIRLab DECam archive"),
         citation=("NOIRLab Astro Data Archive, DECam Community Pipeline InstCal products (exposures "
                   "c4d_180804_* and c4d_160818_*); Hu, Wang et al., sfft repository (thomasvrussell/sfft)"),
         license="sfft repository: MIT; DECam pixels: NOIRLab public archive data",
         size_note="10 FITS files of 0.5 MB, fetched on first use",
-        kind="real",
         bootstrap_strata=None,
         caveat=("22 CR objects in 10 frames of one field: a sanity check on real pixels with wide intervals, "
                 "not a ranking. The truth is complete only above a CR peak S/N of about 8 (the builder's "
