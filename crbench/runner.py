@@ -569,10 +569,10 @@ def run_detector(
                              "score more images")
         ids = selected
     if shard is not None:
-        ids = shard_sample_ids(ids, shard)
+        candidates, ids = ids, shard_sample_ids(ids, shard)
         if not ids:
-            raise InputError(f"shard {shard} of {dataset.name}/{split} holds no image: the split has only "
-                             f"{len(dataset.sample_ids(split))} images; use fewer shards")
+            raise InputError(f"shard {shard} of {dataset.name}/{split} holds no image: the run has only "
+                             f"{len(candidates)} images to score; use fewer shards")
     cache = detector_cache(detector, cache_dir=cache_dir)
     cache.remove_orphans()  # temporary files of killed runs
 

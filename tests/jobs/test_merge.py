@@ -146,7 +146,7 @@ def test_shard_and_merge_commands_end_to_end(tmp_path):
     (["--shard", "0/2", "--limit", "1"], "--shard and --limit cannot be combined"),
     (["--shard", "2/2"], "shard 2/2 does not exist"),
     (["--shard", "two"], "--shard takes i/N"),
-    (["--shard", "3/4"], "shard 3/4 of tiny/test holds no image"),
+    (["--shard", "3/4"], "shard 3/4 of tiny/test holds no image: the run has only 3 images"),
 ])
 def test_run_refuses_shards_that_cannot_be(tmp_path, args, message):
     result = CliRunner().invoke(main, ["run", "--quiet", "--detector", "random", "--dataset", "tiny",
