@@ -41,6 +41,7 @@ class LazyGroup(click.Group):
         "check": "crbench.commands.check:check",
         "compare": "crbench.commands.compare:compare",
         "bench": "crbench.commands.bench:bench",
+        "merge": "crbench.commands.merge:merge",
         "mock-run": "crbench.commands.mock_run:mock_run",
         "train": "crbench.commands.train:train",
         "protocols": "crbench.commands.protocols:protocols",

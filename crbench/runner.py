@@ -50,6 +50,7 @@ from .object_pass import score_objects
 from .outputs import output_loader
 from .scoring.preset_scoring import score_preset
 from .scoring.presets import get_preset
+from .sharding import shard_sample_ids
 from .uncertainty import BootstrapSettings
 from .uncertainty.objects import bootstrap_object_metrics
 from .writable import storage_error
@@ -129,6 +130,9 @@ class RunResult:
         that scored fewer is a subset run.
     limit : int or None
         The ``limit`` the run was given.
+    shard : crbench.sharding.Shard or None
+        The shard of the split's images this run scored (``--shard``); None
+        for a run over the whole split.
     isolated : bool
         True when detection ran in worker processes (``jobs > 1``,
         ``isolate`` or a ``timeout``; :func:`uses_workers`).
@@ -156,6 +160,7 @@ class RunResult:
     output_loaders: dict | None = field(default=None, repr=False, compare=False)
     n_images_available: int | None = None
     limit: int | None = None
+    shard: object = None
     isolated: bool = False
     timeout_seconds: float | None = None
 
@@ -242,8 +247,12 @@ def new_outcome(sample, *, sample_id, card):
     return outcome
 
 
-def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
-    """Detect stage for one image; never raises for detector errors."""
+def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False, cached_only=False):
+    """Detect stage for one image; never raises for detector errors.
+
+    With ``cached_only`` an image without a valid cached output raises
+    :class:`~crbench.errors.InputError` instead of running the detector.
+    """
     sample = dataset.load_sample(split, sample_id).validated()
     outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
     # a damaged entry is removed with a warning naming it, and recomputed
@@ -252,6 +261,10 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False):
         outcome.map_sha256 = cached[1]
         outcome.from_cache = True
         return outcome
+    if cached_only:
+        raise InputError(f"no cached output of detector {detector.name!r} for image {sample_id!r} of "
+                         f"{dataset.name}/{split} in {cache.directory}: the run needs every image's output "
+                         "from the score cache (e.g. the cache the shards wrote: pass --cache-dir)")
     try:
         image, meta = prepare_input(sample, detector=detector)
         start = time.perf_counter()
@@ -446,6 +459,8 @@ def run_detector(
     bootstrap=None,
     isolate=False,
     timeout=None,
+    shard=None,
+    cached_only=False,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -492,6 +507,15 @@ def run_detector(
         Seconds one image's detect stage may take in its worker before the
         worker is killed and the image recorded as failed ("timed out after
         N s"); implies ``isolate``.
+    shard : crbench.sharding.Shard, optional
+        Score only this shard of the split's images
+        (:func:`crbench.sharding.shard_sample_ids`, applied after a preset's
+        image selection); not with ``limit`` or an adaptive sweep, whose grid
+        depends on every image.
+    cached_only : bool
+        Read every output from the score cache and never run the detector
+        (it is not even set up); an image without a cached output raises
+        InputError. Used by :func:`crbench.jobs.merge.merge_shards`.
 
     Without ``isolate``, ``timeout`` and ``jobs > 1`` detection runs in this
     process, unchanged. In worker processes (:func:`uses_workers`) an image
@@ -512,13 +536,20 @@ def run_detector(
         When any image failed and ``keep_going`` is False (after every image
         has been tried, so the cache holds all that worked).
     InputError
-        When ``timeout`` is not a positive number.
+        When ``timeout`` is not a positive number, ``shard`` is combined with
+        ``limit`` or an adaptive sweep, ``cached_only`` with ``fresh`` or
+        worker processes, or (``cached_only``) an output is not cached.
     """
     started = time.perf_counter()
     jobs = capped_workers(jobs)
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     in_workers = uses_workers(jobs=jobs, isolate=isolate, timeout=timeout)
+    if shard is not None and limit is not None:
+        raise InputError("--shard and --limit cannot be combined: a shard is part of a whole run, which --limit "
+                         "is not; drop one of them")
+    if cached_only and (fresh or in_workers):
+        raise InputError("reading every output from the score cache needs fresh=False and no worker processes")
     card = dataset.card
     detector.apply_protocol(card.protocol_for(detector.name))
     preset = get_preset(protocol)
@@ -537,6 +568,11 @@ def run_detector(
                              f"int({preset.subsample_fraction} x {len(ids)}) = 0 of {dataset.name}/{split}; "
                              "score more images")
         ids = selected
+    if shard is not None:
+        candidates, ids = ids, shard_sample_ids(ids, shard)
+        if not ids:
+            raise InputError(f"shard {shard} of {dataset.name}/{split} holds no image: the run has only "
+                             f"{len(candidates)} images to score; use fewer shards")
     cache = detector_cache(detector, cache_dir=cache_dir)
     cache.remove_orphans()  # temporary files of killed runs
 
@@ -546,6 +582,9 @@ def run_detector(
     from .adaptive_sweep import refinement_policy, run_refined_sweep
 
     policy = refinement_policy(detector)
+    if policy is not None and (shard is not None or cached_only):
+        raise InputError(f"detector {detector.name!r} runs an adaptive sweep, whose grid depends on every image: "
+                         "it cannot be sharded or merged; run it without --shard (or with --fixed-sweep)")
     refinement = loaders = None
     sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
     if policy is not None:
@@ -561,10 +600,12 @@ def run_detector(
         )
         sweep_values = refinement["final_values"]
     elif not in_workers:
-        set_up_detector(detector, device=device)
+        if not cached_only:
+            set_up_detector(detector, device=device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
-            outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh))
+            outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh,
+                                          cached_only=cached_only))
     else:
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
         bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
@@ -615,6 +656,7 @@ def run_detector(
         output_loaders=loaders,
         n_images_available=n_images_available,
         limit=limit,
+        shard=shard,
         isolated=in_workers,
         timeout_seconds=None if timeout is None else float(timeout),
     )

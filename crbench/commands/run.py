@@ -11,6 +11,7 @@ from ..jobs import Job, run_job
 from ..records import metrics_table, object_scores_table
 from ..runner import capped_workers
 from ..scoring import IGNORE_POLICIES, preset_names
+from ..sharding import parse_shard
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
 from .options import parse_key_values
 from .sweep_mode import refinement_summary, with_sweep_mode
@@ -29,6 +30,11 @@ __all__ = ["run"]
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Score only the first N images: a subset record (its own file, status 'subset'), which the "
                    "leaderboard and the regression check ignore.")
+@click.option("--shard", "shard_text", default=None, metavar="I/N",
+              help="Score only shard I of N (from 0): image k of the sorted sample ids goes to shard k mod N. "
+                   "Writes a shard record (status 'shard', its own file name) that the leaderboard and the "
+                   "regression check ignore; 'crbench merge' makes the whole run's record of the N shard records "
+                   "(the shards' score cache must be reachable from the merge). See docs/scaling.md.")
 @click.option("--ignore-policy", type=click.Choice(IGNORE_POLICIES), default=None,
               help="Ignored pixels excluded from counts (default), counted as negatives with their score, or "
                    "as negatives with score 0 (the Cosmic-CoNN / deepCR code). Defaults to the data set card's "
@@ -63,7 +69,8 @@ __all__ = ["run"]
               help="Seed of the bootstrap resamples (records compared pairwise must share it).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
-def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, ignore_policy, protocol,
+def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, shard_text, ignore_policy,
+        protocol,
         jobs, keep_going, isolate, timeout, output, cache_dir, fresh, adaptive_sweep, object_scores, n_resamples,
         bootstrap_seed, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
@@ -74,7 +81,10 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         jobs = capped_workers(jobs)
     for warning in caught:
         click.echo(f"warning: {warning.message}", err=True)
+    if shard_text is not None and limit is not None:
+        raise click.UsageError("--shard and --limit cannot be combined: a shard is part of a whole run")
     try:
+        shard = None if shard_text is None else parse_shard(shard_text)
         params = parse_key_values(detector_args)
         if adaptive_sweep is not None:
             params = with_sweep_mode(detector_name, params, adaptive=adaptive_sweep)
@@ -83,7 +93,7 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
                          progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
                          bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed),
-                         isolate=bool(isolate), timeout=timeout)
+                         isolate=bool(isolate), timeout=timeout, shard=shard)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path
@@ -116,5 +126,10 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         click.echo(f"SUBSET: scored only the first {record.dataset.n_images_requested} of "
                    f"{record.dataset.extra.get('n_images_available')} images (--limit); the record has its own "
                    "file name and status 'subset', and the leaderboard and 'crbench check' ignore it", err=True)
+    if record.is_shard:
+        shard_info = record.dataset.extra["shard"]
+        click.echo(f"SHARD: scored shard {shard_info['index']}/{shard_info['count']} ({record.dataset.n_images} of "
+                   f"{record.dataset.extra.get('n_images_available')} images); merge the {shard_info['count']} "
+                   "shard records with 'crbench merge' (the leaderboard and 'crbench check' ignore shards)", err=True)
     click.echo(f"record: {path}")
     sys.stdout.flush()

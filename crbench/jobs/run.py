@@ -16,9 +16,11 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..environment import THREAD_VARIABLES
+from ..errors import InputError
 from ..leaderboard.sensitivity import RECORD_SECTION as SENSITIVITY_SECTION
 from ..records import build_run_record, write_record
 from ..runner import run_detector
+from ..uncertainty import BootstrapSettings
 from ..writable import check_writable_directory
 from .build import build_dataset, build_detector
 from .sensitivity import sensitivity_rows
@@ -26,7 +28,7 @@ from .sensitivity import sensitivity_rows
 #: The protocol whose runs get sensitivity rows: crbench's own.
 DEFAULT_PRESET = "crbench"
 
-__all__ = ["SENSITIVITY_SECTION", "Job", "JobOutput", "run_job", "run_jobs", "limited_threads"]
+__all__ = ["SENSITIVITY_SECTION", "Job", "JobOutput", "run_job", "run_jobs", "limited_threads", "shard_job"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class JobOutput:
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
             keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None,
-            sensitivity=False, isolate=False, timeout=None):
+            sensitivity=False, isolate=False, timeout=None, shard=None):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -113,6 +115,11 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
     timeout : float, optional
         Seconds per image before its worker is killed and the image fails
         (implies ``isolate``); recorded as ``runtime.timeout_seconds``.
+    shard : crbench.sharding.Shard, optional
+        Score only this shard of the split's images: the record's status is
+        ``"shard"`` and ``dataset.shard`` holds ``index``, ``count`` and the
+        ``job`` (everything :func:`crbench.jobs.merge.merge_shards` needs to
+        rebuild the whole run). Not with ``limit`` or ``sensitivity``.
 
     Returns
     -------
@@ -127,6 +134,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         image, or (without ``keep_going``) a detector that failed on some image.
     """
     check_writable_directory(results_dir, what="run records", fix="pass --output DIR that you can write")
+    if shard is not None and sensitivity:
+        raise InputError("protocol-sensitivity rows need the whole run: they cannot be computed per shard")
     detector = build_detector(job.detector, job.params)
     dataset, dataset_kwargs = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
     result = run_detector(
@@ -137,12 +146,39 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         bootstrap=bootstrap,
         isolate=isolate,
         timeout=timeout,
+        shard=shard,
     )
     record = build_run_record(result)
+    if shard is not None:
+        record.dataset.extra["shard"]["job"] = shard_job(job, ignore_policy=ignore_policy, protocol=protocol,
+                                                         object_scores=object_scores, bootstrap=bootstrap)
     if sensitivity and result.protocol == DEFAULT_PRESET and result.scores is not None:
         rows = sensitivity_rows(result, detector, dataset, job=job, cache_dir=cache_dir, subsample=False)
         record.extra[SENSITIVITY_SECTION] = {"subsample": False, "rows": rows}
     return JobOutput(job=job, result=result, record=record, path=write_record(record, results_dir))
+
+
+def shard_job(job, *, ignore_policy, protocol, object_scores, bootstrap):
+    """The ``dataset.shard.job`` section of a shard record: the run every shard is part of.
+
+    Holds the job's names and parameters and the scoring options, so that
+    ``crbench merge`` can rebuild and re-score the whole run and check that
+    all shards belong to the same one.
+    """
+    bootstrap = bootstrap if bootstrap is not None else BootstrapSettings()
+    return {
+        "detector": job.detector,
+        "params": dict(job.params or {}),
+        "dataset": job.dataset,
+        "size": job.size,
+        "split": job.split,
+        "data_dir": None if job.data_dir is None else str(job.data_dir),
+        "ignore_policy": ignore_policy,
+        "protocol": protocol,
+        "object_scores": bool(object_scores),
+        "bootstrap": {"n_resamples": bootstrap.n_resamples, "seed": bootstrap.seed, "level": bootstrap.level,
+                      "max_state_bytes": bootstrap.max_state_bytes},
+    }
 
 
 def _run_job_safely(job, results_dir, cache_dir, sensitivity=False):

@@ -11,8 +11,10 @@ group; groups of one data set that are not the current one are labelled
 
 Subset records (status ``"subset"``: a ``crbench run --limit N`` that left
 images out) are ignored, each with a note: a quick check on a few images
-must never displace or join the full results (:func:`subset_note`). The
-regression gate ignores them too.
+must never displace or join the full results (:func:`subset_note`). Shard
+records (status ``"shard"``: one shard of a ``crbench run --shard i/N``) are
+ignored the same way until ``crbench merge`` turns them into one record.
+The regression gate ignores both.
 
 Duplicates (same group, detector name and params hash) are resolved by
 content first, date last (:func:`display_preference`): a complete record
@@ -143,7 +145,7 @@ class Collection:
     rebuild: dict | None = None
     #: every run record loaded, duplicates included (what the regression gate checks); subsets excluded
     all_run_records: list = field(default_factory=list)
-    #: one note per subset record left out (also among ``notes``)
+    #: one note per subset or shard record left out (also among ``notes``)
     subset_notes: list = field(default_factory=list)
 
 
@@ -243,8 +245,13 @@ def _comparability_reason(key, current):
 
 
 def subset_note(record, source=None):
-    """The note saying that subset ``record`` (from file ``source``) was ignored."""
+    """The note saying that subset or shard ``record`` (from file ``source``) was ignored."""
     dataset = record.dataset
+    if record.is_shard:
+        shard = dataset.extra.get("shard") or {}
+        return (f"{record.detector.name} on {dataset.name}: ignored shard record {source or ''} (shard "
+                f"{shard.get('index')}/{shard.get('count')}, {dataset.n_images} images, crbench run --shard); "
+                "shards are never ranked or checked: merge them with 'crbench merge'")
     available = dataset.extra.get("n_images_available")
     of = f" of {available}" if available is not None else ""
     return (f"{record.detector.name} on {dataset.name}: ignored subset record {source or ''} ({dataset.n_images}"
@@ -263,8 +270,8 @@ def collect_records(run_records, bench_records=(), *, sources=None):
     sources : list of str, optional
         File name of each run record, used in notes.
 
-    Subset records (``--limit`` runs) are left out with a note, also from
-    ``all_run_records``.
+    Subset records (``--limit`` runs) and shard records (``--shard`` runs)
+    are left out with a note, also from ``all_run_records``.
 
     Returns
     -------
@@ -275,9 +282,10 @@ def collect_records(run_records, bench_records=(), *, sources=None):
     """
     run_records = [as_run_record(record) for record in run_records]
     sources = list(sources) if sources is not None else [None] * len(run_records)
-    subset_notes = [subset_note(record, source) for record, source in zip(run_records, sources) if record.is_subset]
+    subset_notes = [subset_note(record, source) for record, source in zip(run_records, sources)
+                    if record.covers_part_of_split]
     notes = list(subset_notes)
-    kept = [(record, source) for record, source in zip(run_records, sources) if not record.is_subset]
+    kept = [(record, source) for record, source in zip(run_records, sources) if not record.covers_part_of_split]
     run_records, sources = [item[0] for item in kept], [item[1] for item in kept]
     by_key = {}
     for record, source in zip(run_records, sources):

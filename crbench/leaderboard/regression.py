@@ -37,7 +37,9 @@ date, which anyone can forge. The precedence, strongest first:
 Subset records (status ``subset``: ``crbench run --limit N`` left images
 out) are ignored, not failed: they are quick checks that may sit in a
 results folder and never stand for an entry (``crbench check`` names each
-one it ignored). An entry whose only fresh record is a subset is therefore
+one it ignored). Shard records (status ``shard``: ``crbench run --shard
+i/N``) are ignored the same way; ``crbench merge`` makes one record of them.
+An entry whose only fresh record is a subset or a shard is therefore
 ``missing``.
 
 The leaderboard shows one record per detector configuration
@@ -445,8 +447,8 @@ def compare(baseline, records, *, rules=None, only=(), run_failures=None, now=No
     run_failures = dict(run_failures or {})
     now = now or datetime.datetime.now(datetime.timezone.utc)
     base_entries = {entry["key"]: entry for entry in baseline.get("entries", [])}
-    # subset records (--limit runs) are never checked: they stand for no entry (module docstring)
-    records = [record for record in map(as_run_record, records) if not record.is_subset]
+    # subset and shard records (--limit, --shard runs) are never checked: they stand for no entry (module docstring)
+    records = [record for record in map(as_run_record, records) if not record.covers_part_of_split]
     # records of another paper's protocol are never compared with crbench's numbers
     foreign = {_record_key(record): record.protocol_name for record in records
                if record.protocol_name != DEFAULT_PROTOCOL_NAME}

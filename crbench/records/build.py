@@ -69,11 +69,16 @@ def build_run_record(result):
     if subset:
         # written only for --limit runs that left images out, so every other record is unchanged
         dataset_info.update({"limit": result.limit, "n_images_available": result.n_images_available})
+    shard = getattr(result, "shard", None)
+    if shard is not None:
+        # written only for --shard runs; crbench merge checks that the shards of a run fit together
+        dataset_info.update({"shard": shard.to_dict(), "n_images_available": result.n_images_available})
     record = {
         "schema": RUN_SCHEMA,
         "crbench_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "status": "subset" if subset else "partial" if failures else "complete",
+        "status": ("shard" if shard is not None else "subset" if subset else "partial" if failures
+                   else "complete"),
         "detector": copy.deepcopy(result.detector_info),
         "dataset": dataset_info,
         "metric_spec_version": METRIC_SPEC_VERSION,

@@ -27,12 +27,15 @@ from .reach import upgrade_not_reached
 from .refinement import SweepRefinementRecord
 from .uncertainty import Uncertainty
 
-__all__ = ["RUN_SCHEMA", "CLOCK_SKEW", "SUBSET_STATUS", "RunRecord", "as_run_record"]
+__all__ = ["RUN_SCHEMA", "CLOCK_SKEW", "SHARD_STATUS", "SUBSET_STATUS", "RunRecord", "as_run_record"]
 
 RUN_SCHEMA = "crbench.run/1"
 
 #: ``status`` of a record that scored only the first ``limit`` images of its split.
 SUBSET_STATUS = "subset"
+
+#: ``status`` of a record of one shard of a run (``crbench run --shard i/N``; see ``dataset.shard``).
+SHARD_STATUS = "shard"
 
 #: The protocol of records that do not name one (written before protocol presets existed).
 DEFAULT_PROTOCOL_NAME = "crbench"
@@ -58,7 +61,10 @@ class RunRecord:
     status : str
         ``"complete"``, ``"partial"`` (some images failed; see ``failures``)
         or ``"subset"`` (a ``--limit`` run that left images out; see
-        ``dataset.limit``: never ranked or checked by the gate).
+        ``dataset.limit``: never ranked or checked by the gate) or
+        ``"shard"`` (one shard of a run, ``crbench run --shard i/N``; see
+        ``dataset.shard``: never ranked or checked until ``crbench merge``
+        has merged the shards).
     detector : DetectorInfo
     dataset : DatasetInfo
     metric_spec_version : str
@@ -219,6 +225,16 @@ class RunRecord:
         return self.status == SUBSET_STATUS
 
     @property
+    def is_shard(self):
+        """True for the record of one shard of a run (``status == "shard"``, ``crbench run --shard``)."""
+        return self.status == SHARD_STATUS
+
+    @property
+    def covers_part_of_split(self):
+        """True for subset and shard records: they scored part of the split and never stand for an entry."""
+        return self.is_subset or self.is_shard
+
+    @property
     def is_complete(self):
         """True unless some images failed (``status != "complete"``)."""
         return self.status == "complete"
@@ -251,12 +267,15 @@ class RunRecord:
         """The canonical file name, ``run__<dataset>__<size>__<split>__<detector>__<params hash>.json``.
 
         Records of another protocol than crbench's end in ``__<protocol>.json``,
-        and subset records in ``__subset<limit>.json``, so they never replace
-        a full crbench record.
+        subset records in ``__subset<limit>.json`` and shard records in
+        ``__shard<i>of<N>.json``, so they never replace a full crbench record.
         """
         suffix = "" if self.protocol_name == DEFAULT_PROTOCOL_NAME else f"__{self.protocol_name}"
         if self.is_subset:
             suffix += f"__subset{self.dataset.extra.get('limit', self.dataset.n_images)}"
+        if self.is_shard:
+            shard = self.dataset.extra.get("shard") or {}
+            suffix += f"__shard{shard.get('index')}of{shard.get('count')}"
         return (f"run__{self.dataset.name}__{self.dataset.size}__{self.dataset.split}__"
                 f"{self.detector.name}__{self.detector.params_hash}{suffix}.json")
 
