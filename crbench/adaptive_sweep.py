@@ -162,7 +162,8 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
             return result
         for index in missing:
             result.digests[values[index]] = save_output(
-                caches.cache(values[index]), outcome.input_sha256, masks[index][np.newaxis], replace=fresh)
+                caches.cache(values[index]), outcome.input_sha256, masks[index][np.newaxis], replace=fresh,
+                dataset=dataset.name)
         result.n_detected = len(missing)
     outcome.from_cache = not missing
     result.counts = scoring.SweepCounts.from_image(sample.truth, sample.ignore, masks, values=values,

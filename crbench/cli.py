@@ -45,6 +45,7 @@ class LazyGroup(click.Group):
         "mock-run": "crbench.commands.mock_run:mock_run",
         "train": "crbench.commands.train:train",
         "protocols": "crbench.commands.protocols:protocols",
+        "cache": "crbench.commands.cache:cache_group",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

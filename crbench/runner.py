@@ -294,7 +294,8 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False, ca
         outcome.traceback = traceback.format_exc()
         return outcome
     # outside the try: a cache that cannot be written is an I/O problem of this machine, not the detector's
-    outcome.map_sha256 = save_output(cache, outcome.input_sha256, prediction, replace=fresh)
+    outcome.map_sha256 = save_output(cache, outcome.input_sha256, prediction, replace=fresh,
+                                     dataset=dataset.name)
     return outcome
 
 
@@ -322,8 +323,11 @@ def failed_outcome(dataset, split, sample_id, error):
     return outcome
 
 
-def save_output(cache, input_sha256, prediction, *, replace):
+def save_output(cache, input_sha256, prediction, *, replace, dataset=None):
     """``cache.save(...)``, with an ``OSError`` turned into a :class:`~crbench.errors.StorageError` naming the path.
+
+    ``dataset`` (the data set's name) goes to the cache's index for
+    ``crbench cache info`` and ``crbench cache clear --dataset``.
 
     Returns
     -------
@@ -331,7 +335,7 @@ def save_output(cache, input_sha256, prediction, *, replace):
         The entry's digest (:meth:`crbench.cache.ScoreCache.save`).
     """
     try:
-        return cache.save(input_sha256, prediction, replace=replace)
+        return cache.save(input_sha256, prediction, replace=replace, dataset=dataset)
     except OSError as error:
         raise storage_error(error, path=cache.path(input_sha256), what="the score cache",
                             fix="free space, or point --cache-dir (or $CRBENCH_CACHE) at a folder you can write; "

@@ -40,6 +40,17 @@ def _split_option(default):
 def build(name, size, splits, jobs):
     """Generate (or complete) the cache of simulated data set NAME and write its manifests."""
     dataset = _open(name, size)
+    if size == "full":
+        from ..errors import StorageError
+        from ..jobs.footprint import build_footprint, require_disk
+
+        # paper scale: say what it costs and refuse before filling the disk
+        footprint = build_footprint(dataset, splits, jobs=jobs)
+        click.echo(footprint.summary(), err=True)
+        try:
+            require_disk(footprint)
+        except StorageError as err:
+            raise click.ClickException(str(err)) from err
     for split in splits:
         start = time.perf_counter()
         manifest = dataset.build(split, progress=True, jobs=jobs)

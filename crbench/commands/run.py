@@ -8,6 +8,7 @@ import click
 
 from ..errors import CRBenchError, WorkersCappedWarning
 from ..jobs import Job, run_job
+from ..jobs.footprint import require_disk, run_footprint
 from ..records import metrics_table, object_scores_table
 from ..runner import capped_workers
 from ..scoring import IGNORE_POLICIES, preset_names
@@ -89,6 +90,11 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
         if adaptive_sweep is not None:
             params = with_sweep_mode(detector_name, params, adaptive=adaptive_sweep)
         job = Job(detector_name, dataset_name, size=size, split=split, params=params, data_dir=data_dir)
+        if size == "full":
+            # paper scale: say what it costs and refuse before filling the disk
+            footprint = run_footprint(job, cache_dir=cache_dir, workers=jobs)
+            click.echo(footprint.summary(), err=True)
+            require_disk(footprint)
         output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
                          progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
