@@ -74,7 +74,7 @@ class JobOutput:
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
             keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None,
-            sensitivity=False, isolate=False, timeout=None):
+            sensitivity=False, isolate=False, timeout=None, executor=None, scheduler=None):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -113,6 +113,12 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
     timeout : float, optional
         Seconds per image before its worker is killed and the image fails
         (implies ``isolate``); recorded as ``runtime.timeout_seconds``.
+    executor : {"local", "processes", "dask"}, optional
+        Where the detect stage runs (:mod:`crbench.executors`; default from
+        ``workers``, ``isolate`` and ``timeout``); recorded as ``runtime.executor``.
+    scheduler : str, optional
+        Dask scheduler address (``executor="dask"``; default
+        ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers`` processes).
 
     Returns
     -------
@@ -137,6 +143,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         bootstrap=bootstrap,
         isolate=isolate,
         timeout=timeout,
+        executor=executor,
+        scheduler=scheduler,
     )
     record = build_run_record(result)
     if sensitivity and result.protocol == DEFAULT_PRESET and result.scores is not None:
