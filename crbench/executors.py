@@ -38,10 +38,10 @@ EXECUTORS = ("local", "processes", "dask")
 #: The environment variable Dask itself reads for a scheduler address.
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 
-#: Most images in one Dask task. A task costs about 5-10 ms of scheduler and
-#: transfer overhead (measured, docs/scaling.md); 8 images of 256x256 take
-#: 0.1-2 s for the shipped detectors, so the overhead stays at a few percent
-#: while large frames (one image is seconds) still spread over the workers.
+#: Most images in one Dask task. A task costs about 2 ms of scheduler time
+#: (docs/scaling.md); 8 patches of 256x256 are about 0.8 s of deepcr_pretrained,
+#: so the overhead stays well below 1 %, while large frames (seconds each)
+#: still spread over the workers.
 MAX_CHUNK_IMAGES = 8
 
 #: The failure message of an image whose chunk killed too many Dask workers.
@@ -103,9 +103,9 @@ def dask_client(*, scheduler=None, n_workers=1):
     """A ``distributed.Client``: on ``scheduler`` (an address) or on a new LocalCluster of ``n_workers`` processes.
 
     The LocalCluster has one thread per worker (detectors are not thread
-    safe, and BLAS/torch threads are the detector's business) and no
-    dashboard; it is closed on exit. A client of an existing cluster only
-    disconnects.
+    safe, and BLAS/torch threads are the detector's business); its HTTP
+    endpoints listen on a free port of 127.0.0.1; it is closed on exit. A
+    client of an existing cluster only disconnects.
     """
     from distributed import Client, LocalCluster  # imported here: only Dask runs need it
 
@@ -114,7 +114,9 @@ def dask_client(*, scheduler=None, n_workers=1):
         with Client(address, timeout="30s") as client:
             yield client
         return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    # the scheduler always serves HTTP (health checks): on a free port, not the default 8787 another cluster may hold
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                      dashboard_address="127.0.0.1:0") as cluster:
         with Client(cluster) as client:
             yield client
 

@@ -3,7 +3,7 @@
 One test starts a ``LocalCluster`` through ``--executor dask --jobs 2``;
 the other starts ``dask scheduler`` and two ``dask worker`` processes on
 127.0.0.1 as separate OS processes and points ``--scheduler`` at them.
-Each costs a few seconds of process start-up.
+A third kills a worker mid-run. Each costs a few seconds of process start-up.
 """
 
 import json
@@ -39,10 +39,14 @@ def _results(data):
 
 
 def _run(tmp_path, name, *options):
-    """``crbench run`` of the random detector on tiny (a fresh cache per run); returns the record as a dict."""
+    """``crbench run`` on tiny (the random detector unless ``options`` name one; a fresh cache per run).
+
+    Returns the record as a dict.
+    """
     results = tmp_path / name
-    outcome = CliRunner().invoke(main, ["run", "--quiet", "--detector", "random", "--dataset", "tiny", "--output",
-                                        str(results), "--cache-dir", str(tmp_path / f"cache-{name}"), *options])
+    detector = [] if "--detector" in options else ["--detector", "random"]
+    outcome = CliRunner().invoke(main, ["run", "--quiet", *detector, "--dataset", "tiny", "--output", str(results),
+                                        "--cache-dir", str(tmp_path / f"cache-{name}"), *options])
     assert outcome.exit_code == 0, outcome.output
     [path] = list(results.glob("run__*.json"))
     return load_record(path).to_dict()
@@ -117,3 +121,13 @@ def test_the_scheduler_option_needs_the_dask_executor(tmp_path):
     outcome = CliRunner().invoke(main, ["run", "--quiet", "--detector", "random", "--dataset", "tiny",
                                         "--scheduler", "tcp://127.0.0.1:1", "--output", str(tmp_path)])
     assert outcome.exit_code == 2 and "add --executor dask" in outcome.output
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_record_is_complete_and_identical(tmp_path):
+    marker = tmp_path / "exited"
+    detector = ["--detector", "tests.commands.faulty_detectors:ExitsOnceOnTall", "--detector-args", f"marker={marker}"]
+    dask = _run(tmp_path, "dask", "--executor", "dask", "--jobs", "2", *detector)
+    assert marker.exists()  # a worker did die on the tall frame; Dask ran its chunk again on a new worker
+    assert dask["status"] == "complete" and dask["failures"] == [] and len(dask["per_image"]) == 3
+    local = _run(tmp_path, "local", *detector)  # the marker exists now: no exit
+    assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
