@@ -4,6 +4,7 @@ import pytest
 
 from crbench.errors import InputError
 from crbench.executors import MAX_CHUNK_IMAGES, SCHEDULER_VARIABLE, choose_executor, chunk_ids, scheduler_address
+from crbench.records.parts import Runtime
 
 
 @pytest.mark.parametrize("jobs, isolate, timeout, expected", [
@@ -43,3 +44,11 @@ def test_the_scheduler_address_comes_from_the_option_then_the_environment(monkey
     monkeypatch.setenv(SCHEDULER_VARIABLE, "tcp://10.0.0.1:8786")
     assert scheduler_address(None) == "tcp://10.0.0.1:8786"
     assert scheduler_address("tcp://127.0.0.1:1") == "tcp://127.0.0.1:1"
+
+
+def test_records_without_an_executor_read_and_write_back_unchanged():
+    old = {"device": "cpu", "jobs": 1, "setup_seconds": 0.1, "isolated": False}
+    runtime = Runtime.from_dict(old)
+    assert runtime.executor is None and "executor" not in runtime.to_dict()
+    new = Runtime.from_dict({**old, "executor": "dask"})
+    assert new.executor == "dask" and new.to_dict() == {**runtime.to_dict(), "executor": "dask"}
