@@ -131,3 +131,16 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_record_is_complete_and_iden
     assert dask["status"] == "complete" and dask["failures"] == [] and len(dask["per_image"]) == 3
     local = _run(tmp_path, "local", *detector)  # the marker exists now: no exit
     assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
+
+
+def _malloc_trim_threshold():
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_cluster_workers_keep_glibcs_adaptive_malloc(monkeypatch):
+    # Dask's default MALLOC_TRIM_THRESHOLD_=65536 doubled a U-Net's time per patch (docs/scaling.md)
+    from crbench.executors import dask_client
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with dask_client(n_workers=1) as client:
+        assert list(client.run(_malloc_trim_threshold).values()) == [None]
