@@ -44,6 +44,7 @@ from .detectors.plugin_checks import set_up_detector
 from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
+from .executors import choose_executor, dask_client, detect_on_dask, total_threads
 from .inputs import prepare_input
 from .isolation import WorkerPool
 from .object_pass import score_objects
@@ -138,6 +139,9 @@ class RunResult:
         ``isolate`` or a ``timeout``; :func:`uses_workers`).
     timeout_seconds : float or None
         The per-image timeout of the detect stage (None: no limit).
+    executor : str or None
+        Where the detect stage ran (:mod:`crbench.executors`): ``"local"``,
+        ``"processes"`` or ``"dask"``.
     """
 
     split: str
@@ -163,6 +167,7 @@ class RunResult:
     shard: object = None
     isolated: bool = False
     timeout_seconds: float | None = None
+    executor: str | None = None
 
     @property
     def is_subset(self):
@@ -406,6 +411,17 @@ def _worker_detect(split, sample_id, fresh):
     return _detect_image(state["detector"], state["dataset"], split, sample_id, state["cache"], fresh=fresh)
 
 
+def _dask_detect_chunk(key, detector_factory, dataset_factory, device, cache, split, fresh, sample_ids):
+    """A Dask task: detect ``sample_ids`` in this worker, setting the detector up once per run configuration ``key``."""
+    if _WORKER.get("key") != key:
+        _WORKER.clear()  # one configuration at a time: an older detector's weights are released
+        _worker_init(detector_factory, dataset_factory, device, cache)
+        _WORKER["key"] = key
+    state = worker_state()
+    return [_detect_image(state["detector"], state["dataset"], split, sample_id, cache, fresh=fresh)
+            for sample_id in sample_ids]
+
+
 @dataclass(frozen=True)
 class _Factory:
     """Picklable recipe that rebuilds a detector or data set in a worker."""
@@ -465,6 +481,8 @@ def run_detector(
     timeout=None,
     shard=None,
     cached_only=False,
+    executor=None,
+    scheduler=None,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -520,6 +538,16 @@ def run_detector(
         Read every output from the score cache and never run the detector
         (it is not even set up); an image without a cached output raises
         InputError. Used by :func:`crbench.jobs.merge.merge_shards`.
+    executor : {"local", "processes", "dask"}, optional
+        Where the detect stage runs (:mod:`crbench.executors`; default
+        ``processes`` with ``jobs > 1``, ``isolate`` or ``timeout``, else
+        ``local``). ``dask`` starts a LocalCluster of ``jobs`` worker
+        processes unless ``scheduler`` names a running cluster; scoring
+        runs here from the cached outputs whichever executor detected, so
+        the metrics are identical.
+    scheduler : str, optional
+        Address of a Dask scheduler (``executor="dask"``; default
+        ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster).
 
     Without ``isolate``, ``timeout`` and ``jobs > 1`` detection runs in this
     process, unchanged. In worker processes (:func:`uses_workers`) an image
@@ -542,13 +570,16 @@ def run_detector(
     InputError
         When ``timeout`` is not a positive number, ``shard`` is combined with
         ``limit`` or an adaptive sweep, ``cached_only`` with ``fresh`` or
-        worker processes, or (``cached_only``) an output is not cached.
+        worker processes, (``cached_only``) an output is not cached, or the
+        executor does not go with the other options
+        (:func:`crbench.executors.choose_executor`; ``dask`` with an adaptive sweep).
     """
     started = time.perf_counter()
     jobs = capped_workers(jobs)
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    in_workers = uses_workers(jobs=jobs, isolate=isolate, timeout=timeout)
+    executor = choose_executor(executor, jobs=jobs, isolate=isolate, timeout=timeout)
+    in_workers = executor != "local"
     if shard is not None and limit is not None:
         raise InputError("--shard and --limit cannot be combined: a shard is part of a whole run, which --limit "
                          "is not; drop one of them")
@@ -589,6 +620,9 @@ def run_detector(
     if policy is not None and (shard is not None or cached_only):
         raise InputError(f"detector {detector.name!r} runs an adaptive sweep, whose grid depends on every image: "
                          "it cannot be sharded or merged; run it without --shard (or with --fixed-sweep)")
+    if policy is not None and executor == "dask":
+        raise InputError(f"detector {detector.name!r} runs an adaptive sweep, which --executor dask does not run yet: "
+                         "use --executor processes (--jobs N) or --fixed-sweep")
     refinement = loaders = None
     sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
     if policy is not None:
@@ -610,6 +644,11 @@ def run_detector(
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
             outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh,
                                           cached_only=cached_only))
+    elif executor == "dask":
+        setup_seconds = 0.0  # paid inside each worker, overlapping with detection
+        outcomes, jobs = _detect_on_dask(detector, dataset, ids, split=split, jobs=jobs, device=device, cache=cache,
+                                         dataset_kwargs=dataset_kwargs, fresh=fresh, progress=progress,
+                                         scheduler=scheduler)
     else:
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
         bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
@@ -663,7 +702,26 @@ def run_detector(
         shard=shard,
         isolated=in_workers,
         timeout_seconds=None if timeout is None else float(timeout),
+        executor=executor,
     )
+
+
+def _detect_on_dask(detector, dataset, ids, *, split, jobs, device, cache, dataset_kwargs, fresh, progress, scheduler):
+    """The detect stage on a Dask cluster (:mod:`crbench.executors`); returns the outcomes and the cluster's workers."""
+    dataset_kwargs = dict(dataset_kwargs or {"size": dataset.size})
+    # a worker keeps one set-up detector; this key says which run configuration it belongs to
+    key = repr((detector.name, detector.identity_hash(), detector.params_hash, type(dataset).__qualname__,
+                sorted(dataset_kwargs.items()), device, str(cache.root)))
+    args = (key, _Factory(type(detector), dict(detector.params)), _Factory(type(dataset), dataset_kwargs), device,
+            cache, split, fresh)
+    bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
+    with dask_client(scheduler=scheduler, n_workers=jobs) as client:
+        outcomes = detect_on_dask(client, _dask_detect_chunk, args=args, ids=ids,
+                                  on_failure=lambda sample_id, error: failed_outcome(dataset, split, sample_id, error),
+                                  on_done=bar.update)
+        n_workers = total_threads(client)
+    bar.close()
+    return outcomes, n_workers
 
 
 def _strata(outcomes, card):

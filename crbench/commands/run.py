@@ -7,6 +7,7 @@ import warnings
 import click
 
 from ..errors import CRBenchError, WorkersCappedWarning
+from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
 from ..jobs import Job, run_job
 from ..jobs.footprint import require_disk, run_footprint
 from ..records import metrics_table, object_scores_table
@@ -43,8 +44,17 @@ __all__ = ["run"]
 @click.option("--protocol", default="crbench", show_default=True, type=click.Choice(preset_names()),
               help="Evaluation protocol: crbench's, or a paper's reproduced rule by rule (see docs/scoring.md). "
                    "Records of different protocols are never compared or ranked together.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes for running the detector (at most the number of CPUs).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for running the detector (at most the number of CPUs). Default 1; with "
+                   "--executor dask (and no scheduler), the number of CPUs.")
+@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
+              help="Where detection runs: 'local' (this process), 'processes' (crbench's worker processes) or "
+                   "'dask' (a Dask LocalCluster of --jobs processes, or the cluster of --scheduler). Default: "
+                   "'processes' with --jobs > 1, --isolate or --timeout, else 'local'. The metrics are the same "
+                   "whichever runs (docs/scaling.md).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help=f"Dask scheduler, e.g. tcp://host:8786 (--executor dask; default ${SCHEDULER_VARIABLE}, "
+                   "else a LocalCluster). Every worker must see the --cache-dir path.")
 @click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
 @click.option("--isolate/--no-isolate", "isolate", default=None,
               help="Run detection in a worker process that is replaced when the detector crashes (segfault, "
@@ -71,12 +81,15 @@ __all__ = ["run"]
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
 def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, shard_text, ignore_policy,
-        protocol,
-        jobs, keep_going, isolate, timeout, output, cache_dir, fresh, adaptive_sweep, object_scores, n_resamples,
-        bootstrap_seed, quiet, as_json):
+        protocol, jobs, executor, scheduler, keep_going, isolate, timeout, output, cache_dir, fresh, adaptive_sweep,
+        object_scores, n_resamples, bootstrap_seed, quiet, as_json):
     """Run DETECTOR on DATASET, print its metrics and write a run record."""
     if isolate is False and timeout is not None:
         raise click.UsageError("--timeout needs a worker process that can be killed: drop --no-isolate")
+    if scheduler is not None and executor != "dask":
+        raise click.UsageError("--scheduler names a Dask cluster: add --executor dask")
+    if jobs is None:
+        jobs = default_dask_workers() if executor == "dask" else 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkersCappedWarning)
         jobs = capped_workers(jobs)
@@ -99,7 +112,7 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
                          ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
                          progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
                          bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed),
-                         isolate=bool(isolate), timeout=timeout, shard=shard)
+                         isolate=bool(isolate), timeout=timeout, shard=shard, executor=executor, scheduler=scheduler)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     result, record, path = output.result, output.record, output.path

@@ -76,7 +76,7 @@ class JobOutput:
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
             keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None,
-            sensitivity=False, isolate=False, timeout=None, shard=None):
+            sensitivity=False, isolate=False, timeout=None, shard=None, executor=None, scheduler=None):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -120,6 +120,12 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         ``"shard"`` and ``dataset.shard`` holds ``index``, ``count`` and the
         ``job`` (everything :func:`crbench.jobs.merge.merge_shards` needs to
         rebuild the whole run). Not with ``limit`` or ``sensitivity``.
+    executor : {"local", "processes", "dask"}, optional
+        Where the detect stage runs (:mod:`crbench.executors`; default from
+        ``workers``, ``isolate`` and ``timeout``); recorded as ``runtime.executor``.
+    scheduler : str, optional
+        Dask scheduler address (``executor="dask"``; default
+        ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers`` processes).
 
     Returns
     -------
@@ -147,6 +153,8 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         isolate=isolate,
         timeout=timeout,
         shard=shard,
+        executor=executor,
+        scheduler=scheduler,
     )
     record = build_run_record(result)
     if shard is not None:

@@ -121,6 +121,7 @@ def build_run_record(result):
             "torch_threads": sorted({outcome.torch_threads for outcome in timed if outcome.torch_threads is not None}),
             "isolated": bool(getattr(result, "isolated", False)),
             **({} if getattr(result, "timeout_seconds", None) is None else {"timeout_seconds": result.timeout_seconds}),
+            **({} if getattr(result, "executor", None) is None else {"executor": result.executor}),
         },
         "environment": environment_info(),
     }

@@ -425,11 +425,13 @@ class Runtime:
     isolated: bool | None = None
     #: the per-image timeout of the detect stage (``--timeout``); None without one
     timeout_seconds: float | None = None
+    #: where the detect stage ran: "local", "processes" or "dask" (:mod:`crbench.executors`); None in older records
+    executor: str | None = None
     extra: dict = field(default_factory=dict)
 
     _INTEGERS = ("jobs", "n_images_timed", "n_images_from_cache", "n_sweep_values", "peak_rss_bytes")
     #: written only when set, so that older records read and write back unchanged
-    _OPTIONAL = ("isolated", "timeout_seconds")
+    _OPTIONAL = ("isolated", "timeout_seconds", "executor")
 
     @classmethod
     def from_dict(cls, data, *, where="runtime", source="<record>"):
@@ -445,7 +447,7 @@ class Runtime:
             if item.name == "isolated":
                 values[item.name] = read.get(item.name, "bool", required=False)
                 continue
-            kind = "str" if item.name == "device" else "int" if item.name in cls._INTEGERS else "number"
+            kind = "str" if item.name in ("device", "executor") else "int" if item.name in cls._INTEGERS else "number"
             values[item.name] = read.get(item.name, kind, required=False)
             if kind != "str" and values[item.name] is not None and not values[item.name] >= 0:
                 # a negative (or NaN) time or count would rank a detector as infinitely fast
@@ -454,7 +456,7 @@ class Runtime:
         return cls(**values, extra=read.rest())
 
     def to_dict(self):
-        """The JSON form (``isolated`` and ``timeout_seconds`` only when set)."""
+        """The JSON form (``isolated``, ``timeout_seconds`` and ``executor`` only when set)."""
         known = {key: value for key, value in _known(self).items() if key not in self._OPTIONAL or value is not None}
         return {**known, **self.extra}
 

@@ -1,5 +1,8 @@
 """Detectors that misbehave on purpose, imported by path in CLI tests."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from crbench.detectors import Detector
@@ -52,3 +55,22 @@ class PlainMask(Detector):
 
     def detect(self, image, *, meta):
         return image > 3 * np.median(image)
+
+
+class ExitsOnceOnTall(Detector):
+    """Kills its process (``os._exit``) the first time it sees the tall tiny frame, then works.
+
+    ``marker`` is a file path: created just before the exit, so that the
+    retry (in a restarted worker) and later runs detect normally.
+    """
+
+    name = "exits_once_on_tall"
+    version = "1"
+    default_params = {"marker": ""}
+
+    def detect(self, image, *, meta):
+        marker = Path(self.params["marker"])
+        if image.shape[0] > image.shape[1] and not marker.exists():
+            marker.touch()
+            os._exit(1)
+        return np.clip(image / (np.abs(image).max() + 1.0), 0.0, 1.0).astype(np.float32)

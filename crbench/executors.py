@@ -1,0 +1,186 @@
+"""Where the detect stage runs: in this process, in crbench's worker processes, or on a Dask cluster.
+
+Three executors map the same work, "detect these images and cache their
+outputs", and return the same :class:`~crbench.runner.ImageOutcome` list;
+scoring then runs in the calling process from the cached outputs, so the
+record's metrics do not depend on the executor.
+
+* ``local``: one image after another in this process (``--jobs 1``).
+* ``processes``: crbench's :class:`~crbench.isolation.WorkerPool`
+  (``--jobs N``, ``--isolate``, ``--timeout``).
+* ``dask``: a ``dask.distributed`` client. Without a scheduler address it
+  starts a ``LocalCluster`` of ``n_workers`` processes with one thread each;
+  with one (``--scheduler`` or ``$DASK_SCHEDULER_ADDRESS``) it connects to a
+  running cluster. Tasks are chunks of image ids (:func:`chunk_ids`); each
+  worker process builds and sets up the detector once and keeps it for the
+  tasks that follow (the runner's task function). Score maps are written by the
+  workers into the score cache directory, which every worker must see: on a
+  ``LocalCluster`` it is this machine's disk; on a cluster of several
+  machines it must be a shared file system mounted at the same path.
+
+A Dask worker that dies is restarted by its nanny and its chunk rescheduled;
+a chunk that kills ``distributed.scheduler.allowed-failures`` + 1 workers
+(default 4) fails its images (:data:`KILLED_TEXT`), like a worker death in
+the ``processes`` executor.
+"""
+
+import contextlib
+import os
+
+from .errors import InputError
+
+__all__ = ["EXECUTORS", "KILLED_TEXT", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE", "choose_executor", "chunk_ids",
+           "dask_client", "default_dask_workers", "detect_on_dask", "scheduler_address", "total_threads"]
+
+#: Names of the executors, as ``--executor`` takes them.
+EXECUTORS = ("local", "processes", "dask")
+
+#: The environment variable Dask itself reads for a scheduler address.
+SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+
+#: Most images in one Dask task. A task costs about 2 ms of scheduler time
+#: (docs/scaling.md); 8 patches of 256x256 are about 0.8 s of deepcr_pretrained,
+#: so the overhead stays well below 1 %, while large frames (seconds each)
+#: still spread over the workers.
+MAX_CHUNK_IMAGES = 8
+
+#: The failure message of an image whose chunk killed too many Dask workers.
+KILLED_TEXT = "dask worker died running this image's chunk (KilledWorker: its task was retried and killed every time)"
+
+
+def scheduler_address(scheduler=None):
+    """``scheduler``, else ``$DASK_SCHEDULER_ADDRESS``, else None (start a LocalCluster)."""
+    return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+
+
+def choose_executor(executor, *, jobs, isolate=False, timeout=None):
+    """The executor a run uses: ``executor``, or the one ``jobs``, ``isolate`` and ``timeout`` imply.
+
+    Parameters
+    ----------
+    executor : {"local", "processes", "dask"} or None
+        None: ``processes`` with ``jobs > 1``, ``isolate`` or a ``timeout``, else ``local``.
+    jobs : int
+    isolate : bool
+    timeout : float or None
+
+    Raises
+    ------
+    InputError
+        For an unknown name, ``local`` with options that need worker
+        processes, or ``dask`` with a ``timeout`` (Dask cannot kill one task).
+    """
+    needs_workers = jobs > 1 or bool(isolate) or timeout is not None
+    if executor is None:
+        return "processes" if needs_workers else "local"
+    if executor not in EXECUTORS:
+        raise InputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    if executor == "local" and needs_workers:
+        raise InputError("--executor local runs in this process: drop --jobs N, --isolate and --timeout, "
+                         "or use --executor processes")
+    if executor == "dask" and timeout is not None:
+        raise InputError("--timeout needs crbench's own worker processes (Dask cannot kill one task): "
+                         "use --executor processes")
+    return executor
+
+
+def chunk_ids(ids, *, n_workers, max_chunk=MAX_CHUNK_IMAGES):
+    """Split ``ids`` into consecutive chunks: at most ``max_chunk`` images, at least 4 chunks per worker when possible.
+
+    Examples
+    --------
+    >>> chunk_ids(list("abcdefghij"), n_workers=1)
+    [['a', 'b'], ['c', 'd'], ['e', 'f'], ['g', 'h'], ['i', 'j']]
+    >>> [len(chunk) for chunk in chunk_ids(list(range(100)), n_workers=2)]
+    [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 4]
+    """
+    size = max(1, min(max_chunk, len(ids) // (4 * max(1, n_workers))))
+    return [list(ids[start:start + size]) for start in range(0, len(ids), size)]
+
+
+@contextlib.contextmanager
+def dask_client(*, scheduler=None, n_workers=1):
+    """A ``distributed.Client``: on ``scheduler`` (an address) or on a new LocalCluster of ``n_workers`` processes.
+
+    The LocalCluster has one thread per worker (detectors are not thread
+    safe, and BLAS/torch threads are the detector's business); its HTTP
+    endpoints listen on a free port of 127.0.0.1; it is closed on exit. A
+    client of an existing cluster only disconnects.
+    """
+    import dask
+    from distributed import Client, LocalCluster  # imported here: only Dask runs need it
+
+    address = scheduler_address(scheduler)
+    if address is not None:
+        with Client(address, timeout="30s") as client:
+            yield client
+        return
+    # Dask's nannies give workers MALLOC_TRIM_THRESHOLD_=65536, which stops glibc from raising its mmap threshold:
+    # every large temporary array is then mapped and unmapped again, which doubled deepcr_pretrained's time per
+    # 256x256 patch (0.143 vs 0.072 s, docs/scaling.md). None unsets it (read when the nannies are created).
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        # the scheduler always serves HTTP (health checks): on a free port, not the default 8787 another cluster may hold
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address="127.0.0.1:0")
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def total_threads(client):
+    """Worker threads of the cluster ``client`` is connected to (at least 1)."""
+    return max(1, sum(client.nthreads().values()))
+
+
+def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None):
+    """Run ``function(*args, chunk)`` on ``client``'s workers for chunks of ``ids``; return one outcome per id, in order.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    function : callable
+        A module-level function (pickled by reference) that returns one
+        outcome per image id of its chunk, in order; it sets its worker up
+        on first use and keeps that state for later chunks.
+    args : tuple
+        Picklable arguments before the chunk.
+    ids : list of str
+    on_failure : callable
+        ``on_failure(sample_id, message)`` returns the outcome of an image
+        whose chunk killed its workers (:data:`KILLED_TEXT`).
+    on_done : callable, optional
+        Called with the number of images of each finished chunk (progress bars).
+
+    Raises
+    ------
+    Exception
+        What a task raised (a detector whose setup fails, a cache that cannot be written).
+    """
+    from distributed import KilledWorker, as_completed
+
+    chunks = chunk_ids(ids, n_workers=total_threads(client))
+    # pure=False: a re-run must detect again (e.g. with --fresh), never reuse a result the scheduler still holds
+    futures = {client.submit(function, *args, chunk, pure=False): chunk for chunk in chunks}
+    done = {}
+    try:
+        for future in as_completed(futures):
+            chunk = futures[future]
+            try:
+                outcomes = future.result()
+            except KilledWorker:
+                outcomes = [on_failure(sample_id, KILLED_TEXT) for sample_id in chunk]
+            done.update(zip(chunk, outcomes))
+            if on_done is not None:
+                on_done(len(chunk))
+    finally:
+        for future in futures:
+            future.cancel()
+    return [done[sample_id] for sample_id in ids]
+
+
+def default_dask_workers():
+    """Workers of a LocalCluster when ``--jobs`` is not given: the CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
