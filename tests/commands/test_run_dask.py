@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crbench.cache import ENTRY_SUFFIX
 from crbench.cli import main
 from crbench.records import load_record
 
@@ -114,7 +115,7 @@ def test_a_separately_started_scheduler_and_two_workers_give_the_same_record(tmp
     assert dask["runtime"]["executor"] == "dask" and dask["runtime"]["jobs"] == 2  # the cluster's two workers
     assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
     # the score maps of all three images are in the cache directory the workers share with this process
-    assert len(list((tmp_path / "cache-remote").rglob("*.npy"))) == 3
+    assert len(list((tmp_path / "cache-remote").rglob("*" + ENTRY_SUFFIX))) == 3
 
 
 def test_the_scheduler_option_needs_the_dask_executor(tmp_path):
