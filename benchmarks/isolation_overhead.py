@@ -30,29 +30,19 @@ the repository root:
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crbench.jobs.build import build_dataset, build_detector  # noqa: E402
-from crbench.runner import run_detector  # noqa: E402
-from crbench.uncertainty import BootstrapSettings  # noqa: E402
+from fresh_run import fresh_run  # noqa: E402  (benchmarks/fresh_run.py, beside this script)
 
 MODES = {"in-process": {}, "isolated": {"isolate": True}, "timeout": {"timeout": 600.0}}
 
 
 def one_run(detector_name, dataset_name, *, size, limit, cache_dir, mode):
     """(wall seconds, detect seconds summed over images, number of images) of one fresh run."""
-    detector = build_detector(detector_name, None)
-    dataset, dataset_kwargs = build_dataset(dataset_name, size=size)
-    start = time.perf_counter()
-    result = run_detector(detector, dataset, limit=limit, cache_dir=cache_dir, fresh=True, progress=False,
-                          object_scores=False, bootstrap=BootstrapSettings(n_resamples=0),
-                          dataset_kwargs=dataset_kwargs, **MODES[mode])
-    wall = time.perf_counter() - start
-    assert not result.failures, result.failures
-    return wall, sum(outcome.detect_seconds for outcome in result.outcomes), len(result.outcomes)
+    return fresh_run(detector_name, dataset_name, size=size, limit=limit, cache_dir=cache_dir,
+                     **MODES[mode])[:3]
 
 
 def main(argv=None):
