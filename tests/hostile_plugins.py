@@ -18,6 +18,7 @@ from crbench.detectors.sweep_params import AdaptiveSweepParams
 from crbench.errors import ChecksumError
 
 __all__ = [
+    "clean_failure",
     "HOSTILE",
     "AlwaysFails",
     "EmptyName",
@@ -239,3 +240,14 @@ def write_plugin_module(folder, module_name, source=GOOD_PLUGIN_SOURCE):
     path = folder / f"{module_name}.py"
     path.write_text(textwrap.dedent(source))
     return path
+
+
+def clean_failure(result):
+    """Assert that a CLI command failed with a message (click's exit 1), not an escaped exception and its traceback.
+
+    Returns the command's output.
+    """
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.output

@@ -17,7 +17,7 @@ from crbench.records import build_run_record, load_record
 from crbench.records.parts import Runtime
 from crbench.runner import run_detector
 from crbench.uncertainty import BootstrapSettings
-from tests.hostile_plugins import HOSTILE, RecordsPid
+from tests.hostile_plugins import HOSTILE, RecordsPid, clean_failure
 
 SEGFAULT = "worker died with signal 11 (SIGSEGV)"
 
@@ -25,14 +25,6 @@ SEGFAULT = "worker died with signal 11 (SIGSEGV)"
 def _run(tmp_path, *args):
     return CliRunner().invoke(main, ["run", "--quiet", "--dataset", "tiny", "--output", str(tmp_path / "results"),
                                      "--bootstrap", "0", "--no-objects", *args])
-
-
-def _clean_failure(result):
-    """The command failed with a message (click's exit 1), not with an escaped exception and its traceback."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result.output
 
 
 def _only_record(tmp_path):
@@ -68,7 +60,7 @@ def test_keep_going_records_the_image_that_exited_crashed_or_hung_and_scores_the
 ])
 def test_without_keep_going_the_run_fails_with_the_cause_and_keeps_the_other_images(tmp_path, plugin, options,
                                                                                     error):
-    output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:{plugin}", *options))
+    output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:{plugin}", *options))
     assert f"failed on 1 of 3 images of tiny/test:\n  test-01: {error}\n" in output
     assert "BrokenProcessPool" not in output
     assert not (tmp_path / "results").exists() or not list((tmp_path / "results").iterdir())
@@ -90,7 +82,7 @@ def test_an_adaptive_sweep_times_out_per_image_too(tmp_path):
 
 
 def test_a_worker_that_crashes_in_setup_stops_the_run_with_a_message(tmp_path):
-    output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:SegfaultInSetup", "--isolate"))
+    output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:SegfaultInSetup", "--isolate"))
     assert f"the detector's {SEGFAULT} while setting the detector up" in output
 
 

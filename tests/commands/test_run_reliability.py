@@ -9,20 +9,12 @@ from click.testing import CliRunner
 
 from crbench.cli import main
 from crbench.records import load_record
-from tests.hostile_plugins import HOSTILE, write_plugin_module
+from tests.hostile_plugins import HOSTILE, clean_failure, write_plugin_module
 
 
 def _run(tmp_path, *args, output=None):
     output = output or tmp_path / "results"
     return CliRunner().invoke(main, ["run", "--quiet", "--dataset", "tiny", "--output", str(output), *args])
-
-
-def _clean_failure(result):
-    """The command failed with a message (click's exit 1), not with an escaped exception and its traceback."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result.output
 
 
 def _files(folder):
@@ -33,7 +25,7 @@ def _files(folder):
 
 
 def test_keep_going_run_that_scored_no_image_fails_and_writes_nothing(tmp_path):
-    output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:AlwaysFails", "--keep-going"))
+    output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:AlwaysFails", "--keep-going"))
     assert "scored none of the 3 images of tiny/test" in output and "RuntimeError: always fails" in output
     assert _files(tmp_path / "results") == []
 
@@ -42,7 +34,7 @@ def test_keep_going_run_that_scored_no_image_fails_and_writes_nothing(tmp_path):
 def test_an_unwritable_cache_is_an_io_error_naming_the_path_not_a_detector_failure(tmp_path, jobs):
     (tmp_path / "a_file").write_text("not a folder")
     cache = tmp_path / "a_file" / "cache"
-    output = _clean_failure(_run(tmp_path, "--detector", "random", "--keep-going", "--jobs", jobs,
+    output = clean_failure(_run(tmp_path, "--detector", "random", "--keep-going", "--jobs", jobs,
                                  "--cache-dir", str(cache)))
     assert f"cannot write the score cache to {cache}" in output and "Not a directory" in output
     assert "nothing is wrong with the detector" in output and "failed on" not in output
@@ -52,7 +44,7 @@ def test_an_unwritable_cache_is_an_io_error_naming_the_path_not_a_detector_failu
 def test_an_unwritable_output_is_found_before_the_detector_runs(tmp_path):
     (tmp_path / "a_file").write_text("not a folder")
     # AlwaysFails would report its own error if detection ran first
-    output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:AlwaysFails",
+    output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:AlwaysFails",
                                  output=tmp_path / "a_file" / "results"))
     assert f"cannot write run records to {tmp_path / 'a_file' / 'results'}" in output
     assert "always fails" not in output
@@ -64,7 +56,7 @@ def test_a_read_only_output_is_found_before_the_detector_runs(tmp_path):
     folder.mkdir()
     folder.chmod(0o555)
     try:
-        output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:AlwaysFails", output=folder))
+        output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:AlwaysFails", output=folder))
     finally:
         folder.chmod(0o755)
     assert f"cannot write run records to {folder}" in output and "always fails" not in output
@@ -102,7 +94,7 @@ def test_a_limit_that_covers_every_image_is_a_full_run(tmp_path):
 
 @pytest.mark.parametrize("plugin, shown", [("EmptyName", "name = ''"), ("EscapingName", "name = '../escaped'")])
 def test_an_unsafe_detector_name_is_refused_and_nothing_is_written(tmp_path, plugin, shown):
-    output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:{plugin}",
+    output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:{plugin}",
                                  output=tmp_path / "deep" / "results"))
     assert shown in output and "not a safe identifier" in output
     assert _files(tmp_path) == []
@@ -118,7 +110,7 @@ def test_an_unsafe_detector_name_is_refused_and_nothing_is_written(tmp_path, plu
     ("value='abc", "cannot read the value of 'value'"),
 ])
 def test_bad_detector_args_fail_before_the_run_naming_the_parameter(tmp_path, args, expected):
-    output = _clean_failure(_run(tmp_path, "--detector", "constant", "--detector-args", args))
+    output = clean_failure(_run(tmp_path, "--detector", "constant", "--detector-args", args))
     assert expected in output
     assert "test-0" not in output  # no image ran
     assert _files(tmp_path / "results") == []
@@ -146,7 +138,7 @@ def test_absurd_jobs_are_capped_at_the_cpu_count_with_a_warning(tmp_path):
                                 "RuntimeError: weights file model.pth not found", "mock-run"]),
 ])
 def test_plugin_errors_name_the_plugin_and_the_fix(tmp_path, spec, expected):
-    output = _clean_failure(_run(tmp_path, "--detector", spec))
+    output = clean_failure(_run(tmp_path, "--detector", spec))
     for text in expected:
         assert text in output
 
@@ -155,7 +147,7 @@ def test_a_plugin_module_that_raises_at_import_is_named(tmp_path, monkeypatch):
     write_plugin_module(tmp_path, "raises_at_import_mod", "raise ValueError('bad config')\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    output = _clean_failure(_run(tmp_path, "--detector", "raises_at_import_mod:Det"))
+    output = clean_failure(_run(tmp_path, "--detector", "raises_at_import_mod:Det"))
     assert "importing 'raises_at_import_mod' raised ValueError: bad config" in output
 
 
@@ -164,13 +156,13 @@ def test_a_plugin_module_that_raises_at_import_is_named(tmp_path, monkeypatch):
     ("SetupRaises", "RuntimeError: weights file model.pth not found"),
 ])
 def test_a_setup_error_in_a_worker_is_reported_not_a_broken_pool(tmp_path, plugin, expected):
-    output = _clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:{plugin}", "--jobs", "2"))
+    output = clean_failure(_run(tmp_path, "--detector", f"{HOSTILE}:{plugin}", "--jobs", "2"))
     assert expected in output and "BrokenProcessPool" not in output
 
 
 def test_setup_errors_in_mock_run_name_the_plugin():
     result = CliRunner().invoke(main, ["mock-run", f"{HOSTILE}:SetupRaises"])
-    output = _clean_failure(result)
+    output = clean_failure(result)
     assert "failed in setup" in output and "weights file model.pth not found" in output
 
 
