@@ -128,13 +128,12 @@ class DecamStack(Dataset):
         super().__init__(size=size, data_dir=None)
         self._built = None
 
-    def _inputs(self):
-        from ..realism.decam_sky import load_decam_stack
-        from ..reference_data import REFERENCE_SETS, reference_paths
+    @staticmethod
+    def _digests():
+        """``{file name: sha256}`` of the ten frames, as registered (the files are checked against it)."""
+        from ..reference_data import REFERENCE_SETS
 
-        paths = reference_paths(_REFERENCE_SET)
-        digests = {entry.file_name: entry.sha256 for entry in REFERENCE_SETS[_REFERENCE_SET][1]}
-        return load_decam_stack(paths), paths, digests
+        return {entry.file_name: entry.sha256 for entry in REFERENCE_SETS[_REFERENCE_SET][1]}
 
     @staticmethod
     def _cache_key(digests):
@@ -146,17 +145,18 @@ class DecamStack(Dataset):
     def built(self):
         """Return the :class:`StackDataset` of the built folder, building it on first use."""
         if self._built is None:
-            from ..reference_data import REFERENCE_SETS
-
-            digests = {entry.file_name: entry.sha256 for entry in REFERENCE_SETS[_REFERENCE_SET][1]}
-            folder = cache_root() / "datasets" / self.name / self._cache_key(digests) / self.name
+            folder = cache_root() / "datasets" / self.name / self._cache_key(self._digests()) / self.name
             if not is_stack_folder(folder):
                 self._build(folder)
             self._built = StackDataset(data_dir=folder)
         return self._built
 
     def _build(self, folder):
-        frames, paths, digests = self._inputs()
+        from ..realism.decam_sky import load_decam_stack
+        from ..reference_data import reference_paths
+
+        paths = reference_paths(_REFERENCE_SET)
+        frames, digests = load_decam_stack(paths), self._digests()
         results = build_stack_truth([frame.image for frame in frames], gains=[frame.gain for frame in frames],
                                     read_noises=[frame.read_noise for frame in frames],
                                     saturations=[frame.saturation for frame in frames],
