@@ -30,6 +30,7 @@ detection seconds per round, and each target's final state); its
 ``counts.values`` are the final grid.
 """
 
+import contextlib
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -42,9 +43,12 @@ from . import scoring
 from .cache import ScoreCache
 from .detectors.base import params_hash
 from .environment import thread_counts
+from .executors import dask_client, detect_on_dask, total_threads
 from .inputs import prepare_input
 from .runner import (
     ImageOutcome,
+    dask_worker_args,
+    dask_worker_state,
     detection_pool,
     detector_error_text,
     failed_outcome,
@@ -176,20 +180,45 @@ def _worker_image_round(split, sample_id, values, caches, protocol, fresh):
     return _image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh)
 
 
+def _dask_round_chunk(key, detector_factory, dataset_factory, device, cache, split, values, caches, protocol, fresh,
+                      sample_ids):
+    """A Dask task: one round over ``sample_ids`` in this worker (set up once per run configuration ``key``)."""
+    state = dask_worker_state(key, detector_factory, dataset_factory, device, cache)
+    return [_image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh)
+            for sample_id in sample_ids]
+
+
 class _Rounds:
-    """Runs rounds over the images, in this process or in worker processes that live for the whole sweep."""
+    """Runs rounds over the images: in this process, in worker processes, or on a Dask cluster, for the whole sweep."""
 
     def __init__(self, detector, dataset, *, split, jobs, device, dataset_kwargs, cache, progress, isolate=False,
-                 timeout=None):
+                 timeout=None, dask=None):
         self.detector, self.dataset, self.split, self.progress = detector, dataset, split, progress
-        self.pool = None
-        if jobs > 1 or isolate or timeout is not None:
+        self.pool = self.client = None
+        self._exit = contextlib.ExitStack()
+        self.n_workers = 1
+        if dask is not None:
+            # one cluster (or the caller's client) for every round: workers keep their set-up detector between rounds
+            self.client = self._exit.enter_context(dask_client(scheduler=dask.scheduler, n_workers=jobs))
+            self.priority = dask.priority
+            self.worker_args = dask_worker_args(detector, dataset, dataset_kwargs=dataset_kwargs, device=device,
+                                                cache=cache)
+            self.n_workers = total_threads(self.client)
+        elif jobs > 1 or isolate or timeout is not None:
             self.pool = detection_pool(detector, dataset, jobs=jobs, device=device, cache=cache,
                                        dataset_kwargs=dataset_kwargs, timeout=timeout)
+            self.n_workers = jobs
+
+    def _failed(self, sample_id, error):
+        return _ImageRound(failed_outcome(self.dataset, self.split, sample_id, error), {})
 
     def run(self, ids, values, caches, protocol, fresh, *, desc):
         bar = tqdm(total=len(ids), desc=desc, disable=not self.progress, unit="img")
-        if self.pool is None:
+        if self.client is not None:
+            results = detect_on_dask(self.client, _dask_round_chunk,
+                                     args=(*self.worker_args, self.split, values, caches, protocol, fresh), ids=ids,
+                                     on_failure=self._failed, on_done=bar.update, priority=self.priority)
+        elif self.pool is None:
             results = []
             for sample_id in ids:
                 results.append(_image_round(self.detector, self.dataset, self.split, sample_id, values, caches,
@@ -198,8 +227,7 @@ class _Rounds:
         else:
             results = self.pool.map(
                 _worker_image_round, [(self.split, sample_id, values, caches, protocol, fresh) for sample_id in ids],
-                on_failure=lambda index, error: _ImageRound(failed_outcome(self.dataset, self.split, ids[index], error),
-                                                            {}),
+                on_failure=lambda index, error: self._failed(ids[index], error),
                 on_done=bar.update,
             )
         bar.close()
@@ -208,6 +236,7 @@ class _Rounds:
     def close(self):
         if self.pool is not None:
             self.pool.close()
+        self._exit.close()
 
 
 def _pooled(per_value, sample_ids):
@@ -230,7 +259,7 @@ def _merge(outcome, update):
 
 def run_refined_sweep(detector, dataset, ids, *, split, policy, protocol, cache_root, jobs=1, device="cpu",
                       dataset_kwargs=None, fresh=False, progress=False, check_failures=None, isolate=False,
-                      timeout=None):
+                      timeout=None, dask=None):
     """Detect and score an adaptive sweep (see the module docstring).
 
     Parameters
@@ -263,6 +292,10 @@ def run_refined_sweep(detector, dataset, ids, *, split, policy, protocol, cache_
     timeout : float, optional
         Seconds per image and round in a worker (implies ``isolate``); an
         image that times out or whose worker dies fails.
+    dask : crbench.executors.DaskTarget, optional
+        Run every round's images as chunk tasks on this Dask cluster
+        (``jobs`` workers of a new LocalCluster when it names no scheduler);
+        the rounds themselves, and the planning between them, stay here.
 
     Returns
     -------
@@ -279,7 +312,8 @@ def run_refined_sweep(detector, dataset, ids, *, split, policy, protocol, cache_
     initial = [float(value) for value in detector.sweep_values()]
     caches = ValueCaches.for_detector(cache_root, detector, initial)
     runner = _Rounds(detector, dataset, split=split, jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
-                     cache=caches.cache(initial[0]), progress=progress, isolate=isolate, timeout=timeout)
+                     cache=caches.cache(initial[0]), progress=progress, isolate=isolate, timeout=timeout,
+                     dask=dask)
     outcomes, per_value, digests = {}, {}, {sample_id: {} for sample_id in ids}
     rounds, values, added, reasons = [], initial, [], []
     try:

@@ -26,11 +26,12 @@ the ``processes`` executor.
 
 import contextlib
 import os
+from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["EXECUTORS", "KILLED_TEXT", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE", "choose_executor", "chunk_ids",
-           "dask_client", "default_dask_workers", "detect_on_dask", "scheduler_address", "total_threads"]
+__all__ = ["DaskTarget", "EXECUTORS", "KILLED_TEXT", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE", "choose_executor", "chunk_ids",
+           "dask_client", "default_dask_workers", "detect_on_dask", "is_client", "scheduler_address", "total_threads"]
 
 #: Names of the executors, as ``--executor`` takes them.
 EXECUTORS = ("local", "processes", "dask")
@@ -46,6 +47,14 @@ MAX_CHUNK_IMAGES = 8
 
 #: The failure message of an image whose chunk killed too many Dask workers.
 KILLED_TEXT = "dask worker died running this image's chunk (KilledWorker: its task was retried and killed every time)"
+
+
+@dataclass(frozen=True)
+class DaskTarget:
+    """Where a run's Dask tasks go: a scheduler (address, connected client or None) and their priority."""
+
+    scheduler: object = None
+    priority: int = 0
 
 
 def scheduler_address(scheduler=None):
@@ -98,15 +107,27 @@ def chunk_ids(ids, *, n_workers, max_chunk=MAX_CHUNK_IMAGES):
     return [list(ids[start:start + size]) for start in range(0, len(ids), size)]
 
 
+def is_client(scheduler):
+    """True when ``scheduler`` is a connected ``distributed.Client`` (not an address)."""
+    return hasattr(scheduler, "submit") and hasattr(scheduler, "nthreads")
+
+
 @contextlib.contextmanager
 def dask_client(*, scheduler=None, n_workers=1):
-    """A ``distributed.Client``: on ``scheduler`` (an address) or on a new LocalCluster of ``n_workers`` processes.
+    """A ``distributed.Client``: on ``scheduler`` or on a new LocalCluster of ``n_workers`` processes.
+
+    ``scheduler`` may be an address, or a connected client (e.g. the one
+    client of a leaderboard rebuild that runs many jobs on one cluster),
+    which is yielded as is and left open.
 
     The LocalCluster has one thread per worker (detectors are not thread
     safe, and BLAS/torch threads are the detector's business); its HTTP
     endpoints listen on a free port of 127.0.0.1; it is closed on exit. A
     client of an existing cluster only disconnects.
     """
+    if is_client(scheduler):
+        yield scheduler
+        return
     import dask
     from distributed import Client, LocalCluster  # imported here: only Dask runs need it
 
@@ -131,7 +152,7 @@ def total_threads(client):
     return max(1, sum(client.nthreads().values()))
 
 
-def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None):
+def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None, priority=0):
     """Run ``function(*args, chunk)`` on ``client``'s workers for chunks of ``ids``; return one outcome per id, in order.
 
     Parameters
@@ -149,6 +170,10 @@ def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None):
         whose chunk killed its workers (:data:`KILLED_TEXT`).
     on_done : callable, optional
         Called with the number of images of each finished chunk (progress bars).
+    priority : int
+        Dask task priority: when several runs share one cluster (a
+        leaderboard rebuild), the scheduler starts the ready tasks of higher
+        priority first.
 
     Raises
     ------
@@ -159,7 +184,7 @@ def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None):
 
     chunks = chunk_ids(ids, n_workers=total_threads(client))
     # pure=False: a re-run must detect again (e.g. with --fresh), never reuse a result the scheduler still holds
-    futures = {client.submit(function, *args, chunk, pure=False): chunk for chunk in chunks}
+    futures = {client.submit(function, *args, chunk, pure=False, priority=priority): chunk for chunk in chunks}
     done = {}
     try:
         for future in as_completed(futures):

@@ -26,6 +26,7 @@ is this machine's problem, not the detector's: it stops the run with a
 error, never with a bare ``BrokenProcessPool``.
 """
 
+import contextlib
 import copy
 import os
 import time
@@ -44,7 +45,7 @@ from .detectors.plugin_checks import set_up_detector
 from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
-from .executors import choose_executor, dask_client, detect_on_dask, total_threads
+from .executors import DaskTarget, choose_executor, dask_client, detect_on_dask, total_threads
 from .inputs import prepare_input
 from .isolation import WorkerPool
 from .object_pass import score_objects
@@ -413,11 +414,7 @@ def _worker_detect(split, sample_id, fresh):
 
 def _dask_detect_chunk(key, detector_factory, dataset_factory, device, cache, split, fresh, sample_ids):
     """A Dask task: detect ``sample_ids`` in this worker, setting the detector up once per run configuration ``key``."""
-    if _WORKER.get("key") != key:
-        _WORKER.clear()  # one configuration at a time: an older detector's weights are released
-        _worker_init(detector_factory, dataset_factory, device, cache)
-        _WORKER["key"] = key
-    state = worker_state()
+    state = dask_worker_state(key, detector_factory, dataset_factory, device, cache)
     return [_detect_image(state["detector"], state["dataset"], split, sample_id, cache, fresh=fresh)
             for sample_id in sample_ids]
 
@@ -483,6 +480,7 @@ def run_detector(
     cached_only=False,
     executor=None,
     scheduler=None,
+    priority=0,
 ):
     """Run ``detector`` over ``dataset[split]`` and score it.
 
@@ -545,9 +543,13 @@ def run_detector(
         processes unless ``scheduler`` names a running cluster; scoring
         runs here from the cached outputs whichever executor detected, so
         the metrics are identical.
-    scheduler : str, optional
-        Address of a Dask scheduler (``executor="dask"``; default
-        ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster).
+    scheduler : str or distributed.Client, optional
+        Address of a Dask scheduler, or a connected client that is used and
+        left open (``executor="dask"``; default ``$DASK_SCHEDULER_ADDRESS``,
+        else a LocalCluster).
+    priority : int
+        Priority of this run's Dask tasks on a cluster shared with other
+        runs (higher starts first; :func:`crbench.jobs.graph.run_jobs_on_dask`).
 
     Without ``isolate``, ``timeout`` and ``jobs > 1`` detection runs in this
     process, unchanged. In worker processes (:func:`uses_workers`) an image
@@ -572,7 +574,7 @@ def run_detector(
         ``limit`` or an adaptive sweep, ``cached_only`` with ``fresh`` or
         worker processes, (``cached_only``) an output is not cached, or the
         executor does not go with the other options
-        (:func:`crbench.executors.choose_executor`; ``dask`` with an adaptive sweep).
+        (:func:`crbench.executors.choose_executor`).
     """
     started = time.perf_counter()
     jobs = capped_workers(jobs)
@@ -620,22 +622,25 @@ def run_detector(
     if policy is not None and (shard is not None or cached_only):
         raise InputError(f"detector {detector.name!r} runs an adaptive sweep, whose grid depends on every image: "
                          "it cannot be sharded or merged; run it without --shard (or with --fixed-sweep)")
-    if policy is not None and executor == "dask":
-        raise InputError(f"detector {detector.name!r} runs an adaptive sweep, which --executor dask does not run yet: "
-                         "use --executor processes (--jobs N) or --fixed-sweep")
     refinement = loaders = None
     sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
     if policy is not None:
         if not in_workers:
             set_up_detector(detector, device=device)
         setup_seconds = time.perf_counter() - setup_start if not in_workers else 0.0
-        outcomes, refinement, loaders = run_refined_sweep(
-            detector, dataset, ids, split=split, policy=policy,
-            protocol=card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy),
-            cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
-            fresh=fresh, progress=progress, isolate=in_workers, timeout=timeout,
-            check_failures=lambda outcomes: _check_failures(outcomes, detector, dataset, split, keep_going),
-        )
+        with contextlib.ExitStack() as stack:
+            dask = None
+            if executor == "dask":
+                # one client for every round; the record states the cluster's workers
+                client = stack.enter_context(dask_client(scheduler=scheduler, n_workers=jobs))
+                jobs, dask = total_threads(client), DaskTarget(scheduler=client, priority=priority)
+            outcomes, refinement, loaders = run_refined_sweep(
+                detector, dataset, ids, split=split, policy=policy,
+                protocol=card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy),
+                cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
+                fresh=fresh, progress=progress, isolate=in_workers and dask is None, timeout=timeout, dask=dask,
+                check_failures=lambda outcomes: _check_failures(outcomes, detector, dataset, split, keep_going),
+            )
         sweep_values = refinement["final_values"]
     elif not in_workers:
         if not cached_only:
@@ -648,7 +653,7 @@ def run_detector(
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
         outcomes, jobs = _detect_on_dask(detector, dataset, ids, split=split, jobs=jobs, device=device, cache=cache,
                                          dataset_kwargs=dataset_kwargs, fresh=fresh, progress=progress,
-                                         scheduler=scheduler)
+                                         scheduler=scheduler, priority=priority)
     else:
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
         bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
@@ -706,19 +711,39 @@ def run_detector(
     )
 
 
-def _detect_on_dask(detector, dataset, ids, *, split, jobs, device, cache, dataset_kwargs, fresh, progress, scheduler):
-    """The detect stage on a Dask cluster (:mod:`crbench.executors`); returns the outcomes and the cluster's workers."""
+def dask_worker_args(detector, dataset, *, dataset_kwargs, device, cache):
+    """``(key, detector factory, dataset factory, device, cache)``: what a Dask task needs to set its worker up.
+
+    A worker keeps one set-up detector; ``key`` says which run configuration
+    it belongs to, so a task of another run (a rebuild shares one cluster
+    between many) sets the worker up again.
+    """
     dataset_kwargs = dict(dataset_kwargs or {"size": dataset.size})
-    # a worker keeps one set-up detector; this key says which run configuration it belongs to
     key = repr((detector.name, detector.identity_hash(), detector.params_hash, type(dataset).__qualname__,
                 sorted(dataset_kwargs.items()), device, str(cache.root)))
-    args = (key, _Factory(type(detector), dict(detector.params)), _Factory(type(dataset), dataset_kwargs), device,
-            cache, split, fresh)
+    return (key, _Factory(type(detector), dict(detector.params)), _Factory(type(dataset), dataset_kwargs), device,
+            cache)
+
+
+def dask_worker_state(key, detector_factory, dataset_factory, device, cache):
+    """This Dask worker's ``{detector, dataset, cache}`` for run configuration ``key``, set up on first use."""
+    if _WORKER.get("key") != key:
+        _WORKER.clear()  # one configuration at a time: an older detector's weights are released
+        _worker_init(detector_factory, dataset_factory, device, cache)
+        _WORKER["key"] = key
+    return worker_state()
+
+
+def _detect_on_dask(detector, dataset, ids, *, split, jobs, device, cache, dataset_kwargs, fresh, progress, scheduler,
+                    priority=0):
+    """The detect stage on a Dask cluster (:mod:`crbench.executors`); returns the outcomes and the cluster's workers."""
+    args = (*dask_worker_args(detector, dataset, dataset_kwargs=dataset_kwargs, device=device, cache=cache),
+            split, fresh)
     bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
     with dask_client(scheduler=scheduler, n_workers=jobs) as client:
         outcomes = detect_on_dask(client, _dask_detect_chunk, args=args, ids=ids,
                                   on_failure=lambda sample_id, error: failed_outcome(dataset, split, sample_id, error),
-                                  on_done=bar.update)
+                                  on_done=bar.update, priority=priority)
         n_workers = total_threads(client)
     bar.close()
     return outcomes, n_workers

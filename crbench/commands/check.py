@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import CRBenchError, InputError
+from .options import jobs_executor_options
 
 __all__ = ["check"]
 
@@ -32,10 +33,11 @@ def _load_run_records(directory):
 @click.option("--rerun", is_flag=True, help="Re-run the selected baseline entries now, then compare.")
 @click.option("--processes", type=click.IntRange(min=1), default=2, show_default=True,
               help="Worker processes for --rerun.")
+@jobs_executor_options
 @click.option("--strict", is_flag=True, help="Also fail on not comparable, missing and new entries.")
 @click.option("--summary", type=click.Path(dir_okay=False), default=None,
               help="Also append the Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
-def check(baseline, results, rules, patterns, rerun, processes, strict, summary):
+def check(baseline, results, rules, patterns, rerun, processes, executor, scheduler, strict, summary):
     """Compare fresh run records with a baseline; exit 1 if any metric got worse or a run failed.
 
     Per metric, direction-aware: worse when it moved the bad way by more than
@@ -68,7 +70,8 @@ def check(baseline, results, rules, patterns, rerun, processes, strict, summary)
                 results_dir.mkdir(parents=True, exist_ok=True)
                 click.echo(f"re-running {len(jobs)} baseline entr{'y' if len(jobs) == 1 else 'ies'}: {', '.join(keys)}", err=True)
                 _, run_failures = run_jobs(jobs, results_dir=results_dir, cache_dir=str(Path(scratch) / "cache"),
-                                           processes=min(processes, len(jobs)), progress=False)
+                                           processes=min(processes, len(jobs)), progress=False,
+                                           executor=executor, scheduler=scheduler)
             else:
                 results_dir = Path(results or "results")
             try:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import CRBenchError
+from .options import jobs_executor_options
 
 __all__ = ["leaderboard", "rebuild_command"]
 
@@ -88,8 +89,9 @@ def _invocation(ctx):
               help="Re-run only the selected runs and keep every other record (e.g. after a data set version bump).")
 @click.option("--dry-run", is_flag=True, help="Print the runs and an estimate of the wall time; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@jobs_executor_options
 def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
-                    cache_dir, update, dry_run, quiet):
+                    cache_dir, update, dry_run, quiet, executor, scheduler):
     """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
     from ..jobs import estimate_seconds, plan_rebuild, rebuild
 
@@ -116,6 +118,7 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
             out_dir, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
             processes=processes, bench=bench, bench_shape=bench_shape, bench_repeats=bench_repeats,
             cache_dir=cache_dir, progress=not quiet, command=_invocation(click.get_current_context()), update=update,
+            executor=executor, scheduler=scheduler,
         )
     except (CRBenchError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error

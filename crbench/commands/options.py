@@ -1,10 +1,34 @@
 """Option parsing shared by crbench commands (building and running lives in :mod:`crbench.jobs`)."""
 
+import click
 import yaml
 
 from ..errors import InputError
+from ..executors import EXECUTORS, SCHEDULER_VARIABLE
 
-__all__ = ["parse_key_values"]
+__all__ = ["jobs_executor_options", "parse_key_values"]
+
+
+def jobs_executor_options(function):
+    """``--executor`` and ``--scheduler`` of the commands that run many jobs (``leaderboard rebuild``, ``check --rerun``).
+
+    The decorated command receives ``executor`` and ``scheduler``; a
+    scheduler without ``--executor dask`` is a usage error.
+    """
+    def check_scheduler(ctx, param, value):
+        if value is not None and ctx.params.get("executor", "processes") != "dask":
+            raise click.UsageError("--scheduler names a Dask cluster: add --executor dask", ctx=ctx)
+        return value
+
+    function = click.option(
+        "--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
+        help=f"Dask scheduler, e.g. tcp://host:8786 (--executor dask; default ${SCHEDULER_VARIABLE}, else a "
+             "LocalCluster of --processes workers).")(function)
+    return click.option(
+        "--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, is_eager=True,
+        help="'processes': each run whole in one of --processes worker processes; 'dask': every run's chunks of "
+             "images as one task graph on a Dask cluster, the most expensive run first (docs/scaling.md); "
+             "'local': one run after another in this process.")(function)
 
 
 def _split_top_level(text):

@@ -16,6 +16,7 @@ __all__ = [
     "COST_HINT",
     "plan_rebuild",
     "estimate_seconds",
+    "job_seconds",
     "slowest_first",
 ]
 
@@ -143,12 +144,41 @@ def _size_of(name, size):
     return size if size in sizes or len(sizes) != 1 else sizes[0]
 
 
-def estimate_seconds(jobs, *, processes=2, bench_shape=(2048, 2048), bench_repeats=3, bench=True):
-    """Rough wall time of a rebuild from the measured per-megapixel costs in :data:`COST_HINT`.
+def job_seconds(jobs):
+    """Rough single-worker seconds of each job, from the per-megapixel costs in :data:`COST_HINT`.
 
     Loads the first image of each data set split to learn its size (this
     may generate a simulated data set). Mask detectors pay their cost once
-    per sweep value; timing runs pay it ``bench_repeats + 1`` times (warm-up)
+    per sweep value.
+
+    Returns
+    -------
+    seconds : dict of str to float
+        ``job.key`` -> seconds.
+    lines : list of str
+        One line per job with its estimate.
+    """
+    megapixels, seconds, lines = {}, {}, []
+    for job in jobs:
+        dataset_id = (job.dataset, job.size, job.split)
+        if dataset_id not in megapixels:
+            dataset, _ = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
+            ids = dataset.sample_ids(job.split)
+            shape = dataset.load_sample(job.split, ids[0]).image.shape if ids else (0, 0)
+            megapixels[dataset_id] = len(ids) * shape[0] * shape[1] / 1e6
+        detector = build_detector(job.detector, job.params)
+        n_sweep = max(1, len(detector.sweep_values())) if detector.output_kind == "mask" else 1
+        seconds[job.key] = COST_HINT.get(job.detector, _DEFAULT_COST) * megapixels[dataset_id] * n_sweep
+        lines.append(f"{job.key}: {megapixels[dataset_id]:.1f} MP x {n_sweep} sweep value(s) "
+                     f"~ {seconds[job.key] / 60:.1f} min")
+    return seconds, lines
+
+
+def estimate_seconds(jobs, *, processes=2, bench_shape=(2048, 2048), bench_repeats=3, bench=True):
+    """Rough wall time of a rebuild from the measured per-megapixel costs in :data:`COST_HINT`.
+
+    The jobs' costs (:func:`job_seconds`) spread over ``processes`` workers;
+    timing runs pay a detector's cost ``bench_repeats + 1`` times (warm-up)
     on one frame and run one at a time.
 
     Returns
@@ -158,20 +188,8 @@ def estimate_seconds(jobs, *, processes=2, bench_shape=(2048, 2048), bench_repea
     lines : list of str
         One line per job with its estimate.
     """
-    megapixels, lines, work = {}, [], 0.0
-    for job in jobs:
-        dataset_id = (job.dataset, job.size, job.split)
-        if dataset_id not in megapixels:
-            dataset, _ = build_dataset(job.dataset, size=job.size)
-            ids = dataset.sample_ids(job.split)
-            shape = dataset.load_sample(job.split, ids[0]).image.shape if ids else (0, 0)
-            megapixels[dataset_id] = len(ids) * shape[0] * shape[1] / 1e6
-        detector = build_detector(job.detector, job.params)
-        n_sweep = max(1, len(detector.sweep_values())) if detector.output_kind == "mask" else 1
-        seconds = COST_HINT.get(job.detector, _DEFAULT_COST) * megapixels[dataset_id] * n_sweep
-        work += seconds
-        lines.append(f"{job.key}: {megapixels[dataset_id]:.1f} MP x {n_sweep} sweep value(s) ~ {seconds / 60:.1f} min")
-    total = work / max(1, processes)
+    seconds, lines = job_seconds(jobs)
+    total = sum(seconds.values()) / max(1, processes)
     if bench:
         frame = bench_shape[0] * bench_shape[1] / 1e6
         bench_seconds = sum(COST_HINT.get(name, _DEFAULT_COST) * frame * (bench_repeats + 1)

@@ -49,10 +49,12 @@ class RebuildReport:
     seconds: float = 0.0
 
 
-def _preamble(report, *, processes, hardware, started, command):
+def _preamble(report, *, processes, hardware, started, command, executor="processes"):
     minutes = report.seconds / 60
+    workers = (f"one Dask task graph on {processes} worker(s)" if executor == "dask"
+               else f"{processes} worker process(es)")
     lines = [
-        f"Produced by `{command}` on {started:%Y-%m-%d} ({hardware}, {processes} worker process(es), "
+        f"Produced by `{command}` on {started:%Y-%m-%d} ({hardware}, {workers}, "
         f"1 thread each); the whole rebuild took {minutes:.1f} min. Run the same command to regenerate "
         "every record, table, plot and `baseline.json`.",
     ]
@@ -116,6 +118,8 @@ def rebuild(
     progress=True,
     command="crbench leaderboard rebuild",
     update=False,
+    executor="processes",
+    scheduler=None,
 ):
     """Regenerate ``out_dir``: ``records/``, ``LEADERBOARD.md``, ``plots/`` and ``baseline.json``.
 
@@ -141,6 +145,13 @@ def rebuild(
         Re-run only the selected jobs and keep every other record of
         ``out_dir/records`` (e.g. after a data set version bump); the
         update is appended to ``rebuild.json``'s history.
+    executor : {"processes", "local", "dask"}
+        How the runs are spread (:func:`crbench.jobs.run.run_jobs`): whole
+        runs in ``processes`` worker processes, or every run's chunks of
+        images as one task graph on a Dask cluster (``processes`` workers
+        of a LocalCluster unless ``scheduler`` names one).
+    scheduler : str, optional
+        Dask scheduler address (``executor="dask"``).
 
     Returns
     -------
@@ -161,7 +172,8 @@ def rebuild(
     with tempfile.TemporaryDirectory(prefix="crbench-rebuild-cache-") as fresh_cache:
         paths, report.failures = run_jobs(jobs, results_dir=staging, cache_dir=str(cache_dir or fresh_cache),
                                           processes=processes, progress=progress,
-                                          sensitivity=_standard_split_jobs(jobs))
+                                          sensitivity=_standard_split_jobs(jobs), executor=executor,
+                                          scheduler=scheduler)
     report.records = sorted(paths.values())
     if bench:
         names = sorted({job.detector for job in jobs})
@@ -210,11 +222,13 @@ def rebuild(
             "started": started_at.isoformat(timespec="seconds"),
             "seconds": report.seconds,
             "processes": processes,
+            "executor": executor,
             "hardware": hardware,
             "skipped": report.skipped,
             "failures": report.failures,
             "bench_failures": report.bench_failures,
-            "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command),
+            "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command,
+                                 executor=executor),
         }
     # kept with the records so that 'crbench leaderboard --results <out>/records' renders the same page
     write_json_atomic(records_dir / "rebuild.json", collection.rebuild)

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from ..environment import THREAD_VARIABLES
 from ..errors import InputError
+from ..executors import EXECUTORS
 from ..leaderboard.sensitivity import RECORD_SECTION as SENSITIVITY_SECTION
 from ..records import build_run_record, write_record
 from ..runner import run_detector
@@ -76,7 +77,7 @@ class JobOutput:
 
 def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=None, ignore_policy=None,
             keep_going=False, fresh=False, progress=False, object_scores=True, protocol="crbench", bootstrap=None,
-            sensitivity=False, isolate=False, timeout=None, shard=None, executor=None, scheduler=None):
+            sensitivity=False, isolate=False, timeout=None, shard=None, executor=None, scheduler=None, priority=0):
     """Build the job's detector and data set, run and score it, write its record.
 
     Parameters
@@ -123,9 +124,12 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
     executor : {"local", "processes", "dask"}, optional
         Where the detect stage runs (:mod:`crbench.executors`; default from
         ``workers``, ``isolate`` and ``timeout``); recorded as ``runtime.executor``.
-    scheduler : str, optional
-        Dask scheduler address (``executor="dask"``; default
-        ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers`` processes).
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address or connected client (``executor="dask"``;
+        default ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers`` processes).
+    priority : int
+        Priority of the run's Dask tasks on a cluster shared with other jobs
+        (:mod:`crbench.jobs.graph`).
 
     Returns
     -------
@@ -155,6 +159,7 @@ def run_job(job, *, results_dir, cache_dir=None, device="cpu", workers=1, limit=
         shard=shard,
         executor=executor,
         scheduler=scheduler,
+        priority=priority,
     )
     record = build_run_record(result)
     if shard is not None:
@@ -189,9 +194,10 @@ def shard_job(job, *, ignore_policy, protocol, object_scores, bootstrap):
     }
 
 
-def _run_job_safely(job, results_dir, cache_dir, sensitivity=False):
+def _run_job_safely(job, results_dir, cache_dir, sensitivity=False, **executor_options):
     try:
-        output = run_job(job, results_dir=results_dir, cache_dir=cache_dir, keep_going=True, sensitivity=sensitivity)
+        output = run_job(job, results_dir=results_dir, cache_dir=cache_dir, keep_going=True, sensitivity=sensitivity,
+                         **executor_options)
         return job, str(output.path), None
     except Exception as error:  # noqa: BLE001 - any failure of one job is reported, the others go on
         return job, None, f"{type(error).__name__}: {error}"
@@ -213,8 +219,14 @@ def limited_threads(threads):
 
 
 def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_process=1, progress=True,
-             sensitivity=()):
-    """Run jobs in parallel worker processes; one failing job never stops the others.
+             sensitivity=(), executor="processes", scheduler=None):
+    """Run jobs in parallel; one failing job never stops the others.
+
+    With the ``processes`` executor each job runs whole (detection and
+    scoring) in one of ``processes`` worker processes; with ``dask`` all
+    jobs' chunk tasks go to one Dask cluster as one task graph
+    (:func:`crbench.jobs.graph.run_jobs_on_dask`); ``local`` runs the jobs
+    here one after another. The records are the same either way.
 
     Parameters
     ----------
@@ -224,13 +236,18 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
     cache_dir : path-like, optional
         Score cache root (None: the default cache).
     processes : int
-        Worker processes (1 runs the jobs in this process, one after another).
+        Worker processes (1 runs the jobs in this process, one after
+        another); with ``dask``, the workers of the LocalCluster it starts.
     threads_per_process : int
         Thread limit of each worker (BLAS, OpenMP, torch).
     progress : bool
     sensitivity : collection of str
         Job keys whose records also get protocol-sensitivity rows
         (:func:`run_job`'s ``sensitivity``).
+    executor : {"processes", "local", "dask"}
+    scheduler : str, optional
+        Dask scheduler address (``dask``; default ``$DASK_SCHEDULER_ADDRESS``,
+        else a LocalCluster of ``processes`` workers).
 
     Returns
     -------
@@ -239,6 +256,17 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
     failures : dict of str to str
         Job key -> error message.
     """
+    if executor not in EXECUTORS:
+        raise InputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise InputError("a Dask scheduler address needs the dask executor: add --executor dask")
+    if executor == "dask":
+        from .graph import run_jobs_on_dask  # imported here: only Dask rebuilds need distributed
+
+        return run_jobs_on_dask(jobs, results_dir=results_dir, cache_dir=cache_dir, scheduler=scheduler,
+                                n_workers=processes, progress=progress, sensitivity=sensitivity)
+    if executor == "local":
+        processes = 1
     paths, failures = {}, {}
     bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress)
 

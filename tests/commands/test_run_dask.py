@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Keys that hold timings or run-time facts, not results: they may differ between executors.
 TIMING_KEYS = {"created", "runtime", "environment", "detect_seconds", "from_cache", "seconds", "cpu_seconds",
-               "seconds_per_megapixel"}
+               "seconds_per_megapixel", "extra_detect_seconds"}
 
 
 def _results(data):
@@ -60,6 +60,18 @@ def test_a_local_cluster_gives_the_local_executors_record_bit_for_bit(tmp_path):
     assert dask["runtime"]["executor"] == "dask" and dask["runtime"]["jobs"] == 2 and dask["runtime"]["isolated"]
     assert dask["uncertainty"]["n_resamples"] == 1000 and dask["objects"]["per_image"]
     # compared as JSON text: floats bit for bit, per-image rows in the same order
+    assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
+
+
+def test_an_adaptive_sweep_on_a_local_cluster_gives_the_local_record_and_history(tmp_path):
+    # every round's images go to the cluster as chunk tasks; the planning between rounds stays in this process
+    detector = ["--detector", "astroscrappy", "--adaptive-sweep"]
+    local = _run(tmp_path, "local", *detector)
+    dask = _run(tmp_path, "dask", "--executor", "dask", "--jobs", "2", *detector)
+    assert dask["runtime"]["executor"] == "dask" and dask["runtime"]["jobs"] == 2
+    refinement = dask["sweep_refinement"]
+    assert len(refinement["rounds"]) >= 2 and refinement["added_values"]  # the test needs a real refinement
+    assert refinement["final_values"] == local["sweep_refinement"]["final_values"]
     assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
 
 

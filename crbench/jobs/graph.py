@@ -1,0 +1,114 @@
+"""Run many jobs as one Dask task graph: every (detector, data set, chunk of images) task on one cluster.
+
+A leaderboard rebuild or ``crbench check --rerun`` with ``--executor dask``
+hands all its jobs to :func:`run_jobs_on_dask`. Each job's images are split
+into chunk tasks (:func:`crbench.executors.chunk_ids`) that go to the one
+cluster at once, with a Dask priority from the job's estimated cost
+(:func:`crbench.jobs.plan.job_seconds`): the scheduler starts the ready
+chunks of the most expensive job first and fills the workers with cheaper
+jobs' chunks, so no worker idles while one long job runs on the other.
+
+Per job, a thread of this process submits the chunks and waits: it is the
+job's driver. An adaptive sweep's rounds depend on every image of the round
+before, so its driver plans each round here and submits that round's
+chunks (:mod:`crbench.adaptive_sweep`). When a job's chunks are done its
+driver scores the cached outputs and writes the record, exactly as
+``crbench run --executor dask`` would: so every record is the one a
+single run writes (tested). Scoring runs in this process, next to the
+workers: docs/scaling.md measures what that costs and where it stops
+scaling.
+
+Resuming: the chunks write each image's output to the score cache before
+they return, and a later rebuild with the same ``--cache-dir`` reads them
+instead of detecting again.
+"""
+
+import concurrent.futures
+
+from tqdm.auto import tqdm
+
+from ..executors import dask_client, total_threads
+from .plan import job_seconds
+from .run import _run_job_safely
+
+__all__ = ["priorities", "run_jobs_on_dask"]
+
+
+def priorities(jobs, seconds):
+    """Dask priority of each job: its rank by estimated ``seconds``, the most expensive highest.
+
+    Ties keep the jobs' order (the earlier job ranks higher).
+
+    Examples
+    --------
+    >>> from crbench.jobs import Job
+    >>> jobs = [Job("a", "x"), Job("b", "x"), Job("c", "x")]
+    >>> priorities(jobs, {"a@x/None/test": 1.0, "b@x/None/test": 9.0, "c@x/None/test": 1.0})
+    {'a@x/None/test': 1, 'b@x/None/test': 2, 'c@x/None/test': 0}
+    """
+    order = sorted(range(len(jobs)), key=lambda index: (seconds.get(jobs[index].key, 0.0), -index))
+    return {jobs[index].key: rank for rank, index in enumerate(order)}
+
+
+def _estimated_seconds(jobs):
+    """``job_seconds`` per job; a job that cannot even be planned (a bad name) gets 0 and fails in its driver."""
+    seconds = {}
+    for job in jobs:
+        try:
+            seconds.update(job_seconds([job])[0])
+        except Exception:  # noqa: BLE001 - its driver raises the same error, which becomes the job's failure
+            seconds[job.key] = 0.0
+    return seconds
+
+
+def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_workers=2, progress=True,
+                     sensitivity=()):
+    """Run ``jobs`` on one Dask cluster as one task graph, most expensive first; one failing job never stops the others.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    results_dir : path-like
+        Where the run records go (on a cluster of several machines: a path
+        every worker and this process see, like the cache).
+    cache_dir : path-like, optional
+        Score cache root the workers write to (None: the default cache).
+    scheduler : str or distributed.Client, optional
+        A scheduler address or a connected client (default
+        ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``n_workers``
+        single-threaded worker processes).
+    n_workers : int
+        Workers of the LocalCluster started when no scheduler is named.
+    progress : bool
+        One bar over the jobs.
+    sensitivity : collection of str
+        Job keys whose records also get protocol-sensitivity rows.
+
+    Returns
+    -------
+    paths : dict of str to str
+        Job key -> record path.
+    failures : dict of str to str
+        Job key -> error message.
+    """
+    paths, failures = {}, {}
+    ranks = priorities(jobs, _estimated_seconds(jobs))
+    ordered = sorted(jobs, key=lambda job: -ranks[job.key])
+    bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress)
+    with dask_client(scheduler=scheduler, n_workers=n_workers) as client:
+        bar.set_postfix_str(f"{total_threads(client)} dask worker(s)")
+        # a driver thread per job submits at once, so that every chunk of every job is on the scheduler together
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(ordered), thread_name_prefix="crbench-job") as drivers:
+            futures = [drivers.submit(_run_job_safely, job, str(results_dir), cache_dir, job.key in sensitivity,
+                                      executor="dask", scheduler=client, priority=ranks[job.key])
+                       for job in ordered]
+            for future in concurrent.futures.as_completed(futures):
+                job, path, error = future.result()
+                if error:
+                    failures[job.key] = error
+                else:
+                    paths[job.key] = path
+                bar.set_postfix_str(job.key)
+                bar.update()
+    bar.close()
+    return paths, failures
