@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["DaskTarget", "EXECUTORS", "KILLED_TEXT", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE", "choose_executor", "chunk_ids",
+__all__ = ["DaskTarget", "EXECUTORS", "KILLED_TEXT", "LOCAL_CLUSTER_CONFIG", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE", "choose_executor", "chunk_ids",
            "dask_client", "default_dask_workers", "detect_on_dask", "is_client", "scheduler_address", "total_threads"]
 
 #: Names of the executors, as ``--executor`` takes them.
@@ -107,6 +107,22 @@ def chunk_ids(ids, *, n_workers, max_chunk=MAX_CHUNK_IMAGES):
     return [list(ids[start:start + size]) for start in range(0, len(ids), size)]
 
 
+#: Dask settings of the LocalCluster crbench starts (read by the nannies and passed on to their workers).
+LOCAL_CLUSTER_CONFIG = {
+    # Dask's nannies give workers MALLOC_TRIM_THRESHOLD_=65536, which stops glibc from raising its mmap threshold:
+    # every large temporary array is then mapped and unmapped again, which doubled deepcr_pretrained's time per
+    # 256x256 patch (0.143 vs 0.072 s, docs/scaling.md). None unsets it.
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # A worker's own threads take CPU from the detector running beside them: the statistical profiler samples
+    # the running task's stack every 10 ms, the system monitor polls every 0.5 s. crbench reads neither; without
+    # them a worker's other threads used 3.0-5.3 % instead of 4.3-9.3 % of the task's CPU time
+    # (benchmarks/dask_worker_overhead.py, docs/scaling.md). The dashboard still works, with 2 s resolution.
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+
+
 def is_client(scheduler):
     """True when ``scheduler`` is a connected ``distributed.Client`` (not an address)."""
     return hasattr(scheduler, "submit") and hasattr(scheduler, "nthreads")
@@ -136,10 +152,7 @@ def dask_client(*, scheduler=None, n_workers=1):
         with Client(address, timeout="30s") as client:
             yield client
         return
-    # Dask's nannies give workers MALLOC_TRIM_THRESHOLD_=65536, which stops glibc from raising its mmap threshold:
-    # every large temporary array is then mapped and unmapped again, which doubled deepcr_pretrained's time per
-    # 256x256 patch (0.143 vs 0.072 s, docs/scaling.md). None unsets it (read when the nannies are created).
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
         # the scheduler always serves HTTP (health checks): on a free port, not the default 8787 another cluster may hold
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                dashboard_address="127.0.0.1:0")
