@@ -23,7 +23,7 @@ the longest job's chain of rounds, each at least one chunk long. The wall
 time is the largest of these plus start-up; the largest names the limit.
 
     python benchmarks/scaling_projection.py [--workers 1 8 64] [--score-cpu-per-mpix 0.15]
-        [--mask-score-cpu-per-mpix-value 0.05] [--task-seconds 0.0019] [--scoring-cores 1]
+        [--mask-score-cpu-per-mpix-value 0.0125] [--task-seconds 0.0019] [--scoring-cores 1]
 """
 
 import argparse
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crbench.datasets import DATASETS  # noqa: E402
 from crbench.executors import chunk_ids  # noqa: E402
+from crbench.jobs.footprint import MASK_BYTES_PER_PIXEL_PER_VALUE, SCORE_BYTES_PER_PIXEL  # noqa: E402
 from crbench.jobs.plan import COST_HINT, LEADERBOARD_PARAMS, TEST_DOUBLES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,8 +95,15 @@ def plan_jobs(costs, records):
     return jobs
 
 
+def cache_bytes(jobs):
+    """Bytes of compressed score-cache entries the workers write and the scoring process reads back."""
+    return sum(job["n_images"] * job["image_mpix"] * 1e6
+               * (MASK_BYTES_PER_PIXEL_PER_VALUE * job["n_values"] if job["mask"] else SCORE_BYTES_PER_PIXEL)
+               for job in jobs)
+
+
 def project(jobs, *, n_workers, score_cpu_per_mpix, mask_score_cpu_per_mpix_value, task_seconds, scoring_cores,
-            startup_seconds):
+            startup_seconds, file_system_bytes_per_second):
     """The four bounds and the projected wall seconds on ``n_workers`` workers."""
     detect = sum(job["cpu_per_image"] * job["n_images"] for job in jobs) / n_workers
     n_tasks = sum(len(chunk_ids(range(job["n_images"]), n_workers=n_workers)) * job["n_rounds"] for job in jobs)
@@ -108,7 +116,9 @@ def project(jobs, *, n_workers, score_cpu_per_mpix, mask_score_cpu_per_mpix_valu
         # each round waits for its slowest chunk; all rounds together detect every value once per image
         per_value = chunk * job["cpu_per_image"] / job["n_values"]
         chain = max(chain, per_value * job["n_values"] + per_value * (job["n_rounds"] - 1))
-    bounds = {"detection": detect, "scheduler": schedule, "scoring": score, "critical path": chain}
+    # written once by the workers and read once by the scoring process, through one shared file system
+    io = 2 * cache_bytes(jobs) / file_system_bytes_per_second
+    bounds = {"detection": detect, "scheduler": schedule, "scoring": score, "critical path": chain, "cache I/O": io}
     limit = max(bounds, key=bounds.get)
     return bounds, limit, bounds[limit] + startup_seconds
 
@@ -117,24 +127,29 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--score-cpu-per-mpix", type=float, default=0.15)
-    parser.add_argument("--mask-score-cpu-per-mpix-value", type=float, default=0.05)
+    parser.add_argument("--mask-score-cpu-per-mpix-value", type=float, default=0.0125)
     parser.add_argument("--task-seconds", type=float, default=0.0019)
     parser.add_argument("--scoring-cores", type=float, default=1.0)
     parser.add_argument("--startup-seconds", type=float, default=10.0)
+    parser.add_argument("--file-system-mb-per-s", type=float, default=200.0,
+                        help="Bandwidth of the shared file system that holds the score cache.")
     args = parser.parse_args(argv)
     jobs = plan_jobs(detector_costs(), small_records())
     total_mpix = sum(job["n_images"] * job["image_mpix"] for job in jobs)
     print(f"{len(jobs)} jobs, {total_mpix / 1e3:.1f} Gpix of detector input "
-          f"({sum(job['cpu_per_image'] * job['n_images'] for job in jobs) / 3600:.1f} CPU h of detection)")
-    print("| workers | detection h | scoring h | scheduler h | critical path h | projected wall h | limit |")
-    print("|---|---|---|---|---|---|---|")
+          f"({sum(job['cpu_per_image'] * job['n_images'] for job in jobs) / 3600:.1f} CPU h of detection), "
+          f"{cache_bytes(jobs) / 1e9:.0f} GB of compressed score cache")
+    print("| workers | detection h | scoring h | scheduler h | critical path h | cache I/O h | projected wall h | limit |")
+    print("|---|---|---|---|---|---|---|---|")
     for n_workers in args.workers:
         bounds, limit, wall = project(jobs, n_workers=n_workers, score_cpu_per_mpix=args.score_cpu_per_mpix,
                                       mask_score_cpu_per_mpix_value=args.mask_score_cpu_per_mpix_value,
                                       task_seconds=args.task_seconds, scoring_cores=args.scoring_cores,
-                                      startup_seconds=args.startup_seconds)
+                                      startup_seconds=args.startup_seconds,
+                                      file_system_bytes_per_second=args.file_system_mb_per_s * 1e6)
         print(f"| {n_workers} | {bounds['detection'] / 3600:.2f} | {bounds['scoring'] / 3600:.2f} | "
-              f"{bounds['scheduler'] / 3600:.3f} | {bounds['critical path'] / 3600:.2f} | {wall / 3600:.2f} | {limit} |")
+              f"{bounds['scheduler'] / 3600:.3f} | {bounds['critical path'] / 3600:.2f} | "
+              f"{bounds['cache I/O'] / 3600:.2f} | {wall / 3600:.2f} | {limit} |")
     slowest = max(jobs, key=lambda job: job["cpu_per_image"] * job["n_images"])
     print(f"most expensive job: {slowest['detector']} on {slowest['dataset']}, "
           f"{slowest['cpu_per_image'] * slowest['n_images'] / 3600:.1f} CPU h "
