@@ -18,12 +18,15 @@ elsewhere and passed in (defaults: the figures in docs/scaling.md).
   as serial (one scheduler).
 
 For N workers: detection ``sum / N``; scheduling ``tasks x cost``; scoring
-``sum / scoring cores`` (it runs in the submitting process); critical path:
-the longest job's chain of rounds, each at least one chunk long. The wall
-time is the largest of these plus start-up; the largest names the limit.
+``sum / N`` added to the detection where the job drivers run on the workers
+(``crbench.jobs.graph``, the default), or ``sum / scoring cores`` as its own
+bound with ``--scoring-in-client`` (every job scored in the submitting
+process); critical path: the longest job's chain of rounds, each at least
+one chunk long. The wall time is the largest of these plus start-up; the
+largest names the limit.
 
     python benchmarks/scaling_projection.py [--workers 1 8 64] [--score-cpu-per-mpix 0.15]
-        [--mask-score-cpu-per-mpix-value 0.0125] [--task-seconds 0.0019] [--scoring-cores 1]
+        [--mask-score-cpu-per-mpix-value 0.0125] [--task-seconds 0.0019] [--scoring-in-client --scoring-cores 1]
 """
 
 import argparse
@@ -103,13 +106,17 @@ def cache_bytes(jobs):
 
 
 def project(jobs, *, n_workers, score_cpu_per_mpix, mask_score_cpu_per_mpix_value, task_seconds, scoring_cores,
-            startup_seconds, file_system_bytes_per_second):
+            startup_seconds, file_system_bytes_per_second, scoring_in_client=False):
     """The four bounds and the projected wall seconds on ``n_workers`` workers."""
     detect = sum(job["cpu_per_image"] * job["n_images"] for job in jobs) / n_workers
     n_tasks = sum(len(chunk_ids(range(job["n_images"]), n_workers=n_workers)) * job["n_rounds"] for job in jobs)
     schedule = n_tasks * task_seconds
     score = sum(job["n_images"] * job["image_mpix"] * (mask_score_cpu_per_mpix_value * job["n_values"] if job["mask"]
-                                                      else score_cpu_per_mpix) for job in jobs) / scoring_cores
+                                                      else score_cpu_per_mpix) for job in jobs)
+    if scoring_in_client:
+        score /= scoring_cores
+    else:  # the drivers score on the workers, beside the chunks
+        detect, score = detect + score / n_workers, 0.0
     chain = 0.0
     for job in jobs:
         chunk = len(chunk_ids(range(job["n_images"]), n_workers=n_workers)[0])
@@ -129,7 +136,10 @@ def main(argv=None):
     parser.add_argument("--score-cpu-per-mpix", type=float, default=0.15)
     parser.add_argument("--mask-score-cpu-per-mpix-value", type=float, default=0.0125)
     parser.add_argument("--task-seconds", type=float, default=0.0019)
-    parser.add_argument("--scoring-cores", type=float, default=1.0)
+    parser.add_argument("--scoring-in-client", action="store_true",
+                        help="Score every job in the submitting process (drivers as threads there).")
+    parser.add_argument("--scoring-cores", type=float, default=1.0,
+                        help="Cores the submitting process scores on (with --scoring-in-client).")
     parser.add_argument("--startup-seconds", type=float, default=10.0)
     parser.add_argument("--file-system-mb-per-s", type=float, default=200.0,
                         help="Bandwidth of the shared file system that holds the score cache.")
@@ -139,14 +149,17 @@ def main(argv=None):
     print(f"{len(jobs)} jobs, {total_mpix / 1e3:.1f} Gpix of detector input "
           f"({sum(job['cpu_per_image'] * job['n_images'] for job in jobs) / 3600:.1f} CPU h of detection), "
           f"{cache_bytes(jobs) / 1e9:.0f} GB of compressed score cache")
-    print("| workers | detection h | scoring h | scheduler h | critical path h | cache I/O h | projected wall h | limit |")
+    detection = "detection h" if args.scoring_in_client else "detection + scoring h"
+    print(f"| workers | {detection} | scoring in client h | scheduler h | critical path h | cache I/O h "
+          "| projected wall h | limit |")
     print("|---|---|---|---|---|---|---|---|")
     for n_workers in args.workers:
         bounds, limit, wall = project(jobs, n_workers=n_workers, score_cpu_per_mpix=args.score_cpu_per_mpix,
                                       mask_score_cpu_per_mpix_value=args.mask_score_cpu_per_mpix_value,
                                       task_seconds=args.task_seconds, scoring_cores=args.scoring_cores,
                                       startup_seconds=args.startup_seconds,
-                                      file_system_bytes_per_second=args.file_system_mb_per_s * 1e6)
+                                      file_system_bytes_per_second=args.file_system_mb_per_s * 1e6,
+                                      scoring_in_client=args.scoring_in_client)
         print(f"| {n_workers} | {bounds['detection'] / 3600:.2f} | {bounds['scoring'] / 3600:.2f} | "
               f"{bounds['scheduler'] / 3600:.3f} | {bounds['critical path'] / 3600:.2f} | "
               f"{bounds['cache I/O'] / 3600:.2f} | {wall / 3600:.2f} | {limit} |")

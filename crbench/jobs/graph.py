@@ -8,22 +8,23 @@ cluster at once, with a Dask priority from the job's estimated cost
 chunks of the most expensive job first and fills the workers with cheaper
 jobs' chunks, so no worker idles while one long job runs on the other.
 
-Per job, a thread of this process submits the chunks and waits: it is the
-job's driver. An adaptive sweep's rounds depend on every image of the round
-before, so its driver plans each round here and submits that round's
+Each job has a driver: a task on the cluster itself, which leaves its
+worker's thread pool at once (``distributed.worker_client``), submits the
+job's chunks and waits. An adaptive sweep's rounds depend on every image of
+the round before, so its driver plans each round and submits that round's
 chunks (:mod:`crbench.adaptive_sweep`). When a job's chunks are done its
 driver scores the cached outputs and writes the record, exactly as
-``crbench run --executor dask`` would: so every record is the one a
-single run writes (tested). Scoring runs in this process, next to the
-workers: docs/scaling.md measures what that costs and where it stops
-scaling.
+``crbench run --executor dask`` would: so every record is the one a single
+run writes (tested). The drivers, and so the scoring, spread over the
+workers: scoring in the submitting process alone would stop scaling from
+about 50 workers on (docs/scaling.md, "Projection"). While a driver scores,
+its worker also runs a chunk: the scoring is about 5-10 % of the detection
+work (0.15 CPU s/Mpix against 1.5-7 per sweep value).
 
 Resuming: the chunks write each image's output to the score cache before
 they return, and a later rebuild with the same ``--cache-dir`` reads them
 instead of detecting again.
 """
-
-import concurrent.futures
 
 from tqdm.auto import tqdm
 
@@ -61,6 +62,16 @@ def _estimated_seconds(jobs):
     return seconds
 
 
+def _drive_job(job, results_dir, cache_dir, sensitivity, priority):
+    """A driver task: run ``job`` with its chunks on this cluster, from outside the worker's thread pool."""
+    from distributed import worker_client
+
+    # seceded: the worker's thread runs chunks (of this or other jobs) while this driver waits and scores
+    with worker_client() as client:
+        return _run_job_safely(job, results_dir, cache_dir, sensitivity, executor="dask", scheduler=client,
+                               priority=priority)
+
+
 def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_workers=2, progress=True,
                      sensitivity=()):
     """Run ``jobs`` on one Dask cluster as one task graph, most expensive first; one failing job never stops the others.
@@ -95,20 +106,26 @@ def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_wor
     ranks = priorities(jobs, _estimated_seconds(jobs))
     ordered = sorted(jobs, key=lambda job: -ranks[job.key])
     bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress)
+    from distributed import as_completed  # imported here: only Dask runs need it
+
     with dask_client(scheduler=scheduler, n_workers=n_workers) as client:
         bar.set_postfix_str(f"{total_threads(client)} dask worker(s)")
-        # a driver thread per job submits at once, so that every chunk of every job is on the scheduler together
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(ordered), thread_name_prefix="crbench-job") as drivers:
-            futures = [drivers.submit(_run_job_safely, job, str(results_dir), cache_dir, job.key in sensitivity,
-                                      executor="dask", scheduler=client, priority=ranks[job.key])
-                       for job in ordered]
-            for future in concurrent.futures.as_completed(futures):
-                job, path, error = future.result()
-                if error:
-                    failures[job.key] = error
-                else:
-                    paths[job.key] = path
-                bar.set_postfix_str(job.key)
-                bar.update()
+        # every driver first (above every chunk), so that all jobs' chunks are on the scheduler together
+        futures = {client.submit(_drive_job, job, str(results_dir), None if cache_dir is None else str(cache_dir),
+                                 job.key in sensitivity, ranks[job.key], pure=False,
+                                 priority=len(jobs) + ranks[job.key], key=f"crbench-job-{index}-{job.key}"): job
+                   for index, job in enumerate(ordered)}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                _, path, error = future.result()
+            except Exception as error:  # noqa: BLE001 - a driver whose worker died every time: that job fails
+                path, error = None, f"{type(error).__name__}: {error}"
+            if error:
+                failures[job.key] = error
+            else:
+                paths[job.key] = path
+            bar.set_postfix_str(job.key)
+            bar.update()
     bar.close()
     return paths, failures
