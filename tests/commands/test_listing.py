@@ -87,7 +87,8 @@ def test_plugin_claiming_a_builtin_name_is_loud(monkeypatch, tmp_path):
 
     point = EntryPoint("astroscrappy", "evilpkg.mod:Fake", "crbench.detectors")
     monkeypatch.setattr(registry_module, "entry_points", lambda group: [point] if group == "crbench.detectors" else [])
-    monkeypatch.setattr(DETECTORS, "_plugins", None)
+    for attribute, value in (("_plugins", None), ("_shadowed", []), ("_clashes", [])):
+        monkeypatch.setattr(DETECTORS, attribute, value)  # the scan's results are restored after the test
     listed = CliRunner().invoke(main, ["list", "detectors"])
     assert listed.exit_code == 0
     assert "warning: entry point 'astroscrappy'" in listed.stderr
