@@ -70,7 +70,7 @@ def leaderboard_frames(path_or_dir=DEFAULT_RECORDS, *, rank_metric=RANK_METRIC, 
     >>> import crbench
     >>> tables = crbench.leaderboard("leaderboard/records")  # doctest: +SKIP
     >>> list(tables)[0]  # doctest: +SKIP
-    'Summary ranking (standard simulated splits)'
+    'Summary ranking by TPR at 0.01 % FPR'
     """
     if isinstance(path_or_dir, (list, tuple)) and all(isinstance(item, RunRecord) for item in path_or_dir):
         collection = collect_records(list(path_or_dir))
