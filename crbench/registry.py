@@ -6,7 +6,7 @@ plug-ins come from the Python entry-point groups ``crbench.detectors`` and
 ``crbench.datasets``. A name given as ``"pkg.module:Class"`` is imported
 directly, with the working directory on the import path (as ``python -m``
 and pytest do), so ``--detector mymod:MyDet`` works from the folder holding
-``mymod.py``. Built-in names win over plug-ins; two plug-ins claiming one
+``mymod.py``. A plug-in never replaces a built-in name; two plug-ins claiming one
 name is an error naming both sources. A plug-in whose module cannot be
 imported raises :class:`~crbench.errors.PluginImportError` naming the
 plug-in and the fix, and a registry may check what it loaded (``check``).
