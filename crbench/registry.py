@@ -6,10 +6,16 @@ plug-ins come from the Python entry-point groups ``crbench.detectors`` and
 ``crbench.datasets``. A name given as ``"pkg.module:Class"`` is imported
 directly, with the working directory on the import path (as ``python -m``
 and pytest do), so ``--detector mymod:MyDet`` works from the folder holding
-``mymod.py``. Built-in names win over plug-ins; two plug-ins claiming one
+``mymod.py``. A plug-in never replaces a built-in name; two plug-ins claiming one
 name is an error naming both sources. A plug-in whose module cannot be
 imported raises :class:`~crbench.errors.PluginImportError` naming the
 plug-in and the fix, and a registry may check what it loaded (``check``).
+
+A plug-in that claims a built-in name is never used in its place, and never
+ignored silently: :meth:`Registry.shadowed` lists such entry points (``crbench
+list`` warns about each), and asking for that name raises
+:class:`~crbench.errors.DuplicateNameError` naming the entry point and the
+built-in, because the user may have meant either.
 """
 
 import difflib
@@ -130,25 +136,58 @@ class Registry:
         self._builtins = {
             name: RegistryEntry(name, target, "built-in") for name, target in builtins.items()
         }
+        # filled together by _scan_plugins (tests may set _plugins alone: the others then stay empty)
         self._plugins = None
+        self._shadowed = []
+        self._clashes = []
+
+    def _scan_plugins(self):
+        """Read the entry-point group once: plug-ins, plug-ins claiming a built-in name, and plug-in clashes."""
+        if self._plugins is not None:
+            return
+        plugins, shadowed, clashes = {}, [], []
+        for ep in entry_points(group=self.group):
+            dist = getattr(ep, "dist", None)
+            source = f"entry point {ep.name!r} of {dist.name if dist else 'unknown distribution'}"
+            if ep.name in self._builtins:
+                # a plug-in never replaces a built-in; one that registers the very same class is harmless
+                if ep.value != self._builtins[ep.name].target:
+                    shadowed.append(RegistryEntry(ep.name, ep.value, source))
+                continue
+            if ep.name in plugins and plugins[ep.name].target != ep.value:
+                clashes.append(
+                    f"{self.kind} name {ep.name!r} is registered twice: "
+                    f"{plugins[ep.name].source} ({plugins[ep.name].target}) and "
+                    f"{source} ({ep.value}); uninstall one of them"
+                )
+                continue
+            plugins[ep.name] = RegistryEntry(ep.name, ep.value, source)
+        self._plugins, self._shadowed, self._clashes = plugins, shadowed, clashes
 
     def _plugin_entries(self):
-        if self._plugins is None:
-            plugins = {}
-            for ep in entry_points(group=self.group):
-                dist = getattr(ep, "dist", None)
-                source = f"entry point {ep.name!r} of {dist.name if dist else 'unknown distribution'}"
-                if ep.name in self._builtins:
-                    continue  # built-ins win; a plug-in cannot shadow them
-                if ep.name in plugins and plugins[ep.name].target != ep.value:
-                    raise DuplicateNameError(
-                        f"{self.kind} name {ep.name!r} is registered twice: "
-                        f"{plugins[ep.name].source} ({plugins[ep.name].target}) and "
-                        f"{source} ({ep.value}); uninstall one of them"
-                    )
-                plugins[ep.name] = RegistryEntry(ep.name, ep.value, source)
-            self._plugins = plugins
+        """The plug-in entries by name; raises :class:`DuplicateNameError` when two plug-ins claim one name."""
+        self._scan_plugins()
+        if self._clashes:
+            raise DuplicateNameError(self._clashes[0])
         return self._plugins
+
+    def shadowed(self):
+        """Plug-in entries that claim a built-in name (with another target); never used.
+
+        Returns
+        -------
+        list of RegistryEntry
+            The plug-ins' entries (``source`` names the entry point and its distribution).
+        """
+        self._scan_plugins()
+        return list(self._shadowed)
+
+    def shadow_message(self, entry):
+        """The warning (or error) text for a plug-in ``entry`` that claims a built-in name."""
+        builtin = self._builtins[entry.name]
+        return (f"{entry.source} ({entry.target}) claims the built-in {self.kind} name {entry.name!r} "
+                f"({builtin.target}); crbench never lets a plug-in replace a built-in. Rename the plug-in's "
+                f"entry point in its package metadata, or uninstall it")
 
     def entries(self):
         """Return all registered entries, built-ins first, sorted by name."""
@@ -166,6 +205,11 @@ class Registry:
         if ":" in name and name not in self._builtins:
             return RegistryEntry(name, name, IMPORT_PATH_SOURCE)
         if name in self._builtins:
+            # two plug-ins clashing over another name do not block a built-in; one claiming this name does
+            claims = [entry for entry in self.shadowed() if entry.name == name]
+            if claims:
+                raise DuplicateNameError(
+                    f"{self.kind} name {name!r} is ambiguous: " + "; ".join(map(self.shadow_message, claims)))
             return self._builtins[name]
         plugins = self._plugin_entries()
         if name in plugins:

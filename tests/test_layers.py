@@ -48,7 +48,8 @@ def _within(name, prefix):
 
 RULES = [
     # (modules, forbidden imports, why)
-    ("leaderboard", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.cache"),
+    ("leaderboard", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.cache",
+                     "crbench.api"),
      "the leaderboard only reads records"),
     ("records", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner"),
      "records are built from a RunResult snapshot, not by reaching into the runner"),
@@ -67,6 +68,8 @@ RULES = [
     ("object_pass", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.leaderboard", "crbench.runner"),
      "the runner's object pass sits beside it, below the job layer"),
     ("jobs", ("crbench.commands", "crbench.cli"), "the job layer sits below the commands"),
+    ("api", ("crbench.commands", "crbench.cli"),
+     "the notebook API sits beside the command line: both call the job layer, neither the other"),
     ("review", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.leaderboard"),
      "the review gallery draws the samples and masks it is handed; running detectors is the job layer's"),
     ("uncertainty", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.leaderboard"),

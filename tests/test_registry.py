@@ -37,7 +37,7 @@ def _fake_entry_points(points):
     return entry_points
 
 
-def test_plugins_are_discovered_and_builtins_win(monkeypatch):
+def test_plugins_are_discovered_and_never_replace_a_builtin(monkeypatch):
     points = [
         EntryPoint("mine", "crbench.detectors.doubles:RandomDetector", "test.group"),
         EntryPoint("a", "crbench.detectors.doubles:ConstantDetector", "test.group"),
@@ -45,8 +45,37 @@ def test_plugins_are_discovered_and_builtins_win(monkeypatch):
     monkeypatch.setattr(registry_module, "entry_points", _fake_entry_points(points))
     registry = Registry("detector", "test.group", {"a": "crbench.detectors.doubles:OracleDetector"})
     assert registry.get("mine").name == "random"
-    assert registry.get("a").name == "oracle"  # the built-in, not the plug-in
     assert registry.names() == ["a", "mine"]
+    # listed as the built-in, never as the plug-in
+    assert [(entry.name, entry.source) for entry in registry.entries()][0] == ("a", "built-in")
+    # the claim is reported, naming the entry point and both targets
+    (claim,) = registry.shadowed()
+    assert (claim.name, claim.target) == ("a", "crbench.detectors.doubles:ConstantDetector")
+    message = registry.shadow_message(claim)
+    assert "entry point 'a'" in message and "ConstantDetector" in message and "OracleDetector" in message
+
+
+def test_using_a_builtin_name_a_plugin_claims_is_an_error(monkeypatch):
+    points = [EntryPoint("a", "crbench.detectors.doubles:ConstantDetector", "test.group")]
+    monkeypatch.setattr(registry_module, "entry_points", _fake_entry_points(points))
+    registry = Registry("detector", "test.group", {"a": "crbench.detectors.doubles:OracleDetector"})
+    with pytest.raises(DuplicateNameError, match=r"'a' is ambiguous: entry point 'a'.*ConstantDetector.*"
+                                                 r"built-in detector name 'a' \(crbench.detectors.doubles:OracleDetector\)"):
+        registry.get("a")
+
+
+def test_a_plugin_registering_the_builtin_class_itself_is_harmless(monkeypatch):
+    points = [EntryPoint("a", "crbench.detectors.doubles:OracleDetector", "test.group")]
+    monkeypatch.setattr(registry_module, "entry_points", _fake_entry_points(points))
+    registry = Registry("detector", "test.group", {"a": "crbench.detectors.doubles:OracleDetector"})
+    assert registry.shadowed() == [] and registry.get("a").name == "oracle"
+
+
+def test_clashing_plugins_do_not_block_builtins(monkeypatch):
+    points = [EntryPoint("dup", "pkg_one.mod:One", "test.group"), EntryPoint("dup", "pkg_two.mod:Two", "test.group")]
+    monkeypatch.setattr(registry_module, "entry_points", _fake_entry_points(points))
+    registry = Registry("detector", "test.group", {"a": "crbench.detectors.doubles:OracleDetector"})
+    assert registry.get("a").name == "oracle"
 
 
 def test_duplicate_plugins_fail_naming_both(monkeypatch):

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from ..errors import CRBenchError
+from .options import device_option
 
 __all__ = ["bench"]
 
@@ -15,8 +16,7 @@ __all__ = ["bench"]
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
 @click.option("--shape", default="4096x2048", show_default=True,
               help="Frame ROWSxCOLS; 4096x2048 is one DECam CCD, the paper's Table 4 frame.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-              help="auto = CUDA when PyTorch sees a GPU, else CPU.")
+@device_option()
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
               help="Timed calls after one warm-up; the median is reported.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic frame.")

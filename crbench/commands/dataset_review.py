@@ -2,13 +2,14 @@
 
 import click
 
+from .options import device_option, output_option
+
 __all__ = ["review"]
 
 
 @click.command()
 @click.argument("name")
-@click.option("--out", type=click.Path(file_okay=False), required=True,
-              help="Directory for the PNG pages and index.csv.")
+@output_option(type=click.Path(file_okay=False), required=True, help="Directory for the PNG pages and index.csv.")
 @click.option("--split", default="test", show_default=True)
 @click.option("--size", default=None, help="Size of simulated data sets (small | full).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where a real data set lives.")
@@ -22,11 +23,11 @@ __all__ = ["review"]
 @click.option("--cutout", type=click.IntRange(min=4), default=32, show_default=True,
               help="Side of each panel's window in pixels.")
 @click.option("--grid", type=click.IntRange(min=1), default=6, show_default=True, help="Panels per page side.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@device_option()
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def review(name, out, split, size, data_dir, detector_name, detector_args, threshold, limit, cutout, grid, device,
+def review(name, output, split, size, data_dir, detector_name, detector_args, threshold, limit, cutout, grid, device,
            cache_dir, quiet):
     """Write galleries of every truth CR object of NAME (and a detector's errors) for review by eye.
 
@@ -41,7 +42,7 @@ def review(name, out, split, size, data_dir, detector_name, detector_args, thres
     from .options import parse_key_values
 
     try:
-        report = review_dataset(name, out=out, split=split, size=size, data_dir=data_dir, detector=detector_name,
+        report = review_dataset(name, out=output, split=split, size=size, data_dir=data_dir, detector=detector_name,
                                 detector_params=parse_key_values(detector_args), threshold=threshold, limit=limit,
                                 cutout=cutout, grid=grid, cache_dir=cache_dir, device=device, progress=not quiet)
     except CRBenchError as error:

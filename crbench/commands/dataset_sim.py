@@ -4,6 +4,8 @@ import time
 
 import click
 
+from .options import output_option
+
 __all__ = ["build", "verify", "show"]
 
 _SPLITS = ("train", "val", "test")
@@ -89,11 +91,11 @@ def verify(name, size, splits, regenerate):
 
 @click.command()
 @click.argument("name")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
+@output_option(type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
 @click.option("--size", type=click.Choice(["small", "full"]), default="small", show_default=True)
 @click.option("--split", type=click.Choice(_SPLITS), default="test", show_default=True)
 @click.option("--index", type=int, default=0, show_default=True, help="Index of the sample in the split.")
-def show(name, out, size, split, index):
+def show(name, output, size, split, index):
     """Save a PNG of one sample of NAME (zscale) with the truth contour."""
     from ..atomic import atomic_path
     from ..simulate.plotting import plot_sample
@@ -104,6 +106,6 @@ def show(name, out, size, split, index):
         raise click.UsageError(f"--index must be in [0, {len(ids) - 1}] for {name} {split}")
     sample = dataset.load_sample(split, ids[index])
     figure = plot_sample(sample, title=f"{name} {size} {split} {sample.sample_id}")
-    with atomic_path(out) as tmp:
+    with atomic_path(output) as tmp:
         figure.savefig(tmp, format="png", dpi=110)
-    click.echo(f"wrote {out}")
+    click.echo(f"wrote {output}")

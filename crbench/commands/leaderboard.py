@@ -1,12 +1,13 @@
 """``crbench leaderboard``: render run records as tables and plots; ``rebuild`` regenerates them."""
 
+import json
 import time
 from pathlib import Path
 
 import click
 
 from ..errors import CRBenchError
-from .options import jobs_executor_options
+from .options import STDOUT, jobs_executor_options, output_option
 
 __all__ = ["leaderboard", "rebuild_command"]
 
@@ -19,11 +20,12 @@ _DEFAULT_OUT = {"md": "LEADERBOARD.md", "html": "leaderboard.html", "csv": "lead
 @click.option("--format", "fmt", type=click.Choice(list(_DEFAULT_OUT)), default="md", show_default=True,
               help="md: Markdown + PNG plots next to it; html: one self-contained page; "
                    "csv: one row per record with every metric; latex: booktabs tables.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Output file (default LEADERBOARD.md, leaderboard.html, leaderboard.csv or leaderboard.tex).")
+@output_option(type=click.Path(dir_okay=False, allow_dash=True),
+               help="Output file (default LEADERBOARD.md, leaderboard.html, leaderboard.csv or leaderboard.tex); "
+                    "'-' writes the page to stdout (Markdown without its plot images).")
 @click.option("--rank-metric", default=None, help="Metric of the summary ranking (default TPR at 0.01 % FPR).")
 @click.pass_context
-def leaderboard(ctx, results, fmt, out, rank_metric):
+def leaderboard(ctx, results, fmt, output, rank_metric):
     """Aggregate run records into the leaderboard (paper Table 1, 2 and 4 layouts, ranking, plots).
 
     Records of different data set or metric-spec versions are shown apart as
@@ -33,17 +35,25 @@ def leaderboard(ctx, results, fmt, out, rank_metric):
     if ctx.invoked_subcommand is not None:
         return
     from ..leaderboard import load_results, write_leaderboard
+    from ..leaderboard.render import render_text
     from ..leaderboard.tables import METRIC_LABELS
 
     if rank_metric is not None and rank_metric not in METRIC_LABELS:
         raise click.BadParameter(f"{rank_metric!r}; choose one of {', '.join(METRIC_LABELS)}", param_hint="--rank-metric")
     try:
         collection = load_results(results)
-        written = write_leaderboard(collection, fmt=fmt, out=out or _DEFAULT_OUT[fmt], rank_metric=rank_metric)
+        if output == STDOUT:
+            text, written = render_text(collection, fmt=fmt, rank_metric=rank_metric), []
+        else:
+            written = write_leaderboard(collection, fmt=fmt, out=output or _DEFAULT_OUT[fmt], rank_metric=rank_metric)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
     n_records = sum(len(group.records) for group in collection.groups)
-    click.echo(f"{n_records} run record(s), {len(collection.bench_records)} bench record(s) from {results}")
+    # with --output - stdout holds the page alone; what the command says goes to stderr
+    click.echo(f"{n_records} run record(s), {len(collection.bench_records)} bench record(s) from {results}",
+               err=output == STDOUT)
+    if output == STDOUT:
+        click.echo(text, nl=False)
     for note in collection.notes:
         click.echo(f"note: {note}", err=True)
     for item in collection.skipped:
@@ -70,8 +80,8 @@ def _invocation(ctx):
 
 
 @leaderboard.command("rebuild")
-@click.option("--out-dir", type=click.Path(file_okay=False), default="leaderboard", show_default=True,
-              help="Directory to regenerate (records/, LEADERBOARD.md, plots/, baseline.json).")
+@output_option(type=click.Path(file_okay=False), default="leaderboard", old="--out-dir",
+               help="Directory to regenerate (records/, LEADERBOARD.md, plots/, baseline.json).")
 @click.option("--detector", "detectors", multiple=True,
               help="Only these detectors (repeatable; default every registered one except test doubles).")
 @click.option("--dataset", "datasets", multiple=True,
@@ -90,7 +100,7 @@ def _invocation(ctx):
 @click.option("--dry-run", is_flag=True, help="Print the runs and an estimate of the wall time; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @jobs_executor_options
-def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
+def rebuild_command(output, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
                     cache_dir, update, dry_run, quiet, executor, scheduler):
     """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
     from ..jobs import estimate_seconds, plan_rebuild, rebuild
@@ -115,7 +125,7 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
     start = time.perf_counter()
     try:
         report = rebuild(
-            out_dir, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
+            output, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
             processes=processes, bench=bench, bench_shape=bench_shape, bench_repeats=bench_repeats,
             cache_dir=cache_dir, progress=not quiet, command=_invocation(click.get_current_context()), update=update,
             executor=executor, scheduler=scheduler,
@@ -139,8 +149,9 @@ def rebuild_command(out_dir, detectors, datasets, size, split, processes, bench,
 @leaderboard.command("baseline")
 @click.option("--results", type=click.Path(file_okay=False, exists=True), default="leaderboard/records",
               show_default=True, help="Directory of run records.")
-@click.option("--out", type=click.Path(dir_okay=False), default="leaderboard/baseline.json", show_default=True)
-def baseline_command(results, out):
+@output_option(type=click.Path(dir_okay=False, allow_dash=True), default="leaderboard/baseline.json",
+               help="Baseline file to write; '-' writes it to stdout.")
+def baseline_command(results, output):
     """Write the regression check's baseline from the complete run records in RESULTS.
 
     'rebuild' does this itself; use this after adding records by hand
@@ -155,7 +166,12 @@ def baseline_command(results, out):
         records = [
             record for group in collection.groups for record in group.records if record.is_complete
         ]
-        write_baseline(make_baseline(records, note=f"written by crbench leaderboard baseline --results {results}"), out)
+        baseline = make_baseline(records, note=f"written by crbench leaderboard baseline --results {results}")
+        if output == STDOUT:
+            click.echo(json.dumps(baseline, indent=2, allow_nan=False))
+        else:
+            write_baseline(baseline, output)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"baseline of {len(records)} run records: {out}")
+    click.echo(f"baseline of {len(records)} run records: {'stdout' if output == STDOUT else output}",
+               err=output == STDOUT)

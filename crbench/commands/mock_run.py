@@ -3,6 +3,7 @@
 import click
 
 from ..errors import CRBenchError
+from .options import device_option
 
 __all__ = ["mock_run"]
 
@@ -10,7 +11,7 @@ __all__ = ["mock_run"]
 @click.command("mock-run")
 @click.argument("detector_name")
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@device_option()
 def mock_run(detector_name, detector_args, device):
     """Check that DETECTOR_NAME honours the detector contract.
 

@@ -1,12 +1,89 @@
-"""Option parsing shared by crbench commands (building and running lives in :mod:`crbench.jobs`)."""
+"""Options and option parsing shared by crbench commands (building and running lives in :mod:`crbench.jobs`).
+
+One spelling and one default per concept across commands: ``--device``
+(default ``auto``) is :func:`device_option`; ``--output`` is
+:func:`output_option`, which keeps a command's older spelling (``--out``) as a
+hidden alias that still works and warns; ``--detector a,b`` and repeated
+``--detector`` are read by :func:`split_names`.
+"""
+
+import functools
 
 import click
 import yaml
+from click.core import ParameterSource
 
+from ..device import DEVICES
 from ..errors import InputError
 from ..executors import EXECUTORS, SCHEDULER_VARIABLE
 
-__all__ = ["jobs_executor_options", "parse_key_values"]
+__all__ = ["parse_key_values", "split_names", "device_option", "output_option", "STDOUT",
+           "jobs_executor_options"]
+
+#: ``--output -``: write the single file a command produces to standard output.
+STDOUT = "-"
+
+
+def split_names(values):
+    """Names given as ``--detector a,b`` and/or repeated ``--detector``: in order, duplicates dropped.
+
+    Examples
+    --------
+    >>> split_names(("astroscrappy,deepcr", "lacosmic", "deepcr"))
+    ['astroscrappy', 'deepcr', 'lacosmic']
+    """
+    names = [name.strip() for value in values for name in str(value).split(",")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def device_option(**options):
+    """The ``--device`` option every command that runs a detector or a model takes (default ``auto``)."""
+    return click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+                        help="auto = CUDA when PyTorch sees a GPU, else the CPU; cuda without a GPU is an error.",
+                        **options)
+
+
+def output_option(*, type, help, default=None, required=False, old="--out", show_default=None):  # noqa: A002
+    """``--output``, with the command's older spelling ``old`` kept as a hidden, deprecated alias.
+
+    The alias still works and prints a warning on stderr; giving both is a
+    usage error. The command's function receives the value as ``output``.
+
+    Parameters
+    ----------
+    type : click.ParamType
+    help : str
+    default : object, optional
+    required : bool
+        Checked after the alias is resolved (so ``--out X`` satisfies it).
+    old : str
+        The deprecated spelling.
+    show_default : bool, optional
+        Default: shown when there is a default.
+    """
+    hidden_name = "deprecated_" + old.lstrip("-").replace("-", "_")
+
+    def decorator(function):
+        @functools.wraps(function)
+        def command(*args, **kwargs):
+            old_value = kwargs.pop(hidden_name)
+            context = click.get_current_context()
+            if old_value is not None:
+                if context.get_parameter_source("output") not in (ParameterSource.DEFAULT, None):
+                    raise click.UsageError(f"give --output only ({old} is its old, deprecated spelling)")
+                click.echo(f"warning: {old} is deprecated and will be removed; use --output", err=True)
+                kwargs["output"] = old_value
+            if required and kwargs.get("output") is None:
+                raise click.UsageError("Missing option '--output'.", ctx=context)
+            return function(*args, **kwargs)
+
+        command = click.option(old, hidden_name, type=type, default=None, hidden=True,
+                               help="Deprecated spelling of --output.")(command)
+        return click.option("--output", "output", type=type, default=default,
+                            show_default=default is not None if show_default is None else show_default,
+                            help=f"{help} Required." if required else help)(command)
+
+    return decorator
 
 
 def jobs_executor_options(function):

@@ -4,7 +4,7 @@ import click
 
 from ..errors import CRBenchError
 from ..scoring import preset_names
-from .options import parse_key_values
+from .options import device_option, parse_key_values
 
 __all__ = ["protocols"]
 
@@ -21,7 +21,7 @@ __all__ = ["protocols"]
 @click.option("--no-subsample", is_flag=True,
               help="Score every image under every preset (xu2023 otherwise evaluates its 30 % subset).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@device_option()
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Cache root for score maps (default $CRBENCH_CACHE or ~/.cache/crbench).")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None,

@@ -1,10 +1,11 @@
-"""``crbench run``: score one detector on one data set split."""
+"""``crbench run``: score detectors on one data set split (one record per detector)."""
 
 import json
 import sys
 import warnings
 
 import click
+from tabulate import tabulate
 
 from ..errors import CRBenchError, WorkersCappedWarning
 from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
@@ -15,20 +16,23 @@ from ..runner import capped_workers
 from ..scoring import IGNORE_POLICIES, preset_names
 from ..sharding import parse_shard
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
-from .options import parse_key_values
+from .options import device_option, parse_key_values, split_names
 from .sweep_mode import refinement_summary, with_sweep_mode
 
-__all__ = ["run"]
+__all__ = ["run", "summary_table", "SUMMARY_METRICS"]
 
 
 @click.command()
-@click.option("--detector", "detector_name", required=True, help="Registry name or 'package.module:Class'.")
+@click.option("--detector", "detector_names", required=True, multiple=True,
+              help="Registry name or 'package.module:Class'. Several run one after another, one record each: "
+                   "--detector a,b,c or --detector a --detector b (a summary table follows; the exit status is 1 "
+                   "when any failed).")
 @click.option("--dataset", "dataset_name", required=True, help="Registry name, e.g. sim_lco_1m.")
 @click.option("--split", default="test", show_default=True)
 @click.option("--size", default=None, help="Size of simulated data sets (small | full).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where a real data set lives.")
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@device_option()
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Score only the first N images: a subset record (its own file, status 'subset'), which the "
                    "leaderboard and the regression check ignore.")
@@ -80,10 +84,13 @@ __all__ = ["run"]
               help="Seed of the bootstrap resamples (records compared pairwise must share it).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON instead of a table.")
-def run(detector_name, dataset_name, split, size, data_dir, detector_args, device, limit, shard_text, ignore_policy,
+def run(detector_names, dataset_name, split, size, data_dir, detector_args, device, limit, shard_text, ignore_policy,
         protocol, jobs, executor, scheduler, keep_going, isolate, timeout, output, cache_dir, fresh, adaptive_sweep,
         object_scores, n_resamples, bootstrap_seed, quiet, as_json):
-    """Run DETECTOR on DATASET, print its metrics and write a run record."""
+    """Run DETECTOR on DATASET, print its metrics and write a run record (one per detector)."""
+    names = split_names(detector_names)
+    if not names:
+        raise click.UsageError("--detector names no detector")
     if isolate is False and timeout is not None:
         raise click.UsageError("--timeout needs a worker process that can be killed: drop --no-isolate")
     if scheduler is not None and executor != "dask":
@@ -100,25 +107,98 @@ def run(detector_name, dataset_name, split, size, data_dir, detector_args, devic
     try:
         shard = None if shard_text is None else parse_shard(shard_text)
         params = parse_key_values(detector_args)
-        if adaptive_sweep is not None:
-            params = with_sweep_mode(detector_name, params, adaptive=adaptive_sweep)
-        job = Job(detector_name, dataset_name, size=size, split=split, params=params, data_dir=data_dir)
-        if size == "full":
-            # paper scale: say what it costs and refuse before filling the disk
-            footprint = run_footprint(job, cache_dir=cache_dir, workers=jobs)
-            click.echo(footprint.summary(), err=True)
-            require_disk(footprint)
-        output = run_job(job, results_dir=output, cache_dir=cache_dir, device=device, workers=jobs, limit=limit,
-                         ignore_policy=ignore_policy, keep_going=keep_going, fresh=fresh,
-                         progress=not quiet and not as_json, object_scores=object_scores, protocol=protocol,
-                         bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed),
-                         isolate=bool(isolate), timeout=timeout, shard=shard, executor=executor, scheduler=scheduler)
     except CRBenchError as error:
         raise click.ClickException(str(error)) from error
-    result, record, path = output.result, output.record, output.path
-    if as_json:
-        click.echo(json.dumps(record.to_dict(), indent=2))
+    settings = dict(dataset_name=dataset_name, split=split, size=size, data_dir=data_dir, params=params,
+                    adaptive_sweep=adaptive_sweep, output=output, cache_dir=cache_dir, workers=jobs,
+                    run_options=dict(device=device, limit=limit, ignore_policy=ignore_policy, keep_going=keep_going,
+                                     fresh=fresh, progress=not quiet and not as_json, object_scores=object_scores,
+                                     protocol=protocol,
+                                     bootstrap=BootstrapSettings(n_resamples=n_resamples, seed=bootstrap_seed),
+                                     isolate=bool(isolate), timeout=timeout, shard=shard, executor=executor,
+                                     scheduler=scheduler))
+    if len(names) == 1:
+        try:
+            job_output = _run_one(names[0], **settings)
+        except CRBenchError as error:
+            raise click.ClickException(str(error)) from error
+        if as_json:
+            click.echo(json.dumps(job_output.record.to_dict(), indent=2))
+        else:
+            _print_run(job_output)
         return
+    _run_several(names, settings, as_json=as_json)
+
+
+def _run_one(detector_name, *, dataset_name, split, size, data_dir, params, adaptive_sweep, output, cache_dir, workers,
+             run_options):
+    """Run one detector of the invocation; return its :class:`~crbench.jobs.JobOutput`."""
+    if adaptive_sweep is not None:
+        params = with_sweep_mode(detector_name, params, adaptive=adaptive_sweep)
+    job = Job(detector_name, dataset_name, size=size, split=split, params=params, data_dir=data_dir)
+    if size == "full":
+        # paper scale: say what it costs and refuse before filling the disk
+        footprint = run_footprint(job, cache_dir=cache_dir, workers=workers)
+        click.echo(footprint.summary(), err=True)
+        require_disk(footprint)
+    return run_job(job, results_dir=output, cache_dir=cache_dir, workers=workers, **run_options)
+
+
+def _run_several(names, settings, *, as_json):
+    """Run each detector in turn (a failure does not stop the others), then print the summary; exit 1 on a failure."""
+    outcomes = []
+    for name in names:
+        if not as_json:
+            click.echo(f"\n== {name}")
+        try:
+            job_output = _run_one(name, **settings)
+        except CRBenchError as error:
+            click.echo(f"FAILED {name}: {error}", err=True)
+            outcomes.append((name, None, str(error)))
+            continue
+        outcomes.append((name, job_output, None))
+        if not as_json:
+            _print_run(job_output)
+    if as_json:
+        click.echo(json.dumps([job_output.record.to_dict() for _, job_output, _ in outcomes if job_output], indent=2))
+    else:
+        click.echo(f"\nsummary: {len(names)} detectors on {settings['dataset_name']}")
+        click.echo(summary_table(outcomes))
+    failed = [name for name, _, error in outcomes if error is not None]
+    if failed:
+        click.echo(f"{len(failed)} of {len(names)} detector(s) failed: {', '.join(failed)}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+#: Metrics of the summary table of a several-detector run.
+SUMMARY_METRICS = ("tpr_at_fpr_1e-4", "f1", "auroc")
+
+
+def summary_table(outcomes):
+    """The table ending a several-detector run: one row per detector (status, headline metrics, record or error).
+
+    Parameters
+    ----------
+    outcomes : list of (str, JobOutput or None, str or None)
+        Detector name, its output (None when it failed) and the error.
+    """
+    rows = []
+    for name, job_output, error in outcomes:
+        if job_output is None:
+            rows.append([name, "FAILED", *["n/a"] * len(SUMMARY_METRICS), "n/a", error])
+            continue
+        record = job_output.record
+        values = [record.metric_value(metric) for metric in SUMMARY_METRICS]
+        speed = record.runtime.seconds_per_megapixel
+        rows.append([name, record.status, *["n/a" if value is None else f"{value:.4f}" for value in values],
+                     "n/a" if speed is None else f"{speed:.3f}", str(job_output.path)])
+    return tabulate(rows, headers=["detector", "status", *SUMMARY_METRICS, "s/Mpix", "record or error"],
+                    tablefmt="github")
+
+
+def _print_run(job_output):
+    """Print one run's metrics, intervals, object scores, runtime and notes, as a single-detector run does."""
+    result, record, path = job_output.result, job_output.record, job_output.path
     dataset_info = record.dataset
     click.echo(
         f"{record.detector.name} on {dataset_info.name} ({dataset_info.size}/{dataset_info.split}, "

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from .options import device_option, output_option
+
 __all__ = ["train"]
 
 _MODELS = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn", "unet", "att_unet", "transunet_small")
@@ -29,12 +31,12 @@ _LOSSES = ("bce", "median_bce", "dice_bce")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many samples per split.")
 @click.option("--max-val-stamps", type=click.IntRange(min=0), default=64, show_default=True,
               help="Validate on at most this many stamps of the val split (0 = all).")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Checkpoint path [<model>_<dataset>.pth]; the record goes next to it as .json.")
+@device_option()
+@output_option(type=click.Path(dir_okay=False),
+               help="Checkpoint path [<model>_<dataset>.pth]; the record goes next to it as .json.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(model_name, dataset_name, size, data_dir, epochs, batch_size, stamp, stamps_per_epoch, loss,
-          learning_rate, alpha_ramp, seed, limit, max_val_stamps, device, out, quiet):  # fmt: skip
+          learning_rate, alpha_ramp, seed, limit, max_val_stamps, device, output, quiet):  # fmt: skip
     """Train MODEL on DATASET's train split, validating on its val split.
 
     Writes a checkpoint loadable as a detector
@@ -59,7 +61,7 @@ def train(model_name, dataset_name, size, data_dir, epochs, batch_size, stamp, s
         resolved_device = resolve_device(device)
     except CRBenchError as err:
         raise click.ClickException(str(err)) from err
-    out_path = Path(out) if out else Path(f"{model_name}_{dataset_name}.pth")
+    out_path = Path(output) if output else Path(f"{model_name}_{dataset_name}.pth")
     command = default_command(config, out_path, device)
     record = train_model(config, dataset, out=out_path, device=resolved_device, progress=not quiet, command=command)
     best = record["history"][record["best_epoch"] - 1]

@@ -47,7 +47,7 @@ class AstroScrappy(AdaptiveSweepParams, Detector):
     description = "Astro-SCRAPPY detect_cosmics (L.A.Cosmic), ROC by sweeping sigclip"
     citation = (
         "McCully et al. 2018, Astro-SCRAPPY, doi:10.5281/zenodo.1482019; "
-        "van Dokkum 2001, PASP 113, 1420"
+        "van Dokkum 2001, PASP 113, 1420 (arXiv:astro-ph/0108003)"
     )
     license = "BSD-3-Clause"
     output_kind = "mask"

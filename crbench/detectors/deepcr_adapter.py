@@ -60,7 +60,7 @@ class DeepCRPretrained(Detector):
     version = "0.3-1"
     description = "deepCR shipped mask models (decam, ACS-WFC, WFC3-UVIS), probability map"
     citation = (
-        "Zhang & Bloom 2020, ApJ 889, 24 (deepCR); Kwon, Zhang & Bloom 2021, RNAAS 5, 98 (ACS-WFC); "
+        "Zhang & Bloom 2020, ApJ 889, 24 (deepCR, arXiv:1907.09500); Kwon, Zhang & Bloom 2021, RNAAS 5, 98 (ACS-WFC); "
         "Chen et al. 2024 (WFC3-UVIS)"
     )
     license = "BSD-3-Clause"

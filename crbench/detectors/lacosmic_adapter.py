@@ -56,7 +56,7 @@ class LACosmic(AdaptiveSweepParams, Detector):
     name = "lacosmic"
     version = "1.4-1"
     description = "lacosmic.remove_cosmics (L.A.Cosmic in Python), ROC by sweeping cr_threshold"
-    citation = "van Dokkum 2001, PASP 113, 1420; Bradley, lacosmic (https://github.com/larrybradley/lacosmic)"
+    citation = "van Dokkum 2001, PASP 113, 1420 (arXiv:astro-ph/0108003); Bradley, lacosmic (https://github.com/larrybradley/lacosmic)"
     license = "BSD-3-Clause"
     output_kind = "mask"
     dilate_output = True

@@ -53,7 +53,7 @@ class MaxiMask(Detector):
     name = "maximask"
     version = "1.4-1"
     description = "MaxiMask contaminant CNN, cosmic-ray class probability (priors unmodified)"
-    citation = "Paillassa, Bertin & Bouy 2020, A&A 634, A48 (arXiv:1907.08298)"
+    citation = "Paillassa, Bertin & Bouy 2020, A&A 634, A48 (doi:10.1051/0004-6361/201936345, arXiv:1907.08298)"
     license = "MIT"
     output_kind = "score"
     dilate_output = False

@@ -49,6 +49,8 @@ __all__ = [
     "collect_records",
     "display_preference",
     "load_results",
+    "RecordFiles",
+    "read_record_files",
     "subset_note",
 ]
 
@@ -340,6 +342,65 @@ def _read_json(path):
     return read_json_file(path, fix="delete it or re-run the command that wrote it")
 
 
+@dataclass
+class RecordFiles:
+    """The crbench JSON files found under a directory, read and validated (see :func:`read_record_files`).
+
+    ``run_sources`` holds each run record's path relative to the directory;
+    ``skipped`` the other crbench files (baselines, manifests) left alone.
+    """
+
+    runs: list
+    run_sources: list
+    benches: list
+    skipped: list
+    rebuilds: list
+
+
+def read_record_files(directory):
+    """Read every run and bench record under ``directory`` (recursively), subset and shard records included.
+
+    Parameters
+    ----------
+    directory : path-like
+
+    Returns
+    -------
+    RecordFiles
+
+    Raises
+    ------
+    InputError
+        When the directory does not exist, or a JSON file there is neither a
+        crbench record nor another crbench file.
+    RecordError
+        When a record is malformed (naming the file and the field).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"results directory {directory} does not exist; run 'crbench run' or pass --results DIR")
+    found = RecordFiles(runs=[], run_sources=[], benches=[], skipped=[], rebuilds=[])
+    run_schemas, bench_schemas = known_schemas(RUN_SCHEMA), known_schemas(BENCH_SCHEMA)
+    for path in sorted(directory.rglob("*.json")):
+        payload = _read_json(path)
+        schema = payload.get("schema") if isinstance(payload, dict) else None
+        if schema in run_schemas:
+            found.runs.append(RunRecord.from_dict(payload, source=path))
+            found.run_sources.append(str(path.relative_to(directory)))
+        elif schema in bench_schemas:
+            found.benches.append(BenchRecord.from_dict(payload, source=path))
+        elif schema == REBUILD_SCHEMA:
+            found.rebuilds.append(payload)
+        elif isinstance(schema, str) and schema.startswith(_IGNORED_SCHEMA_PREFIX):
+            found.skipped.append(f"{path.relative_to(directory)} ({schema})")
+        else:
+            raise InputError(
+                f"{path} is not a crbench record (schema {schema!r}); move it out of {directory} "
+                "or point --results at the directory holding only records"
+            )
+    return found
+
+
 def load_results(directory):
     """Load every run and bench record under ``directory`` (recursively).
 
@@ -357,31 +418,10 @@ def load_results(directory):
         When the directory does not exist, holds no records, or a JSON file
         there is neither a crbench record nor another crbench file.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise InputError(f"results directory {directory} does not exist; run 'crbench run' or pass --results DIR")
-    runs, run_sources, benches, skipped, rebuilds = [], [], [], [], []
-    run_schemas, bench_schemas = known_schemas(RUN_SCHEMA), known_schemas(BENCH_SCHEMA)
-    for path in sorted(directory.rglob("*.json")):
-        payload = _read_json(path)
-        schema = payload.get("schema") if isinstance(payload, dict) else None
-        if schema in run_schemas:
-            runs.append(RunRecord.from_dict(payload, source=path))
-            run_sources.append(str(path.relative_to(directory)))
-        elif schema in bench_schemas:
-            benches.append(BenchRecord.from_dict(payload, source=path))
-        elif schema == REBUILD_SCHEMA:
-            rebuilds.append(payload)
-        elif isinstance(schema, str) and schema.startswith(_IGNORED_SCHEMA_PREFIX):
-            skipped.append(f"{path.relative_to(directory)} ({schema})")
-        else:
-            raise InputError(
-                f"{path} is not a crbench record (schema {schema!r}); move it out of {directory} "
-                "or point --results at the directory holding only records"
-            )
-    if not runs and not benches:
+    found = read_record_files(directory)
+    if not found.runs and not found.benches:
         raise InputError(f"no crbench run or bench records found under {directory}")
-    collection = collect_records(runs, benches, sources=run_sources)
-    collection.skipped = [f"{item}: not a run or bench record" for item in skipped]
-    collection.rebuild = max(rebuilds, key=lambda item: str(item.get("started", ""))) if rebuilds else None
+    collection = collect_records(found.runs, found.benches, sources=found.run_sources)
+    collection.skipped = [f"{item}: not a run or bench record" for item in found.skipped]
+    collection.rebuild = max(found.rebuilds, key=lambda item: str(item.get("started", ""))) if found.rebuilds else None
     return collection

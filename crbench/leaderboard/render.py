@@ -31,7 +31,7 @@ from .plots import plot_group, plot_slug
 from .sensitivity import sensitivity_table
 from .tables import METRIC_LABELS, REAL_NOTE, SECTION_ORDER, STRESS_NOTE, build_leaderboard, display_labels
 
-__all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "write_leaderboard"]
+__all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "render_text", "write_leaderboard"]
 
 FORMATS = ("md", "html", "csv", "latex")
 PLOTS_DIRNAME = "plots"
@@ -369,6 +369,22 @@ def _draw_plots(leaderboard):
         if any(record.curves is not None for record in section.group.records):
             plots[index] = plot_group(section.group, display_labels(section.group), title=section.title)
     return plots
+
+
+def render_text(collection, *, fmt, preamble="", rank_metric=None):
+    """The leaderboard in format ``fmt`` as one text, writing no file (``--output -``).
+
+    The HTML page embeds its plots; Markdown has no plot images (they are
+    separate files that only :func:`write_leaderboard` writes).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    leaderboard = build_leaderboard(collection, **({} if rank_metric is None else {"rank_metric": rank_metric}))
+    if fmt == "md":
+        return render_markdown(leaderboard, collection, preamble=preamble)
+    if fmt == "html":
+        return render_html(leaderboard, collection, plots=_draw_plots(leaderboard), preamble=preamble)
+    return render_csv(collection) if fmt == "csv" else render_latex(leaderboard)
 
 
 def write_leaderboard(collection, *, fmt, out, preamble="", rank_metric=None):

@@ -326,7 +326,7 @@ def default_command(config, out, device):
         "--lr", repr(config.learning_rate),
         "--seed", str(config.seed),
         "--device", device,
-        "--out", str(out),
+        "--output", str(out),
     ]  # fmt: skip
     if config.dataset_size:
         parts += ["--size", config.dataset_size]

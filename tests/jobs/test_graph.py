@@ -91,6 +91,6 @@ def test_check_reruns_the_baseline_on_dask_and_a_scheduler_needs_the_dask_execut
     assert "PASS" in result.output and "2 unchanged" in result.output
 
     for command in (["check", "--baseline", str(out / "baseline.json"), "--rerun"],
-                    ["leaderboard", "rebuild", "--out-dir", str(tmp_path / "x"), "--dataset", "tiny"]):
+                    ["leaderboard", "rebuild", "--output", str(tmp_path / "x"), "--dataset", "tiny"]):
         result = CliRunner().invoke(main, [*command, "--scheduler", "tcp://127.0.0.1:1"])
         assert result.exit_code == 2 and "add --executor dask" in result.output, result.output
