@@ -42,6 +42,7 @@ from . import scoring
 from .cache import ScoreCache, cache_root, detection_input_sha256
 from .datasets import sample_sha256
 from .detectors.plugin_checks import set_up_detector
+from .detectors.upstream_defaults import protocol_or_upstream
 from .device import resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
@@ -105,7 +106,9 @@ class RunResult:
     Attributes
     ----------
     detector_info : dict
-        ``detector.info()`` after the card's protocol was applied.
+        ``detector.info()`` after the card's protocol was applied, with
+        ``parameter_source`` (:func:`crbench.detectors.upstream_defaults.parameter_source`)
+        when a classical detector ran at upstream defaults.
     dataset_info : dict
         ``dataset.info(split)``.
     truth_dilation : int
@@ -457,6 +460,14 @@ def uses_workers(*, jobs, isolate=False, timeout=None):
     return jobs > 1 or bool(isolate) or timeout is not None
 
 
+def _detector_info(detector, parameter_source):
+    """``detector.info()``, plus ``parameter_source`` when the run used upstream defaults (other records unchanged)."""
+    info = copy.deepcopy(detector.info())
+    if parameter_source is not None:
+        info["parameter_source"] = copy.deepcopy(parameter_source)
+    return info
+
+
 def run_detector(
     detector,
     dataset,
@@ -588,7 +599,10 @@ def run_detector(
     if cached_only and (fresh or in_workers):
         raise InputError("reading every output from the score cache needs fresh=False and no worker processes")
     card = dataset.card
-    detector.apply_protocol(card.protocol_for(detector.name))
+    # one rule (crbench.detectors.upstream_defaults): the card's parameters, else upstream's for classical detectors
+    card_protocol, parameter_source = protocol_or_upstream(detector.name, card.protocol_for(detector.name),
+                                                           user_params=detector.user_params)
+    detector.apply_protocol(card_protocol)
     preset = get_preset(protocol)
     if ignore_policy and not preset.is_default:
         raise InputError(f"protocol {preset.name!r} fixes how ignored pixels count; drop --ignore-policy")
@@ -691,7 +705,7 @@ def run_detector(
         outcomes=outcomes,
         scores=scores,
         wall_seconds=time.perf_counter() - started,
-        detector_info=copy.deepcopy(detector.info()),
+        detector_info=_detector_info(detector, parameter_source),
         dataset_info=copy.deepcopy(dataset.info(split)),
         truth_dilation=card.truth_dilation if preset.truth_dilation is None else preset.truth_dilation,
         n_sweep_values=(len(refinement["final_values"]) if refinement is not None

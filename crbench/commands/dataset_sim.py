@@ -1,12 +1,10 @@
-"""``crbench datasets build | verify | show`` for the simulated data sets."""
+"""``crbench datasets build | verify`` for the simulated data sets (``show`` works on every set: dataset_show)."""
 
 import time
 
 import click
 
-from .options import output_option
-
-__all__ = ["build", "verify", "show"]
+__all__ = ["build", "verify"]
 
 _SPLITS = ("train", "val", "test")
 
@@ -19,7 +17,7 @@ def _open(name, size):
     name, _, version = name.partition("@")
     cls = get_dataset_class(name)
     if not issubclass(cls, SimDataset):
-        raise click.UsageError(f"{name!r} is not a simulated data set; build/verify/show work on sim_* data sets")
+        raise click.UsageError(f"{name!r} is not a simulated data set; build and verify work on sim_* data sets")
     try:
         return cls(size=size, version=version or None)
     except InputError as err:
@@ -87,25 +85,3 @@ def verify(name, size, splits, regenerate):
     if failed:
         raise click.ClickException(f"{name}: cached data do not match the manifest; delete "
                                    f"{dataset.cache_dir(splits[0]).parent} and rebuild")
-
-
-@click.command()
-@click.argument("name")
-@output_option(type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
-@click.option("--size", type=click.Choice(["small", "full"]), default="small", show_default=True)
-@click.option("--split", type=click.Choice(_SPLITS), default="test", show_default=True)
-@click.option("--index", type=int, default=0, show_default=True, help="Index of the sample in the split.")
-def show(name, output, size, split, index):
-    """Save a PNG of one sample of NAME (zscale) with the truth contour."""
-    from ..atomic import atomic_path
-    from ..simulate.plotting import plot_sample
-
-    dataset = _open(name, size)
-    ids = dataset.sample_ids(split)
-    if not 0 <= index < len(ids):
-        raise click.UsageError(f"--index must be in [0, {len(ids) - 1}] for {name} {split}")
-    sample = dataset.load_sample(split, ids[index])
-    figure = plot_sample(sample, title=f"{name} {size} {split} {sample.sample_id}")
-    with atomic_path(output) as tmp:
-        figure.savefig(tmp, format="png", dpi=110)
-    click.echo(f"wrote {output}")

@@ -207,6 +207,9 @@ def _print_run(job_output):
         f"{dataset_info.n_pixels_scored} pixels scored, {dataset_info.n_pixels_ignored} ignored"
     )
     click.echo(metrics_table(record))
+    parameter_source = record.detector.extra.get("parameter_source")
+    if parameter_source is not None:
+        click.echo(f"note: {parameter_source['note']}", err=True)
     if record.sweep_refinement is not None:
         click.echo(refinement_summary(record.sweep_refinement))
     if record.uncertainty is not None:

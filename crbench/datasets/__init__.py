@@ -48,19 +48,30 @@ BUILTIN_DATASETS = {
 
 
 class _DatasetRegistry(Registry):
-    """The data set registry, which also resolves folders built by ``crbench datasets from-stack``."""
+    """The data set registry, which also resolves built stack folders and user cards.
+
+    Folders built by ``crbench datasets from-stack`` and cards written by
+    ``crbench datasets add`` (a path, or a name in the user's config
+    folder) are found by name without registration; registered names win.
+    """
 
     def get(self, name):
-        """Import and return the class registered as ``name``; else a built stack folder's bound class."""
+        """Import and return the class registered as ``name``; else a stack folder's or user card's bound class."""
         try:
             return super().get(name)
         except UnknownNameError:
             from .stack import find_stack_folder, stack_dataset_class
 
             folder = find_stack_folder(name)
-            if folder is None:
+            if folder is not None:
+                return stack_dataset_class(folder)
+            from .user import user_dataset_class
+            from .user_card import find_user_card
+
+            card = find_user_card(name)
+            if card is None:
                 raise
-            return stack_dataset_class(folder)
+            return user_dataset_class(card)
 
 
 DATASETS = _DatasetRegistry("dataset", "crbench.datasets", BUILTIN_DATASETS)

@@ -186,7 +186,7 @@ def manifest_hash(manifest):
 
 #: what a data set is for: the standard splits rank detectors, stress variants probe one hard condition,
 #: real sets score real pixels (truth from a multi-frame stack, or real CR footprints injected into real sky)
-DATASET_KINDS = ("standard", "stress", "real")
+DATASET_KINDS = ("standard", "stress", "real", "user")
 
 
 @dataclass(frozen=True)
@@ -218,14 +218,17 @@ class DatasetCard:
         Provenance shown by ``crbench list datasets`` and the README.
     seed : int or None
         Seed that generated the data (simulated data sets only).
-    kind : {"standard", "stress", "real"}
+    kind : {"standard", "stress", "real", "user"}
         ``stress`` marks a variant built around one hard condition (unmasked
         defects, sub-instrument seeing, crowding): the leaderboard shows it
         in its own section, outside the summary ranking. ``real`` marks a
         set of real pixels (truth from a multi-frame stack, or real CR
         footprints injected into real sky): shown in the leaderboard's
         "Real data" section, outside the summary ranking of the simulated
-        sets and never beside published figures.
+        sets and never beside published figures. ``user`` marks a set added
+        with ``crbench datasets add`` from the user's labelled FITS files
+        (:mod:`crbench.datasets.user`): its own leaderboard section, in no
+        ranking.
     bootstrap_strata : str or None
         The :class:`SampleMeta` attribute whose value stratifies the
         bootstrap over images (``"band"`` for DECam, ``"telescope_class"``

@@ -105,12 +105,12 @@ class RecordGroup:
 
     @property
     def kind(self):
-        """The data set kind of the records' cards: ``"stress"`` or ``"real"`` when any card says so, else ``"standard"``.
+        """The data set kind of the records' cards: ``"stress"``, ``"real"`` or ``"user"`` when any card says so, else ``"standard"``.
 
         Records written before the card had a ``kind`` are standard.
         """
         kinds = {record.dataset.card.get("kind", "standard") for record in self.records}
-        return next((kind for kind in ("stress", "real") if kind in kinds), "standard")
+        return next((kind for kind in ("stress", "real", "user") if kind in kinds), "standard")
 
     @property
     def is_stress(self):

@@ -29,7 +29,7 @@ from .collect import trained_on_family
 from .objects_table import object_scores_table
 from .plots import plot_group, plot_slug
 from .sensitivity import sensitivity_table
-from .tables import METRIC_LABELS, REAL_NOTE, SECTION_ORDER, STRESS_NOTE, build_leaderboard, display_labels
+from .tables import METRIC_LABELS, REAL_NOTE, SECTION_ORDER, STRESS_NOTE, USER_NOTE, build_leaderboard, display_labels
 
 __all__ = ["FORMATS", "render_markdown", "render_html", "render_csv", "render_latex", "render_text", "write_leaderboard"]
 
@@ -118,6 +118,8 @@ def render_markdown(leaderboard, collection, *, plot_links=None, preamble=""):
                 lines += ["", leaderboard.real_ranking_note]
         elif kind == "stress":
             lines += ["", "## Stress variants", "", STRESS_NOTE]
+        elif kind == "user":
+            lines += ["", "## User data sets", "", USER_NOTE]
         for index, section in indexed:
             title = markdown_text(section.title)
             lines += ["", f"## {title}"]
@@ -234,6 +236,8 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
                 parts.append(f"<p>{html.escape(leaderboard.real_ranking_note)}</p>")
         elif kind == "stress":
             parts += ["<h2 id='stress-variants'>Stress variants</h2>", f"<p>{html.escape(STRESS_NOTE)}</p>"]
+        elif kind == "user":
+            parts += ["<h2 id='user-data-sets'>User data sets</h2>", f"<p>{html.escape(USER_NOTE)}</p>"]
         for index, section in indexed:
             parts += _html_section(section, plots.get(index, {}))
         real_objects = object_scores_table(collection, real=True) if kind == "real" else None

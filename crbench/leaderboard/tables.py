@@ -85,12 +85,18 @@ INTERVAL_NOTE = (
 PARTIAL_NOTE = f"{PARTIAL_MARK} partial record: the detector failed on some images, which are not scored."
 NOT_AVAILABLE = "n/a"
 #: order of the data set kinds on the page
-SECTION_ORDER = ("standard", "real", "stress")
+SECTION_ORDER = ("standard", "real", "stress", "user")
 STRESS_PREFIX = "Stress variant: "
 STRESS_NOTE = (
     "Stress variants probe one hard condition each (unmasked detector defects, seeing sharper than the "
     "instrument delivers, crowded fields with saturated stars). They are not in the summary ranking, which "
     "uses the standard splits only, scored the way the real pipelines' data are."
+)
+USER_PREFIX = "User data set: "
+USER_NOTE = (
+    "User data sets were added with 'crbench datasets add' from labelled FITS files (docs/own_data.md). Their "
+    "labels are the user's own: the numbers are not comparable with the other sections nor with published "
+    "figures, and they are not in any ranking."
 )
 REAL_PREFIX = "Real data: "
 REAL_NOTE = (
@@ -529,9 +535,11 @@ def build_leaderboard(collection, *, rank_metric=RANK_METRIC):
             title = f"{STRESS_PREFIX}{title}"
         elif group.is_real:
             title = f"{REAL_PREFIX}{title}"
+        elif group.kind == "user":
+            title = f"{USER_PREFIX}{title}"
         if group.not_comparable is not None:
             title += " — NOT COMPARABLE"
-        published = not group.is_real
+        published = group.kind not in ("real", "user")
         table1 = metric_table(group, TABLE1_METRICS, title=f"Table 1 layout: {title}", published=published)
         table2 = metric_table(group, TABLE2_METRICS, title=f"Table 2 layout: {title}", operating_point=True,
                               published=published)
