@@ -40,7 +40,7 @@ class PinnedRequirement:
     text: str
 
 
-def parse_requirement(text, *, package=None):
+def parse_requirement(text, *, package=None, base=None):
     """Check that ``text`` pins one build of the adapter package; return it classified.
 
     Parameters
@@ -49,6 +49,9 @@ def parse_requirement(text, *, package=None):
         A PyPI requirement, a path to a wheel/sdist, or a git URL.
     package : str, optional
         The adapter's distribution name; a PyPI requirement must name it.
+    base : path-like, optional
+        Folder a relative file path is read from (a bundle's root; default
+        the working directory).
 
     Returns
     -------
@@ -69,7 +72,7 @@ def parse_requirement(text, *, package=None):
                              "git+https://HOST/REPO@<40-hex commit> (a branch or tag can move)")
         return PinnedRequirement("git", text)
     if text.endswith(ARCHIVE_SUFFIXES) or "/" in text or text.startswith("."):
-        if not Path(text).is_file() or not text.endswith(ARCHIVE_SUFFIXES):
+        if not (Path(base or ".") / text).is_file() or not text.endswith(ARCHIVE_SUFFIXES):
             raise InputError(f"requirement {text!r} is not a wheel or sdist file ({', '.join(ARCHIVE_SUFFIXES)}); "
                              "build one with `pip wheel --no-deps .`")
         return PinnedRequirement("file", text)

@@ -101,14 +101,12 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
 
     requirement_problems = []
     try:
-        pinned = parse_requirement(adapter.get("requirement", ""), package=adapter.get("package"))
+        pinned = parse_requirement(adapter.get("requirement", ""), package=adapter.get("package"), base=bundle)
         if pinned.kind == "file" and not (bundle / pinned.text).resolve().is_relative_to(bundle.resolve()):
             requirement_problems.append(f"the requirement file {pinned.text} lies outside the bundle")
     except (CRBenchError, TypeError) as error:
         pinned = None
         requirement_problems.append(str(error))
-    if pinned is not None and pinned.kind == "file" and not (bundle / pinned.text).is_file():
-        requirement_problems.append(f"the requirement file {pinned.text} is not in the bundle")
     results.append(_verdict("requirement", requirement_problems))
 
     training = submission.get("training")
