@@ -162,7 +162,8 @@ def build_bundle(detector_name, *, output, requirement, datasets=None, size="sma
                     raise InputError(f"no usable record for {official.key} in {records_dir}: " + "; ".join(problems))
             else:
                 say(f"running {job.key}")
-                record = (run or _default_run(run_job))(job, staging / "records")
+                record = (run(job, staging / "records") if run is not None
+                          else run_job(job, results_dir=staging / "records").record)
                 problems = record_problems(record, official, detector=info)
                 if problems:
                     raise InputError(f"the run of {job.key} cannot be submitted: " + "; ".join(problems))
@@ -206,8 +207,3 @@ def build_bundle(detector_name, *, output, requirement, datasets=None, size="sma
         raise
     return output
 
-
-def _default_run(run_job):
-    def run(job, results_dir):
-        return run_job(job, results_dir=results_dir).record
-    return run

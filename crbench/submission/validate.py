@@ -102,7 +102,7 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
     requirement_problems = []
     try:
         pinned = parse_requirement(adapter.get("requirement", ""), package=adapter.get("package"), base=bundle)
-        if pinned.kind == "file" and not (bundle / pinned.text).resolve().is_relative_to(bundle.resolve()):
+        if pinned.kind == "file" and not _inside(bundle / pinned.text, bundle):
             requirement_problems.append(f"the requirement file {pinned.text} lies outside the bundle")
     except (CRBenchError, TypeError) as error:
         pinned = None
@@ -143,6 +143,9 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
             record_issues.append(f"missing record: no entry for the official split {key}")
             continue
         path = bundle / str(entry.get("record"))
+        if not _inside(path, bundle):
+            record_issues.append(f"the record {entry.get('record')} of {key} lies outside the bundle")
+            continue
         try:
             record = RunRecord.load(path)
         except (OSError, CRBenchError) as error:
@@ -156,7 +159,10 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
 
     bench_problems = []
     try:
-        benches = load_bench_records([bundle / name for name in submission["bench"]])
+        outside = [str(name) for name in submission["bench"] if not _inside(bundle / str(name), bundle)]
+        if outside:
+            raise CRBenchError(f"bench records outside the bundle: {', '.join(outside)}")
+        benches = load_bench_records([bundle / str(name) for name in submission["bench"]])
         if not benches:
             bench_problems.append("no bench record")
         bench_problems += [f"bench record of {record.detector.name!r}, not {detector.get('name')!r}"
@@ -208,6 +214,11 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
             results.append(_verdict("rerun", [f"scores do not reproduce: {problem}" for problem in problems],
                                     [f"re-ran {', '.join(checked)}"]))
     return results
+
+
+def _inside(path, bundle):
+    """True when ``path`` (symlinks resolved) lies inside ``bundle``: files named by the bundle stay in it."""
+    return Path(path).resolve().is_relative_to(Path(bundle).resolve())
 
 
 def format_report(results):

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from crbench.cli import main
 from crbench.datasets import sample_sha256
 from crbench.errors import InputError
-from crbench.jobs import Job, run_job
+from crbench.jobs import Job, bench_job, run_job
 from crbench.jobs.build import build_dataset
 from crbench.records import RunRecord
 from crbench.submission import PASS, REFUSED, SKIPPED, build_bundle, validate_bundle
@@ -236,3 +236,29 @@ def test_submit_refuses_undeclared_training_unpinned_requirements_and_overlap(tm
     with pytest.raises(InputError, match=r"1 hash\(es\) in tiny/default/test"):
         build_bundle("oracle", output=tmp_path / "c", untrained=True, training_hashes=hashes, **options)
     assert not any(tmp_path.glob("*staging*")) and not (tmp_path / "c").exists()
+
+
+def _quick_bench(name, params, output):
+    return bench_job(name, params=params, shape=(32, 32), repeats=1, isolate=False, output=output)
+
+
+def test_submit_takes_fresh_complete_records_and_turns_down_partial_ones(tmp_path):
+    records = tmp_path / "records"
+    run_job(Job("oracle", "tiny", None, "test"), results_dir=records, limit=2)  # a subset record: not usable
+    options = {"requirement": "crbench==0.1.0", "datasets": ["tiny"], "size": "default", "untrained": True,
+               "records_dir": records, "bench": _quick_bench}
+    with pytest.raises(InputError, match="no usable record for tiny/default/test.*status 'subset'"):
+        build_bundle("oracle", output=tmp_path / "refused", **options)
+    complete = run_job(Job("oracle", "tiny", None, "test"), results_dir=records).record
+    bundle = build_bundle("oracle", output=tmp_path / "bundle", **options)
+    (path,) = (bundle / "records").glob("run__*.json")
+    assert RunRecord.load(path).to_dict() == complete.to_dict()
+    verdicts = _verdicts(bundle, rerun=1)
+    assert all(result.verdict in (PASS, SKIPPED) for result in verdicts.values()), verdicts
+    assert verdicts["rerun"].verdict == PASS
+
+
+def test_files_named_outside_the_bundle_are_refused(bundle):
+    _edit_json(bundle / "submission.json", lambda data: data["splits"][0].update(record="../elsewhere.json"))
+    write_manifest(bundle)
+    _refused(_verdicts(bundle), "records", "lies outside the bundle")
