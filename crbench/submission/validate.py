@@ -7,6 +7,7 @@ refused.
 """
 
 import json
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,12 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
         the re-run there; False reports those steps as skipped and re-runs in
         this environment.
     progress : callable, optional
+        Receives one message per slow step.
+
+    Raises
+    ------
+    CRBenchError
+        When an official split cannot be built here (e.g. a real data set not downloaded).
     """
     say = progress or (lambda message: None)
     bundle = Path(bundle)
@@ -97,123 +104,146 @@ def validate_bundle(bundle, *, datasets=None, size="small", rerun=0, seed=0, tol
     results = [schema, _verdict("manifest", manifest_problems(bundle))]
     if submission is None:
         return results
-    detector, adapter = submission["detector"], submission["adapter"]
+    pinned, requirement = _requirement_check(bundle, submission["adapter"])
+    results += [requirement, _training_check(submission)]
+    say("building the official splits")
+    officials = [official_split(name, size=name_size)
+                 for name, name_size in official_datasets(datasets=datasets, size=size)]
+    results.append(_overlap_check(bundle, submission.get("training"), officials))
+    records, records_check = _records_check(bundle, submission, officials)
+    results += [records_check, _bench_check(bundle, submission)]
+    with tempfile.TemporaryDirectory(prefix="crbench-submission-") as scratch:
+        environment = None
+        if install:
+            environment, checks = _install_checks(Path(scratch) / "venv", bundle, submission, pinned, say)
+            results += checks
+        else:
+            results += [CheckResult("install", SKIPPED, ["--no-install: the requirement was not installed"]),
+                        CheckResult("mock-run", SKIPPED, ["--no-install"])]
+        results.append(_rerun_check(bundle, records, rerun=rerun, seed=seed, tolerance=tolerance,
+                                    environment=environment, installed=not install or environment is not None,
+                                    say=say))
+    return results
 
-    requirement_problems = []
+
+def _requirement_check(bundle, adapter):
+    """``(PinnedRequirement or None, CheckResult)``: is the requirement pinned, and its file in the bundle?"""
     try:
         pinned = parse_requirement(adapter.get("requirement", ""), package=adapter.get("package"), base=bundle)
-        if pinned.kind == "file" and not _inside(bundle / pinned.text, bundle):
-            requirement_problems.append(f"the requirement file {pinned.text} lies outside the bundle")
     except (CRBenchError, TypeError) as error:
-        pinned = None
-        requirement_problems.append(str(error))
-    results.append(_verdict("requirement", requirement_problems))
+        return None, CheckResult("requirement", REFUSED, [str(error)])
+    if pinned.kind == "file" and not _inside(bundle / pinned.text, bundle):
+        return None, CheckResult("requirement", REFUSED, [f"the requirement file {pinned.text} lies outside the "
+                                                          "bundle"])
+    return pinned, CheckResult("requirement", PASS)
 
-    training = submission.get("training")
-    declared = declaration_problems(training)
-    if not declared and sorted(training["datasets"]) != sorted(detector.get("training_datasets") or []):
-        declared.append(f"'training.datasets' {training['datasets']} differ from the detector's training_datasets "
+
+def _training_check(submission):
+    training, detector = submission.get("training"), submission["detector"]
+    problems = declaration_problems(training)
+    if not problems and sorted(training["datasets"]) != sorted(detector.get("training_datasets") or []):
+        problems.append(f"'training.datasets' {training['datasets']} differ from the detector's training_datasets "
                         f"{detector.get('training_datasets')}")
-    results.append(_verdict("training", declared))
+    return _verdict("training", problems)
 
-    say("building the official splits")
-    officials = {}
-    for name, name_size in official_datasets(datasets=datasets, size=size):
-        official = official_split(name, size=name_size)
-        officials[official.key] = official
 
-    hashes_file = (training or {}).get("hashes_file") if isinstance(training, dict) else None
-    overlap_problems = []
-    if hashes_file:
-        try:
-            overlap = training_overlap(read_training_hashes(bundle / hashes_file), officials.values())
-            overlap_problems = [f"{count} training image hash(es) overlap the official split {key}"
-                                for key, count in sorted(overlap.items())]
-        except (OSError, CRBenchError) as error:
-            overlap_problems = [f"cannot read {hashes_file}: {error}"]
-    results.append(_verdict("training-overlap", overlap_problems) if hashes_file
-                   else CheckResult("training-overlap", SKIPPED, ["no training-image hashes in the bundle"]))
+def _overlap_check(bundle, training, officials):
+    hashes_file = training.get("hashes_file") if isinstance(training, dict) else None
+    if not hashes_file:
+        return CheckResult("training-overlap", SKIPPED, ["no training-image hashes in the bundle"])
+    if not _inside(bundle / str(hashes_file), bundle):
+        return CheckResult("training-overlap", REFUSED, [f"{hashes_file} lies outside the bundle"])
+    try:
+        overlap = training_overlap(read_training_hashes(bundle / str(hashes_file)), officials)
+    except (OSError, CRBenchError) as error:
+        return CheckResult("training-overlap", REFUSED, [f"cannot read {hashes_file}: {error}"])
+    return _verdict("training-overlap", [f"{count} training image hash(es) overlap the official split {key}"
+                                         for key, count in sorted(overlap.items())])
 
-    records, record_issues, notes = [], [], []
+
+def _records_check(bundle, submission, officials):
+    """``(records read, CheckResult)``: one fit record per official split; † notes for training families."""
+    records, problems, notes = [], [], []
     entries = {(entry.get("dataset"), entry.get("size"), entry.get("split")): entry
                for entry in submission["splits"] if isinstance(entry, dict)}
-    for key, official in officials.items():
+    for official in officials:
         entry = entries.get((official.dataset, official.size, official.split))
         if entry is None:
-            record_issues.append(f"missing record: no entry for the official split {key}")
+            problems.append(f"missing record: no entry for the official split {official.key}")
             continue
         path = bundle / str(entry.get("record"))
         if not _inside(path, bundle):
-            record_issues.append(f"the record {entry.get('record')} of {key} lies outside the bundle")
+            problems.append(f"the record {entry.get('record')} of {official.key} lies outside the bundle")
             continue
         try:
             record = RunRecord.load(path)
         except (OSError, CRBenchError) as error:
-            record_issues.append(f"missing record: {entry.get('record')} for {key} cannot be read ({error})")
+            problems.append(f"missing record: {entry.get('record')} for {official.key} cannot be read ({error})")
             continue
-        record_issues += record_problems(record, official, detector=detector)
+        problems += record_problems(record, official, detector=submission["detector"])
         records.append(record)
         if record.trained_on_family:
-            notes.append(f"{key}: trained on the {record.dataset.family!r} family, marked † on the leaderboard")
-    results.append(_verdict("records", record_issues, notes))
+            notes.append(f"{official.key}: trained on the {record.dataset.family!r} family, marked † on the "
+                         "leaderboard")
+    return records, _verdict("records", problems, notes)
 
-    bench_problems = []
+
+def _bench_check(bundle, submission):
+    name = submission["detector"].get("name")
+    outside = [str(item) for item in submission["bench"] if not _inside(bundle / str(item), bundle)]
+    if outside:
+        return CheckResult("bench", REFUSED, [f"bench records outside the bundle: {', '.join(outside)}"])
     try:
-        outside = [str(name) for name in submission["bench"] if not _inside(bundle / str(name), bundle)]
-        if outside:
-            raise CRBenchError(f"bench records outside the bundle: {', '.join(outside)}")
-        benches = load_bench_records([bundle / str(name) for name in submission["bench"]])
-        if not benches:
-            bench_problems.append("no bench record")
-        bench_problems += [f"bench record of {record.detector.name!r}, not {detector.get('name')!r}"
-                           for record in benches if record.detector.name != detector.get("name")]
+        benches = load_bench_records([bundle / str(item) for item in submission["bench"]])
     except (OSError, CRBenchError) as error:
-        bench_problems.append(str(error))
-    results.append(_verdict("bench", bench_problems))
+        return CheckResult("bench", REFUSED, [str(error)])
+    problems = [] if benches else ["no bench record"]
+    problems += [f"bench record of {record.detector.name!r}, not {name!r}"
+                 for record in benches if record.detector.name != name]
+    return _verdict("bench", problems)
 
-    with tempfile.TemporaryDirectory(prefix="crbench-submission-") as scratch:
-        environment = None
-        if not install:
-            results.append(CheckResult("install", SKIPPED, ["--no-install: the requirement was not installed"]))
-            results.append(CheckResult("mock-run", SKIPPED, ["--no-install"]))
-        elif pinned is None:
-            results.append(CheckResult("install", REFUSED, ["no installable requirement"]))
+
+def _install_checks(folder, bundle, submission, pinned, say):
+    """``(FreshEnvironment or None, [install, mock-run])``: the environment when the detector installed."""
+    adapter, name = submission["adapter"], submission["detector"].get("name")
+    not_run = CheckResult("mock-run", SKIPPED, ["the detector did not install"])
+    if pinned is None:
+        return None, [CheckResult("install", REFUSED, ["no installable requirement"]), not_run]
+    say(f"installing {adapter.get('requirement')} in a fresh virtual environment")
+    try:
+        environment = FreshEnvironment(folder)
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, [CheckResult("install", REFUSED, [f"cannot create a virtual environment ({error})"]), not_run]
+    target = str(bundle / pinned.text) if pinned.kind == "file" else pinned.text
+    ok, text = environment.install(target, offline=pinned.kind == "file")
+    if not ok:
+        return None, [CheckResult("install", REFUSED, [f"pip install {target} failed: {text[-1500:]}"]), not_run]
+    installed = environment.distribution_version(adapter.get("package"))
+    if installed != adapter.get("version"):
+        return None, [CheckResult("install", REFUSED, [f"installed {adapter.get('package')} {installed}, the "
+                                                       f"submission states {adapter.get('version')}"]), not_run]
+    ok, text = environment.crbench("mock-run", name)
+    return environment, [CheckResult("install", PASS),
+                         _verdict("mock-run", [] if ok else [f"crbench mock-run failed: {text[-1500:]}"])]
+
+
+def _rerun_check(bundle, records, *, rerun, seed, tolerance, environment, installed, say):
+    if rerun <= 0:
+        return CheckResult("rerun", SKIPPED, ["--rerun 0"])
+    if not records:
+        return CheckResult("rerun", REFUSED, ["no record to re-run"])
+    if not installed:
+        return CheckResult("rerun", REFUSED, ["the detector could not be installed to re-run it"])
+    say(f"re-running {rerun} image(s)")
+    try:
+        if environment is not None:
+            checked, problems = environment.rerun(bundle, rerun, seed=seed, tolerance=tolerance)
         else:
-            say(f"installing {adapter.get('requirement')} in a fresh virtual environment")
-            environment = FreshEnvironment(Path(scratch) / "venv")
-            target = str(bundle / pinned.text) if pinned.kind == "file" else pinned.text
-            ok, text = environment.install(target, offline=pinned.kind == "file")
-            installed = environment.distribution_version(adapter.get("package")) if ok else None
-            if not ok:
-                results.append(CheckResult("install", REFUSED, [f"pip install {target} failed: {text[-1500:]}"]))
-                environment = None
-            elif installed != adapter.get("version"):
-                results.append(CheckResult("install", REFUSED, [f"installed {adapter.get('package')} {installed}, "
-                                                                f"the submission states {adapter.get('version')}"]))
-                environment = None
-            else:
-                results.append(CheckResult("install", PASS))
-                ok, text = environment.crbench("mock-run", detector.get("name"))
-                results.append(_verdict("mock-run", [] if ok else [f"crbench mock-run failed: {text[-1500:]}"]))
-        if rerun <= 0:
-            results.append(CheckResult("rerun", SKIPPED, ["--rerun 0"]))
-        elif not records:
-            results.append(CheckResult("rerun", REFUSED, ["no record to re-run"]))
-        elif install and environment is None:
-            results.append(CheckResult("rerun", REFUSED, ["the detector could not be installed to re-run it"]))
-        else:
-            say(f"re-running {rerun} image(s)")
-            try:
-                if environment is not None:
-                    checked, problems = environment.rerun(bundle, rerun, seed=seed, tolerance=tolerance)
-                else:
-                    checked, problems = rerun_problems(records, rerun, seed=seed, tolerance=tolerance)
-                    checked = list(checked)
-            except (RuntimeError, CRBenchError) as error:
-                checked, problems = [], [str(error)]
-            results.append(_verdict("rerun", [f"scores do not reproduce: {problem}" for problem in problems],
-                                    [f"re-ran {', '.join(checked)}"]))
-    return results
+            checked, problems = rerun_problems(records, rerun, seed=seed, tolerance=tolerance)
+    except (RuntimeError, CRBenchError) as error:
+        checked, problems = [], [str(error)]
+    return _verdict("rerun", [f"scores do not reproduce: {problem}" for problem in problems],
+                    [f"re-ran {', '.join(checked)}"])
 
 
 def _inside(path, bundle):

@@ -262,3 +262,12 @@ def test_files_named_outside_the_bundle_are_refused(bundle):
     _edit_json(bundle / "submission.json", lambda data: data["splits"][0].update(record="../elsewhere.json"))
     write_manifest(bundle)
     _refused(_verdicts(bundle), "records", "lies outside the bundle")
+
+
+def test_a_stated_version_the_requirement_does_not_install_is_refused(bundle):
+    _edit_json(bundle / "submission.json", lambda data: data["adapter"].update(version="0.2.0"))
+    write_manifest(bundle)
+    verdicts = _verdicts(bundle, install=True, rerun=1)
+    _refused(verdicts, "install", "installed crbench-example-detector 0.1.0, the submission states 0.2.0")
+    assert verdicts["mock-run"].verdict == SKIPPED
+    _refused(verdicts, "rerun", "could not be installed")
