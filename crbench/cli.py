@@ -46,6 +46,8 @@ class LazyGroup(click.Group):
         "train": "crbench.commands.train:train",
         "protocols": "crbench.commands.protocols:protocols",
         "cache": "crbench.commands.cache:cache_group",
+        "submit": "crbench.commands.submit:submit",
+        "validate-submission": "crbench.commands.validate_submission:validate_submission",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

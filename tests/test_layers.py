@@ -47,6 +47,8 @@ def _within(name, prefix):
 
 
 RULES = [
+    ("submission", ("crbench.commands", "crbench.cli", "crbench.leaderboard"),
+     "the submission layer sits beside jobs: it runs and checks records, the CLI sits above it"),
     # (modules, forbidden imports, why)
     ("leaderboard", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.cache",
                      "crbench.api"),
