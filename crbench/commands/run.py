@@ -22,6 +22,13 @@ from .sweep_mode import refinement_summary, with_sweep_mode
 __all__ = ["run", "summary_table", "SUMMARY_METRICS"]
 
 
+def _device_summary(runtime):
+    """``"cpu"``, or ``"cpu (10 images), cuda:0 (22 images)"`` when the images ran on several devices."""
+    if runtime.devices and len(runtime.devices) > 1:
+        return ", ".join(f"{device} ({count} images)" for device, count in sorted(runtime.devices.items()))
+    return runtime.device
+
+
 @click.command()
 @click.option("--detector", "detector_names", required=True, multiple=True,
               help="Registry name or 'package.module:Class'. Several run one after another, one record each: "
@@ -221,7 +228,12 @@ def _print_run(job_output):
         click.echo(object_scores_table(record.objects))
     runtime = record.runtime
     if runtime.seconds_per_megapixel is not None:
-        click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {runtime.device}")
+        click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {_device_summary(runtime)}")
+    if runtime.mixes_cpu_and_gpu:
+        click.echo(f"MIXED DEVICES: images ran on the CPU and on a GPU ({_device_summary(runtime)}), so the time per "
+                   "Mpix averages two kinds of hardware; the leaderboard shows this run in its own 'MIXED CPU and "
+                   "GPU' run-time table. Give GPU work to GPU workers only (docs/scaling.md, 'Device per worker').",
+                   err=True)
     if record.failures:
         click.echo(f"PARTIAL: {len(record.failures)} image(s) failed; see 'failures' in the record", err=True)
     if record.is_subset:
