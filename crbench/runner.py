@@ -46,7 +46,7 @@ from .detectors.upstream_defaults import protocol_or_upstream
 from .device import check_device, device_label, resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
-from .executors import DaskTarget, choose_executor, dask_client, detect_on_dask, total_threads
+from .executors import DaskTarget, choose_executor, dask_client, detect_on_dask, gpu_resources, total_threads
 from .inputs import prepare_input
 from .isolation import WorkerPool
 from .object_pass import score_objects
@@ -813,7 +813,7 @@ def _detect_on_dask(detector, dataset, ids, *, split, jobs, device, cache, datas
     with dask_client(scheduler=scheduler, n_workers=jobs) as client:
         outcomes = detect_on_dask(client, _dask_detect_chunk, args=args, ids=ids,
                                   on_failure=lambda sample_id, error: failed_outcome(dataset, split, sample_id, error),
-                                  on_done=bar.update, priority=priority)
+                                  on_done=bar.update, priority=priority, resources=gpu_resources(client, device))
         n_workers = total_threads(client)
     bar.close()
     return outcomes, n_workers

@@ -8,7 +8,6 @@ import click
 from tabulate import tabulate
 
 from ..errors import CRBenchError, WorkersCappedWarning
-from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
 from ..jobs import Job, run_job
 from ..jobs.footprint import require_disk, run_footprint
 from ..records import metrics_table, object_scores_table
@@ -16,7 +15,15 @@ from ..runner import capped_workers
 from ..scoring import IGNORE_POLICIES, preset_names
 from ..sharding import parse_shard
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
-from .options import device_option, parse_key_values, split_names
+from .options import (
+    check_scheduler,
+    device_option,
+    executor_jobs,
+    executor_option,
+    parse_key_values,
+    scheduler_option,
+    split_names,
+)
 from .sweep_mode import refinement_summary, with_sweep_mode
 
 __all__ = ["run", "summary_table", "SUMMARY_METRICS"]
@@ -58,14 +65,9 @@ def _device_summary(runtime):
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for running the detector (at most the number of CPUs). Default 1; with "
                    "--executor dask (and no scheduler), the number of CPUs.")
-@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
-              help="Where detection runs: 'local' (this process), 'processes' (crbench's worker processes) or "
-                   "'dask' (a Dask LocalCluster of --jobs processes, or the cluster of --scheduler). Default: "
-                   "'processes' with --jobs > 1, --isolate or --timeout, else 'local'. The metrics are the same "
-                   "whichever runs (docs/scaling.md).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help=f"Dask scheduler, e.g. tcp://host:8786 (--executor dask; default ${SCHEDULER_VARIABLE}, "
-                   "else a LocalCluster). Every worker must see the --cache-dir path.")
+@executor_option(work="detection", default_rule="--jobs > 1, --isolate or --timeout",
+                 outcome="The metrics are the same")
+@scheduler_option(shared="the --cache-dir path")
 @click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
 @click.option("--isolate/--no-isolate", "isolate", default=None,
               help="Run detection in a worker process that is replaced when the detector crashes (segfault, "
@@ -100,10 +102,8 @@ def run(detector_names, dataset_name, split, size, data_dir, detector_args, devi
         raise click.UsageError("--detector names no detector")
     if isolate is False and timeout is not None:
         raise click.UsageError("--timeout needs a worker process that can be killed: drop --no-isolate")
-    if scheduler is not None and executor != "dask":
-        raise click.UsageError("--scheduler names a Dask cluster: add --executor dask")
-    if jobs is None:
-        jobs = default_dask_workers() if executor == "dask" else 1
+    check_scheduler(scheduler, executor)
+    jobs = executor_jobs(jobs, executor)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkersCappedWarning)
         jobs = capped_workers(jobs)

@@ -9,6 +9,7 @@ CPU/GPU runs are built from outcomes in the test.
 """
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -137,3 +138,27 @@ def test_a_run_on_one_device_is_not_flagged(tmp_path, monkeypatch):
     outcome = CliRunner().invoke(main, ["run", "--quiet", "--detector", "random", "--dataset", "tiny"])
     assert outcome.exit_code == 0, outcome.output
     assert "s/Mpix on cpu\n" in outcome.output and "MIXED" not in outcome.output
+
+
+@pytest.fixture
+def cluster_with_one_gpu_worker():
+    """A real cluster of two worker processes, one started with the resource GPU=1 (this machine has no GPU)."""
+    from distributed import Client, Nanny, Scheduler, SpecCluster
+
+    workers = {"gpu": {"cls": Nanny, "options": {"nthreads": 1, "resources": {"GPU": 1}}},
+               "cpu": {"cls": Nanny, "options": {"nthreads": 1}}}
+    scheduler = {"cls": Scheduler, "options": {"dashboard_address": "127.0.0.1:0", "host": "127.0.0.1"}}
+    with SpecCluster(workers=workers, scheduler=scheduler) as cluster, Client(cluster) as client:
+        client.wait_for_workers(2, timeout=60)
+        [gpu_worker] = [address for address, worker in client.scheduler_info()["workers"].items()
+                        if worker["resources"].get("GPU")]
+        yield cluster.scheduler_address, gpu_worker
+
+
+def test_cuda_tasks_go_only_to_workers_that_declare_a_gpu(tmp_path, cluster_with_one_gpu_worker):
+    address, gpu_worker = cluster_with_one_gpu_worker
+    outcome, _ = _invoke(tmp_path, "gpu", "--device", "cuda", "--executor", "dask", "--scheduler", address)
+    assert outcome.exit_code == 1
+    # every image went to the GPU worker (which, on this machine, then finds no CUDA device)
+    named = re.findall(r"on dask worker (tcp://[\d.]+:\d+)", outcome.output)
+    assert len(named) == 3 and set(named) == {gpu_worker}
