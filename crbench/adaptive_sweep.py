@@ -133,8 +133,11 @@ class _ImageRound:
     n_detected: int = 0
 
 
-def _image_round(detector, dataset, split, sample_id, values, caches, protocol, fresh):
-    """Detect the ``values`` missing from the cache for one image and count every one of them; never raises."""
+def _image_round(detector, dataset, split, sample_id, values, caches, protocol, fresh, device=None):
+    """Detect the ``values`` missing from the cache for one image and count every one of them; never raises.
+
+    ``device``: the label of the device this process set the detector up on, recorded when it runs.
+    """
     sample = dataset.load_sample(split, sample_id).validated()
     outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
     result = _ImageRound(outcome, {})
@@ -155,6 +158,7 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
             detected = detect_values(detector, image, meta=meta, values=[values[index] for index in missing])
             outcome.detect_seconds = time.perf_counter() - start
             outcome.torch_threads = thread_counts()["torch_threads"]
+            outcome.device = device
             for index, mask in zip(missing, detected):
                 masks[index] = validate_prediction(mask, shape=outcome.shape, output_kind="mask", n_sweep=0,
                                                    sample_id=sample_id, detector_name=detector.name)
@@ -177,14 +181,16 @@ def _image_round(detector, dataset, split, sample_id, values, caches, protocol, 
 
 def _worker_image_round(split, sample_id, values, caches, protocol, fresh):
     state = worker_state()
-    return _image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh)
+    return _image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh,
+                        device=state["device"])
 
 
 def _dask_round_chunk(key, detector_factory, dataset_factory, device, cache, split, values, caches, protocol, fresh,
                       sample_ids):
     """A Dask task: one round over ``sample_ids`` in this worker (set up once per run configuration ``key``)."""
     state = dask_worker_state(key, detector_factory, dataset_factory, device, cache)
-    return [_image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh)
+    return [_image_round(state["detector"], state["dataset"], split, sample_id, values, caches, protocol, fresh,
+                         device=state["device"])
             for sample_id in sample_ids]
 
 
@@ -252,6 +258,7 @@ def _merge(outcome, update):
     if update.detect_seconds is not None:
         outcome.detect_seconds = (outcome.detect_seconds or 0.0) + update.detect_seconds
         outcome.torch_threads = update.torch_threads
+        outcome.device = update.device or outcome.device
     outcome.from_cache = outcome.from_cache and update.from_cache
     if update.error is not None and outcome.error is None:
         outcome.error, outcome.traceback = update.error, update.traceback

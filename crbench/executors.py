@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["DaskTarget", "EXECUTORS", "KILLED_TEXT", "LOCAL_CLUSTER_CONFIG", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE", "choose_executor", "chunk_ids",
-           "dask_client", "default_dask_workers", "detect_on_dask", "is_client", "scheduler_address", "total_threads"]
+__all__ = ["DaskTarget", "EXECUTORS", "KILLED_TEXT", "LOCAL_CLUSTER_CONFIG", "MAX_CHUNK_IMAGES", "SCHEDULER_VARIABLE",
+           "choose_executor", "chunk_ids", "dask_client", "default_dask_workers", "detect_on_dask", "gpu_resources",
+           "is_client", "map_chunks_on_dask", "scheduler_address", "total_threads"]
 
 #: Names of the executors, as ``--executor`` takes them.
 EXECUTORS = ("local", "processes", "dask")
@@ -165,7 +166,76 @@ def total_threads(client):
     return max(1, sum(client.nthreads().values()))
 
 
-def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None, priority=0):
+def map_chunks_on_dask(client, function, *, args, items, on_killed=None, on_done=None, resources=None, priority=0,
+                       max_chunk=MAX_CHUNK_IMAGES):
+    """Run ``function(*args, chunk)`` on ``client``'s workers for chunks of ``items``; return one result per item, in order.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    function : callable
+        A module-level function (pickled by reference) that returns one
+        result per item of its chunk, in order.
+    args : tuple
+        Picklable arguments before the chunk.
+    items : list
+        Split by :func:`chunk_ids` over the cluster's worker threads.
+    on_killed : callable, optional
+        ``on_killed(item, message)`` returns the result of an item whose
+        chunk killed its workers (:data:`KILLED_TEXT`); without it the
+        ``KilledWorker`` error is raised.
+    on_done : callable, optional
+        Called with the number of items of each finished chunk (progress bars).
+    resources : dict, optional
+        Dask worker resources every task needs (e.g. ``{"GPU": 1}``: only
+        workers started with ``--resources GPU=1`` run them).
+    priority : int
+        Dask task priority: when several runs share one cluster (a
+        leaderboard rebuild), the scheduler starts the ready tasks of higher
+        priority first.
+    max_chunk : int
+        Most items in one task.
+
+    Raises
+    ------
+    Exception
+        What a task raised.
+    """
+    from distributed import KilledWorker, as_completed
+
+    chunks = chunk_ids(items, n_workers=total_threads(client), max_chunk=max_chunk)
+    # pure=False: a re-run must compute again (e.g. with --fresh), never reuse a result the scheduler still holds
+    futures = {client.submit(function, *args, chunk, pure=False, resources=resources, priority=priority): (start, chunk)
+               for start, chunk in zip(_starts(chunks), chunks)}
+    done = [None] * len(items)
+    try:
+        for future in as_completed(futures):
+            start, chunk = futures[future]
+            try:
+                results = future.result()
+            except KilledWorker:
+                if on_killed is None:
+                    raise
+                results = [on_killed(item, KILLED_TEXT) for item in chunk]
+            done[start:start + len(chunk)] = results
+            if on_done is not None:
+                on_done(len(chunk))
+    finally:
+        for future in futures:
+            future.cancel()
+    return done
+
+
+def _starts(chunks):
+    """The index of each chunk's first item in the list the chunks were cut from."""
+    starts, position = [], 0
+    for chunk in chunks:
+        starts.append(position)
+        position += len(chunk)
+    return starts
+
+
+def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None, priority=0, resources=None):
     """Run ``function(*args, chunk)`` on ``client``'s workers for chunks of ``ids``; return one outcome per id, in order.
 
     Parameters
@@ -187,32 +257,32 @@ def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None, pri
         Dask task priority: when several runs share one cluster (a
         leaderboard rebuild), the scheduler starts the ready tasks of higher
         priority first.
+    resources : dict, optional
+        Worker resources each task needs (:func:`gpu_resources`).
 
     Raises
     ------
     Exception
         What a task raised (a detector whose setup fails, a cache that cannot be written).
     """
-    from distributed import KilledWorker, as_completed
+    return map_chunks_on_dask(client, function, args=args, items=ids, on_killed=on_failure, on_done=on_done,
+                              resources=resources, priority=priority)
 
-    chunks = chunk_ids(ids, n_workers=total_threads(client))
-    # pure=False: a re-run must detect again (e.g. with --fresh), never reuse a result the scheduler still holds
-    futures = {client.submit(function, *args, chunk, pure=False, priority=priority): chunk for chunk in chunks}
-    done = {}
-    try:
-        for future in as_completed(futures):
-            chunk = futures[future]
-            try:
-                outcomes = future.result()
-            except KilledWorker:
-                outcomes = [on_failure(sample_id, KILLED_TEXT) for sample_id in chunk]
-            done.update(zip(chunk, outcomes))
-            if on_done is not None:
-                on_done(len(chunk))
-    finally:
-        for future in futures:
-            future.cancel()
-    return [done[sample_id] for sample_id in ids]
+
+def gpu_resources(client, device):
+    """``{"GPU": 1}`` when ``device`` asks for CUDA and a worker of ``client``'s cluster declares a ``GPU`` resource, else None.
+
+    Workers started with ``dask worker ... --resources GPU=1`` (or
+    ``dask cuda worker --resources GPU=1``) then get every task of a
+    ``--device cuda`` run, and the CPU-only workers of the same cluster
+    none; a cluster whose workers declare no resources runs tasks anywhere.
+    """
+    if not str(device).startswith("cuda"):
+        return None
+    workers = client.scheduler_info().get("workers", {}).values()
+    if any(worker.get("resources", {}).get("GPU") for worker in workers):
+        return {"GPU": 1}
+    return None
 
 
 def default_dask_workers():

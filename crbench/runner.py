@@ -43,10 +43,10 @@ from .cache import ScoreCache, cache_root, detection_input_sha256
 from .datasets import sample_sha256
 from .detectors.plugin_checks import set_up_detector
 from .detectors.upstream_defaults import protocol_or_upstream
-from .device import resolve_device
+from .device import check_device, device_label, resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
-from .executors import DaskTarget, choose_executor, dask_client, detect_on_dask, total_threads
+from .executors import DaskTarget, choose_executor, dask_client, detect_on_dask, gpu_resources, total_threads
 from .inputs import prepare_input
 from .isolation import WorkerPool
 from .object_pass import score_objects
@@ -59,7 +59,8 @@ from .uncertainty.objects import bootstrap_object_metrics
 from .writable import storage_error
 
 __all__ = ["ImageOutcome", "RunResult", "capped_workers", "detection_pool", "detector_cache", "detector_error_text",
-           "failed_outcome", "image_sources", "run_detector", "save_output", "uses_workers", "validate_prediction"]
+           "failed_outcome", "image_sources", "run_detector", "run_device", "save_output", "uses_workers",
+           "validate_prediction"]
 
 
 @dataclass
@@ -70,7 +71,10 @@ class ImageOutcome:
     ``input_sha256`` the score cache key (the sample plus the metadata the
     detector saw), ``map_sha256`` the hash of the cached output's bytes,
     which both scoring passes check. ``stratum`` is the sample's value of
-    the card's ``bootstrap_strata`` field (None without one).
+    the card's ``bootstrap_strata`` field (None without one). ``device`` is
+    the device the detector ran on for this image, resolved in the process
+    that ran it (``"cpu"``, ``"cuda:0"``); None when the output came from
+    the cache or the image failed before its detector was called.
     """
 
     sample_id: str
@@ -87,6 +91,7 @@ class ImageOutcome:
     error: str | None = None
     traceback: str | None = None
     stratum: str | None = None
+    device: str | None = None
 
     def unpack(self, name):
         """Return the bool mask ``name`` ("truth" or "ignore") at full shape."""
@@ -256,11 +261,14 @@ def new_outcome(sample, *, sample_id, card):
     return outcome
 
 
-def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False, cached_only=False):
+def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False, cached_only=False, device=None):
     """Detect stage for one image; never raises for detector errors.
 
     With ``cached_only`` an image without a valid cached output raises
     :class:`~crbench.errors.InputError` instead of running the detector.
+    ``device`` is the label of the device this process set the detector up
+    on (:func:`crbench.device.device_label`), recorded on the outcome when
+    the detector runs.
     """
     sample = dataset.load_sample(split, sample_id).validated()
     outcome = new_outcome(sample, sample_id=sample_id, card=dataset.card)
@@ -274,6 +282,7 @@ def _detect_image(detector, dataset, split, sample_id, cache, *, fresh=False, ca
         raise InputError(f"no cached output of detector {detector.name!r} for image {sample_id!r} of "
                          f"{dataset.name}/{split} in {cache.directory}: the run needs every image's output "
                          "from the score cache (e.g. the cache the shards wrote: pass --cache-dir)")
+    outcome.device = device
     try:
         image, meta = prepare_input(sample, detector=detector)
         start = time.perf_counter()
@@ -373,14 +382,20 @@ _WORKER = {}
 
 
 def _worker_init(detector_factory, dataset_factory, device, cache):
-    """Initializer of a :class:`~crbench.isolation.WorkerPool` worker; its errors reach the parent."""
+    """Initializer of a :class:`~crbench.isolation.WorkerPool` worker; its errors reach the parent.
+
+    ``device`` (as requested: ``"auto"``, ``"cpu"``, ``"cuda"``) is resolved
+    here, in the worker, since the workers of one run need not share hardware;
+    ``"cuda"`` on a worker without a GPU raises :class:`~crbench.errors.InputError`.
+    """
+    resolved = resolve_device(device)
     detector = detector_factory()
-    set_up_detector(detector, device=device)
-    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache)
+    set_up_detector(detector, device=resolved)
+    _WORKER.update(detector=detector, dataset=dataset_factory(), cache=cache, device=device_label(resolved))
 
 
 def worker_state():
-    """The worker's ``{detector, dataset, cache}``."""
+    """The worker's ``{detector, dataset, cache, device}`` (``device``: the label of the device it resolved)."""
     return _WORKER
 
 
@@ -412,14 +427,39 @@ def detection_pool(detector, dataset, *, jobs, device, cache, dataset_kwargs=Non
 
 def _worker_detect(split, sample_id, fresh):
     state = worker_state()
-    return _detect_image(state["detector"], state["dataset"], split, sample_id, state["cache"], fresh=fresh)
+    return _detect_image(state["detector"], state["dataset"], split, sample_id, state["cache"], fresh=fresh,
+                         device=state["device"])
 
 
 def _dask_detect_chunk(key, detector_factory, dataset_factory, device, cache, split, fresh, sample_ids):
-    """A Dask task: detect ``sample_ids`` in this worker, setting the detector up once per run configuration ``key``."""
+    """A Dask task: detect ``sample_ids`` in this worker, setting the detector up once per run configuration ``key``.
+
+    A worker that cannot provide the requested ``device`` (``"cuda"`` without
+    a GPU) fails the images of its chunk with that error, naming the worker;
+    the other workers' images are not affected.
+    """
+    if _WORKER.get("key") != key:
+        try:
+            resolve_device(device)
+        except InputError as error:
+            _WORKER.clear()
+            dataset = dataset_factory()
+            text = f"{type(error).__name__} on dask worker {_dask_worker_address()}: {error}"
+            return [failed_outcome(dataset, split, sample_id, text) for sample_id in sample_ids]
     state = dask_worker_state(key, detector_factory, dataset_factory, device, cache)
-    return [_detect_image(state["detector"], state["dataset"], split, sample_id, cache, fresh=fresh)
+    return [_detect_image(state["detector"], state["dataset"], split, sample_id, cache, fresh=fresh,
+                          device=state["device"])
             for sample_id in sample_ids]
+
+
+def _dask_worker_address():
+    """The address of the Dask worker running this task (``"?"`` outside one)."""
+    from distributed import get_worker  # only ever called inside a Dask task
+
+    try:
+        return get_worker().address
+    except ValueError:
+        return "?"
 
 
 @dataclass(frozen=True)
@@ -505,6 +545,12 @@ def run_detector(
     limit : int, optional
         Score only the first ``limit`` images.
     device : {"cpu", "cuda", "auto"}
+        Resolved in the process that detects: here for the local executor,
+        in each worker otherwise (a Dask cluster's workers may differ).
+        ``"cuda"`` where PyTorch sees no GPU is an error: here or in a
+        ``processes`` worker it stops the run; on a Dask worker it fails
+        that worker's images. Each outcome records its device
+        (``ImageOutcome.device``).
     ignore_policy : {"exclude", "negative", "zero"}, optional
         Defaults to the card's policy (crbench's protocol only: another
         preset fixes it, and passing one raises InputError).
@@ -607,7 +653,12 @@ def run_detector(
     if ignore_policy and not preset.is_default:
         raise InputError(f"protocol {preset.name!r} fixes how ignored pixels count; drop --ignore-policy")
     ignore_policy = ignore_policy or preset.ignore_policy or card.ignore_policy
-    device = resolve_device(device)
+    requested_device = check_device(device)
+    resolved_device = local_device = None
+    if not in_workers:
+        # resolved in the process that detects: here, or in each worker (whose hardware may differ)
+        resolved_device = resolve_device(requested_device)
+        local_device = device_label(resolved_device)
     ids = dataset.sample_ids(split)
     n_images_available = len(ids)
     if limit is not None:
@@ -640,7 +691,7 @@ def run_detector(
     sweep_values = (detector.sweep_values() or [0.0]) if detector.output_kind == "mask" else None
     if policy is not None:
         if not in_workers:
-            set_up_detector(detector, device=device)
+            set_up_detector(detector, device=resolved_device)
         setup_seconds = time.perf_counter() - setup_start if not in_workers else 0.0
         with contextlib.ExitStack() as stack:
             dask = None
@@ -651,29 +702,34 @@ def run_detector(
             outcomes, refinement, loaders = run_refined_sweep(
                 detector, dataset, ids, split=split, policy=policy,
                 protocol=card.pixel_protocol(dilate_output=detector.dilate_output, ignore_policy=ignore_policy),
-                cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=device, dataset_kwargs=dataset_kwargs,
-                fresh=fresh, progress=progress, isolate=in_workers and dask is None, timeout=timeout, dask=dask,
+                cache_root=Path(cache_dir or cache_root()), jobs=jobs, device=requested_device,
+                dataset_kwargs=dataset_kwargs, fresh=fresh, progress=progress, isolate=in_workers and dask is None,
+                timeout=timeout, dask=dask,
                 check_failures=lambda outcomes: _check_failures(outcomes, detector, dataset, split, keep_going),
             )
         sweep_values = refinement["final_values"]
+        if local_device is not None:  # the adaptive sweep's images ran in this process, on its device
+            for outcome in outcomes:
+                if outcome.detect_seconds is not None:
+                    outcome.device = local_device
     elif not in_workers:
         if not cached_only:
-            set_up_detector(detector, device=device)
+            set_up_detector(detector, device=resolved_device)
         setup_seconds = time.perf_counter() - setup_start
         for sample_id in tqdm(ids, desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img"):
             outcomes.append(_detect_image(detector, dataset, split, sample_id, cache, fresh=fresh,
-                                          cached_only=cached_only))
+                                          cached_only=cached_only, device=local_device))
     elif executor == "dask":
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
-        outcomes, jobs = _detect_on_dask(detector, dataset, ids, split=split, jobs=jobs, device=device, cache=cache,
-                                         dataset_kwargs=dataset_kwargs, fresh=fresh, progress=progress,
+        outcomes, jobs = _detect_on_dask(detector, dataset, ids, split=split, jobs=jobs, device=requested_device,
+                                         cache=cache, dataset_kwargs=dataset_kwargs, fresh=fresh, progress=progress,
                                          scheduler=scheduler, priority=priority)
     else:
         setup_seconds = 0.0  # paid inside each worker, overlapping with detection
         bar = tqdm(total=len(ids), desc=f"{detector.name} on {dataset.name}", disable=not progress, unit="img")
         # a worker that hangs past the timeout or dies is replaced; its image becomes a failure, the others run
-        with detection_pool(detector, dataset, jobs=jobs, device=device, cache=cache, dataset_kwargs=dataset_kwargs,
-                            timeout=timeout) as pool:
+        with detection_pool(detector, dataset, jobs=jobs, device=requested_device, cache=cache,
+                            dataset_kwargs=dataset_kwargs, timeout=timeout) as pool:
             outcomes = pool.map(_worker_detect, [(split, sample_id, fresh) for sample_id in ids],
                                 on_failure=lambda index, error: failed_outcome(dataset, split, ids[index], error),
                                 on_done=bar.update)
@@ -699,7 +755,7 @@ def run_detector(
     return RunResult(
         split=split,
         ignore_policy=ignore_policy,
-        device=device,
+        device=run_device(outcomes, default=local_device or requested_device),
         jobs=jobs,
         setup_seconds=setup_seconds,
         outcomes=outcomes,
@@ -757,10 +813,19 @@ def _detect_on_dask(detector, dataset, ids, *, split, jobs, device, cache, datas
     with dask_client(scheduler=scheduler, n_workers=jobs) as client:
         outcomes = detect_on_dask(client, _dask_detect_chunk, args=args, ids=ids,
                                   on_failure=lambda sample_id, error: failed_outcome(dataset, split, sample_id, error),
-                                  on_done=bar.update, priority=priority)
+                                  on_done=bar.update, priority=priority, resources=gpu_resources(client, device))
         n_workers = total_threads(client)
     bar.close()
     return outcomes, n_workers
+
+
+def run_device(outcomes, *, default):
+    """The ``runtime.device`` of a run: the devices its images ran on, sorted and comma-separated ("cpu,cuda:0").
+
+    ``default`` (the device resolved here, or the one requested of the
+    workers) when no image ran its detector, e.g. every output came from the cache.
+    """
+    return ",".join(sorted({outcome.device for outcome in outcomes if outcome.device})) or default
 
 
 def _strata(outcomes, card):

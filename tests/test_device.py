@@ -3,7 +3,7 @@
 import pytest
 
 import crbench.device as device_module
-from crbench.device import device_name, resolve_device
+from crbench.device import check_device, device_label, device_name, mixes_cpu_and_gpu, resolve_device
 from crbench.errors import InputError
 
 
@@ -105,3 +105,29 @@ def test_cosmic_conn_adapter_moves_the_network_to_the_device(monkeypatch):
     assert moved == ["cuda"]
     assert str(detector.model.device) == "cuda"
     assert detector.device == "cuda"
+
+
+@pytest.mark.parametrize("name, expected", [("auto", "auto"), (" CPU ", "cpu"), ("cuda", "cuda"), ("CUDA:1", "cuda:1")])
+def test_check_device_normalises_without_looking_for_hardware(name, expected, without_cuda):
+    assert check_device(name) == expected  # "cuda" passes the check even without a GPU: workers resolve it
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cpu:0", "cuda:", "cuda:x", "auto:1"])
+def test_check_device_refuses_unknown_names(bad):
+    with pytest.raises(InputError, match="unknown device"):
+        check_device(bad)
+
+
+def test_device_label_names_the_gpu_index(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 2)
+    assert device_label("cuda") == "cuda:2"
+    assert device_label("cuda:1") == "cuda:1"
+    assert device_label("cpu") == "cpu"
+
+
+def test_mixed_means_cpu_and_gpu_together():
+    assert mixes_cpu_and_gpu(["cpu", "cuda:0"]) and mixes_cpu_and_gpu(["cuda", "cpu"])
+    assert not mixes_cpu_and_gpu(["cuda:0", "cuda:1"]) and not mixes_cpu_and_gpu(["cpu"])
+    assert not mixes_cpu_and_gpu([])

@@ -3,7 +3,15 @@
 import pytest
 
 from crbench.errors import InputError
-from crbench.executors import MAX_CHUNK_IMAGES, SCHEDULER_VARIABLE, choose_executor, chunk_ids, scheduler_address
+from crbench.executors import (
+    MAX_CHUNK_IMAGES,
+    SCHEDULER_VARIABLE,
+    choose_executor,
+    chunk_ids,
+    gpu_resources,
+    map_chunks_on_dask,
+    scheduler_address,
+)
 from crbench.records.parts import Runtime
 
 
@@ -52,3 +60,34 @@ def test_records_without_an_executor_read_and_write_back_unchanged():
     assert runtime.executor is None and "executor" not in runtime.to_dict()
     new = Runtime.from_dict({**old, "executor": "dask"})
     assert new.executor == "dask" and new.to_dict() == {**runtime.to_dict(), "executor": "dask"}
+
+
+class _FakeClient:
+    """Answers ``scheduler_info()`` like a cluster whose workers declare ``resources``."""
+
+    def __init__(self, *resources):
+        self.workers = {f"tcp://10.0.0.{index}:1": {"resources": dict(item)} for index, item in enumerate(resources)}
+
+    def scheduler_info(self, **kwargs):
+        return {"workers": self.workers}
+
+
+def test_cuda_tasks_ask_for_a_gpu_only_where_workers_declare_one():
+    assert gpu_resources(_FakeClient({}, {"GPU": 1}), "cuda") == {"GPU": 1}
+    assert gpu_resources(_FakeClient({}, {"GPU": 1}), "cuda:1") == {"GPU": 1}
+    assert gpu_resources(_FakeClient({}, {}), "cuda") is None  # e.g. a dask-cuda cluster of GPU workers only
+    assert gpu_resources(_FakeClient({"GPU": 1}), "auto") is None and gpu_resources(_FakeClient({"GPU": 1}), "cpu") is None
+
+
+def _chunk_sums(offset, chunk):
+    return [offset + item for item in chunk]
+
+
+def test_chunks_mapped_on_a_local_cluster_come_back_in_order():
+    from crbench.executors import dask_client
+
+    done = []
+    with dask_client(n_workers=2) as client:
+        results = map_chunks_on_dask(client, _chunk_sums, args=(100,), items=list(range(37)), on_done=done.append)
+    assert results == [100 + item for item in range(37)]
+    assert sum(done) == 37 and len(done) == len(chunk_ids(list(range(37)), n_workers=2))

@@ -4,6 +4,9 @@ import time
 
 import click
 
+from ..executors import choose_executor
+from .options import check_scheduler, executor_jobs, executor_option, scheduler_option
+
 __all__ = ["build", "verify"]
 
 _SPLITS = ("train", "val", "test")
@@ -35,10 +38,22 @@ def _split_option(default):
 @click.argument("name")
 @click.option("--size", type=click.Choice(["small", "full"]), default="small", show_default=True)
 @_split_option(_SPLITS)
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes (the result does not depend on it).")
-def build(name, size, splits, jobs):
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (the result does not depend on it). Default 1; with --executor dask (and no "
+                   "scheduler), the number of CPUs.")
+@executor_option(work="sample generation", default_rule="--jobs > 1",
+                 outcome="The files are byte-identical")
+@scheduler_option(shared="the data set cache ($CRBENCH_CACHE) at the same path")
+def build(name, size, splits, jobs, executor, scheduler):
     """Generate (or complete) the cache of simulated data set NAME and write its manifests."""
+    from ..errors import InputError
+
+    check_scheduler(scheduler, executor)
+    jobs = executor_jobs(jobs, executor)
+    try:
+        choose_executor(executor, jobs=jobs)
+    except InputError as err:
+        raise click.UsageError(str(err)) from err
     dataset = _open(name, size)
     if size == "full":
         from ..errors import StorageError
@@ -53,7 +68,7 @@ def build(name, size, splits, jobs):
             raise click.ClickException(str(err)) from err
     for split in splits:
         start = time.perf_counter()
-        manifest = dataset.build(split, progress=True, jobs=jobs)
+        manifest = dataset.build(split, progress=True, jobs=jobs, executor=executor, scheduler=scheduler)
         click.echo(
             f"{name} {size} {split}: {len(manifest)} samples in {time.perf_counter() - start:.1f} s "
             f"-> {dataset.manifest_path(split)}"

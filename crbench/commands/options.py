@@ -15,10 +15,10 @@ from click.core import ParameterSource
 
 from ..device import DEVICES
 from ..errors import InputError
-from ..executors import EXECUTORS, SCHEDULER_VARIABLE
+from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
 
 __all__ = ["parse_key_values", "split_names", "device_option", "output_option", "STDOUT",
-           "jobs_executor_options"]
+           "jobs_executor_options", "executor_option", "scheduler_option", "check_scheduler", "executor_jobs"]
 
 #: ``--output -``: write the single file a command produces to standard output.
 STDOUT = "-"
@@ -106,6 +106,46 @@ def jobs_executor_options(function):
         help="'processes': each run whole in one of --processes worker processes; 'dask': every run's chunks of "
              "images as one task graph on a Dask cluster, the most expensive run first (docs/scaling.md); "
              "'local': one run after another in this process.")(function)
+
+
+def executor_option(*, work, default_rule, outcome):
+    """The ``--executor local|processes|dask`` option of a command that spreads ``work`` over workers.
+
+    Parameters
+    ----------
+    work : str
+        What runs in the workers, e.g. ``"detection"``.
+    default_rule : str
+        When ``processes`` is the default, e.g. ``"--jobs > 1"``.
+    outcome : str
+        What does not depend on the executor, e.g. ``"The metrics are the same"``.
+    """
+    return click.option(
+        "--executor", type=click.Choice(EXECUTORS), default=None,
+        help=f"Where {work} runs: 'local' (this process), 'processes' (crbench's worker processes) or 'dask' (a Dask "
+             f"LocalCluster of --jobs processes, or the cluster of --scheduler). Default: 'processes' with "
+             f"{default_rule}, else 'local'. {outcome} whichever runs (docs/scaling.md).")
+
+
+def scheduler_option(*, shared):
+    """The ``--scheduler ADDRESS`` option (with ``--executor dask``); ``shared`` names the path every worker must see."""
+    return click.option(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help=f"Dask scheduler, e.g. tcp://host:8786 (--executor dask; default ${SCHEDULER_VARIABLE}, "
+             f"else a LocalCluster). Every worker must see {shared}.")
+
+
+def check_scheduler(scheduler, executor):
+    """Refuse ``--scheduler`` without ``--executor dask`` (a usage error)."""
+    if scheduler is not None and executor != "dask":
+        raise click.UsageError("--scheduler names a Dask cluster: add --executor dask")
+
+
+def executor_jobs(jobs, executor):
+    """``--jobs`` when given, else the CPUs this process may use for ``--executor dask`` (a LocalCluster), else 1."""
+    if jobs is not None:
+        return jobs
+    return default_dask_workers() if executor == "dask" else 1
 
 
 def _split_top_level(text):

@@ -8,7 +8,6 @@ import click
 from tabulate import tabulate
 
 from ..errors import CRBenchError, WorkersCappedWarning
-from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
 from ..jobs import Job, run_job
 from ..jobs.footprint import require_disk, run_footprint
 from ..records import metrics_table, object_scores_table
@@ -16,10 +15,25 @@ from ..runner import capped_workers
 from ..scoring import IGNORE_POLICIES, preset_names
 from ..sharding import parse_shard
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
-from .options import device_option, parse_key_values, split_names
+from .options import (
+    check_scheduler,
+    device_option,
+    executor_jobs,
+    executor_option,
+    parse_key_values,
+    scheduler_option,
+    split_names,
+)
 from .sweep_mode import refinement_summary, with_sweep_mode
 
 __all__ = ["run", "summary_table", "SUMMARY_METRICS"]
+
+
+def _device_summary(runtime):
+    """``"cpu"``, or ``"cpu (10 images), cuda:0 (22 images)"`` when the images ran on several devices."""
+    if runtime.devices and len(runtime.devices) > 1:
+        return ", ".join(f"{device} ({count} images)" for device, count in sorted(runtime.devices.items()))
+    return runtime.device
 
 
 @click.command()
@@ -51,14 +65,9 @@ __all__ = ["run", "summary_table", "SUMMARY_METRICS"]
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for running the detector (at most the number of CPUs). Default 1; with "
                    "--executor dask (and no scheduler), the number of CPUs.")
-@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
-              help="Where detection runs: 'local' (this process), 'processes' (crbench's worker processes) or "
-                   "'dask' (a Dask LocalCluster of --jobs processes, or the cluster of --scheduler). Default: "
-                   "'processes' with --jobs > 1, --isolate or --timeout, else 'local'. The metrics are the same "
-                   "whichever runs (docs/scaling.md).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help=f"Dask scheduler, e.g. tcp://host:8786 (--executor dask; default ${SCHEDULER_VARIABLE}, "
-                   "else a LocalCluster). Every worker must see the --cache-dir path.")
+@executor_option(work="detection", default_rule="--jobs > 1, --isolate or --timeout",
+                 outcome="The metrics are the same")
+@scheduler_option(shared="the --cache-dir path")
 @click.option("--keep-going", is_flag=True, help="Score the images that worked if some fail; mark the record partial.")
 @click.option("--isolate/--no-isolate", "isolate", default=None,
               help="Run detection in a worker process that is replaced when the detector crashes (segfault, "
@@ -93,10 +102,8 @@ def run(detector_names, dataset_name, split, size, data_dir, detector_args, devi
         raise click.UsageError("--detector names no detector")
     if isolate is False and timeout is not None:
         raise click.UsageError("--timeout needs a worker process that can be killed: drop --no-isolate")
-    if scheduler is not None and executor != "dask":
-        raise click.UsageError("--scheduler names a Dask cluster: add --executor dask")
-    if jobs is None:
-        jobs = default_dask_workers() if executor == "dask" else 1
+    check_scheduler(scheduler, executor)
+    jobs = executor_jobs(jobs, executor)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkersCappedWarning)
         jobs = capped_workers(jobs)
@@ -221,7 +228,12 @@ def _print_run(job_output):
         click.echo(object_scores_table(record.objects))
     runtime = record.runtime
     if runtime.seconds_per_megapixel is not None:
-        click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {runtime.device}")
+        click.echo(f"runtime: {runtime.seconds_per_megapixel:.3f} s/Mpix on {_device_summary(runtime)}")
+    if runtime.mixes_cpu_and_gpu:
+        click.echo(f"MIXED DEVICES: images ran on the CPU and on a GPU ({_device_summary(runtime)}), so the time per "
+                   "Mpix averages two kinds of hardware; the leaderboard shows this run in its own 'MIXED CPU and "
+                   "GPU' run-time table. Give GPU work to GPU workers only (docs/scaling.md, 'Device per worker').",
+                   err=True)
     if record.failures:
         click.echo(f"PARTIAL: {len(record.failures)} image(s) failed; see 'failures' in the record", err=True)
     if record.is_subset:

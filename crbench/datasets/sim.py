@@ -36,6 +36,7 @@ import numpy as np
 from ..atomic import atomic_path, remove_orphaned_temporaries, write_json_atomic
 from ..cache import cache_root
 from ..errors import ChecksumError, CorruptFileError, CorruptFileWarning, InputError
+from ..executors import choose_executor, dask_client, map_chunks_on_dask
 from .base import Dataset, DatasetCard, Sample, SampleMeta, sample_sha256
 
 __all__ = [
@@ -118,6 +119,12 @@ def _sample_hash(cls, size, data_dir, border, version, split, sample_id):
     """Load or generate one sample in a worker process and return its sha256."""
     dataset = cls(size=size, data_dir=data_dir, border=border, version=version)
     return sample_sha256(dataset.load_sample(split, sample_id))
+
+
+def _sample_hashes(cls, size, data_dir, border, version, split, sample_ids):
+    """A Dask task: load or generate (and cache) the samples ``sample_ids``; return their sha256s, in order."""
+    dataset = cls(size=size, data_dir=data_dir, border=border, version=version)
+    return [sample_sha256(dataset.load_sample(split, sample_id)) for sample_id in sample_ids]
 
 
 def _save_sample(path, sample):
@@ -334,12 +341,13 @@ class SimDataset(Dataset):
             return stored
         return self.build(split)
 
-    def build(self, split, *, progress=False, jobs=1):
+    def build(self, split, *, progress=False, jobs=1, executor=None, scheduler=None):
         """Generate (or load) every sample of ``split`` and write its manifest.
 
         Samples are streamed one at a time (per worker); already cached
-        samples are read, not regenerated. Every sample has its own seed, so
-        the result does not depend on ``jobs``.
+        samples are read, not regenerated. Every sample has its own seed, and
+        each is written atomically by the process that generated it, so the
+        files do not depend on ``jobs`` or ``executor`` (byte for byte).
 
         Parameters
         ----------
@@ -347,25 +355,39 @@ class SimDataset(Dataset):
         progress : bool, optional
             Show a tqdm progress bar.
         jobs : int, optional
-            Worker processes.
+            Worker processes (``dask``: of the LocalCluster it starts).
+        executor : {"local", "processes", "dask"}, optional
+            Where samples are generated (:mod:`crbench.executors`; default
+            ``processes`` with ``jobs > 1``, else ``local``). ``dask`` sends
+            chunks of sample ids to the workers, which write the samples into
+            this data set's cache folder: every worker must see that path.
+        scheduler : str, optional
+            Address of a running Dask scheduler (``executor="dask"``; default
+            ``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster).
 
         Returns
         -------
         dict of str to str
             The manifest ``{sample_id: sha256}``.
         """
+        executor = choose_executor(executor, jobs=jobs)
         ids = self.sample_ids(split)
         remove_orphaned_temporaries(self.cache_dir(split))  # left by killed builds
-        if jobs > 1:
+        if executor == "dask":
+            manifest = dict(zip(ids, self._hashes_on_dask(split, ids, jobs=jobs, scheduler=scheduler,
+                                                          progress=progress)))
+            self._write_manifest(split, manifest)
+            return manifest
+        if executor == "processes":
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             # spawn, not fork: forking a process that holds BLAS/torch threads can deadlock
-            executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
             args = (type(self), self.size, self.data_dir, self.border, self.version, split)
-            hashes = executor.map(_sample_hash, *zip(*[args + (sample_id,) for sample_id in ids]), chunksize=4)
+            hashes = pool.map(_sample_hash, *zip(*[args + (sample_id,) for sample_id in ids]), chunksize=4)
         else:
-            executor = None
+            pool = None
             hashes = (sample_sha256(self.load_sample(split, sample_id)) for sample_id in ids)
         if progress:
             from tqdm import tqdm
@@ -374,14 +396,28 @@ class SimDataset(Dataset):
         try:
             manifest = dict(zip(ids, hashes))
         finally:
-            if executor is not None:
-                executor.shutdown(cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        self._write_manifest(split, manifest)
+        return manifest
+
+    def _write_manifest(self, split, manifest):
         write_json_atomic(
             self.manifest_path(split),
             {"dataset": self.name, "version": self.card.version, "size": self.size, "split": split,
              "seed": self.card.seed, "border": self.border, "samples": manifest},
         )
-        return manifest
+
+    def _hashes_on_dask(self, split, ids, *, jobs, scheduler, progress):
+        """The sha256 of every sample of ``ids``, generated and cached by the workers of a Dask cluster."""
+        from tqdm import tqdm
+
+        # the cache root as this process sees it, so that every worker writes where this process reads
+        data_dir = str(Path(self.data_dir) if self.data_dir else cache_root())
+        args = (type(self), self.size, data_dir, self.border, self.version, split)
+        with tqdm(total=len(ids), desc=f"{self.name} {self.size} {split}", unit="image", disable=not progress) as bar, \
+                dask_client(scheduler=scheduler, n_workers=jobs) as client:
+            return map_chunks_on_dask(client, _sample_hashes, args=args, items=ids, on_done=bar.update)
 
     def verify(self, split, *, regenerate=False, progress=False):
         """Check cached samples (and optionally fresh regenerations) against the manifest.

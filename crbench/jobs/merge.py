@@ -187,6 +187,7 @@ def merge_shards(paths, *, results_dir, cache_dir=None, data_dir=None, progress=
                              "(different sha256); re-run the shards")
         # the detection was timed when its shard ran; this merge read it from the cache
         outcome.detect_seconds, outcome.from_cache = rows[sample_id].detect_seconds, rows[sample_id].from_cache
+        outcome.device = rows[sample_id].device
     runtimes = [record.runtime for record in records]
     devices = sorted({runtime.device for runtime in runtimes if runtime.device})
     result.device = ",".join(devices) or result.device

@@ -41,6 +41,8 @@ __all__ = [
     "ranking_table",
     "real_data_ranking",
     "runtime_tables",
+    "MIXED_DEVICES_NOTE",
+    "MIXED_DEVICES_PREFIX",
     "build_leaderboard",
     "ranking_rule",
 ]
@@ -439,6 +441,28 @@ def _bench_rows(bench_records):
     return newest
 
 
+#: Start of the hardware label of runs whose images ran on both the CPU and a GPU.
+MIXED_DEVICES_PREFIX = "MIXED CPU and GPU"
+
+#: The note of a run-time table of mixed CPU/GPU runs.
+MIXED_DEVICES_NOTE = ("MIXED DEVICES: these runs detected some images on the CPU and others on a GPU (--device "
+                      "on workers with different hardware), so their s/MP averages two kinds of hardware and "
+                      "compares with neither; 'devices (images)' says how many images ran where.")
+
+
+def _mixed_hardware_label(environment, runtime):
+    """``"MIXED CPU and GPU (CPU: ... + GPU: ...)"``: the hardware of a run whose images ran on both."""
+    labels = sorted({hardware_label(environment, device=device) for device in runtime.device_labels})
+    return f"{MIXED_DEVICES_PREFIX} ({' + '.join(labels)})"
+
+
+def _device_counts_text(runtime):
+    """``"cpu: 10, cuda:0: 22"`` (or the device labels alone when a record does not count images per device)."""
+    if runtime.devices:
+        return ", ".join(f"{device}: {count}" for device, count in sorted(runtime.devices.items()))
+    return ", ".join(runtime.device_labels)
+
+
 def runtime_tables(collection):
     """Table 4: one run-time table per hardware, never ranked across hardware.
 
@@ -478,28 +502,34 @@ def runtime_tables(collection):
             runtime = record.runtime
             if runtime.seconds_per_megapixel is None:
                 continue
-            hardware = hardware_label(record.environment, device=runtime.device or "cpu")
-            by_hardware.setdefault(hardware, []).append(
-                {
-                    "detector": record.detector.name,
-                    "data set": group.key.dataset_label,
-                    "images timed": runtime.n_images_timed,
-                    "jobs": runtime.jobs,
-                    "s/MP": runtime.seconds_per_megapixel,
-                    "sweep values": runtime.n_sweep_values or "",
-                    "s/MP per sweep value": runtime.seconds_per_megapixel_per_sweep_value,
-                    "peak memory (MiB)": _mebibytes(runtime.peak_rss_bytes),
-                }
-            )
+            mixed = runtime.mixes_cpu_and_gpu
+            hardware = (_mixed_hardware_label(record.environment, runtime) if mixed
+                        else hardware_label(record.environment, device=runtime.device or "cpu"))
+            row = {
+                "detector": record.detector.name,
+                "data set": group.key.dataset_label,
+                "images timed": runtime.n_images_timed,
+                "jobs": runtime.jobs,
+                "s/MP": runtime.seconds_per_megapixel,
+                "sweep values": runtime.n_sweep_values or "",
+                "s/MP per sweep value": runtime.seconds_per_megapixel_per_sweep_value,
+                "peak memory (MiB)": _mebibytes(runtime.peak_rss_bytes),
+            }
+            if mixed:  # only the mixed tables have the column, so every other table renders as before
+                row["devices (images)"] = _device_counts_text(runtime)
+            by_hardware.setdefault(hardware, []).append(row)
     for hardware in sorted(by_hardware):
         frame = pd.DataFrame(by_hardware[hardware]).sort_values(["data set", "s/MP", "detector"])
         frame["s/MP"] = frame["s/MP"].map(_seconds)
         frame["s/MP per sweep value"] = frame["s/MP per sweep value"].map(_seconds)
+        notes = ["Time inside the detector calls of a scoring run (images read from the score cache are not timed); "
+                 "mask detectors run their whole parameter sweep per image."]
+        if hardware.startswith(MIXED_DEVICES_PREFIX):
+            notes.insert(0, MIXED_DEVICES_NOTE)
         tables.append(Table(
             title=f"Detect-stage time while scoring on {hardware} (run records)",
             frame=frame.reset_index(drop=True),
-            notes=["Time inside the detector calls of a scoring run (images read from the score cache are not timed); "
-                   "mask detectors run their whole parameter sweep per image."],
+            notes=notes,
         ))
 
     published = published_runtime()

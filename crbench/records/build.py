@@ -14,6 +14,7 @@ are ``null``.
 import copy
 import datetime
 import json
+from collections import Counter
 from pathlib import Path
 
 from tabulate import tabulate
@@ -49,6 +50,8 @@ def build_run_record(result):
     timed = [outcome for outcome in scored if outcome.detect_seconds is not None]
     detect_seconds = sum(outcome.detect_seconds for outcome in timed)
     timed_megapixels = sum(outcome.shape[0] * outcome.shape[1] for outcome in timed) / 1e6
+    # the device each timed image ran on, resolved in the process that ran it (crbench.device)
+    devices = Counter(outcome.device for outcome in timed if getattr(outcome, "device", None))
     n_sweep = result.n_sweep_values
     scores = result.scores or {}
     dataset_info = copy.deepcopy(result.dataset_info)
@@ -94,6 +97,7 @@ def build_run_record(result):
                 "sha256": outcome.sha256,
                 "detect_seconds": outcome.detect_seconds,
                 "from_cache": outcome.from_cache,
+                **({"device": outcome.device} if getattr(outcome, "device", None) else {}),
                 "n_pixels_nonfinite": outcome.n_nonfinite,
                 **scores.get("per_image", {}).get(outcome.sample_id, {}),
             }
@@ -122,6 +126,7 @@ def build_run_record(result):
             "isolated": bool(getattr(result, "isolated", False)),
             **({} if getattr(result, "timeout_seconds", None) is None else {"timeout_seconds": result.timeout_seconds}),
             **({} if getattr(result, "executor", None) is None else {"executor": result.executor}),
+            "devices": dict(sorted(devices.items())),
         },
         "environment": environment_info(),
     }

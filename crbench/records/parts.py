@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..device import mixes_cpu_and_gpu
 from .fields import FieldReader, RecordError
 
 __all__ = [
@@ -333,6 +334,9 @@ class ImageResult:
     """One scored image: identity, timing, and its counts (:class:`crbench.scoring.ImageCounts` form).
 
     ``operating`` holds ``{"threshold", "tp", "fp", "fn", "tn"}`` rows.
+    ``device`` is the device the image's detector ran on (``"cpu"``,
+    ``"cuda:0"``); None when its output came from the score cache, and in
+    records written before devices were recorded per image.
     """
 
     sample_id: str
@@ -340,6 +344,7 @@ class ImageResult:
     sha256: str
     detect_seconds: float | None = None
     from_cache: bool = False
+    device: str | None = None
     n_pixels_nonfinite: int = 0
     n_pixels: int | None = None
     n_pos: int | None = None
@@ -358,6 +363,7 @@ class ImageResult:
             sha256=read.get("sha256", "str"),
             detect_seconds=read.get("detect_seconds", "number", required=False),
             from_cache=bool(read.get("from_cache", "bool", required=False)),
+            device=read.get("device", "str", required=False),
             n_pixels_nonfinite=read.get("n_pixels_nonfinite", "int", required=False) or 0,
             **{key: read.get(key, "int", required=False) for key in ("n_pixels", "n_pos", "n_neg", "n_ignored")},
             operating=read.get("operating", "list", required=False) or [],
@@ -366,8 +372,10 @@ class ImageResult:
         return row
 
     def to_dict(self):
-        """The JSON form; the counts keys are left out when the image has none."""
+        """The JSON form; the counts keys are left out when the image has none, ``device`` when not known."""
         data = _known(self)
+        if self.device is None:  # older records read and write back unchanged
+            data.pop("device")
         if self.n_pixels is None:
             for key in ("n_pixels", "n_pos", "n_neg", "n_ignored", "operating"):
                 data.pop(key)
@@ -427,11 +435,14 @@ class Runtime:
     timeout_seconds: float | None = None
     #: where the detect stage ran: "local", "processes" or "dask" (:mod:`crbench.executors`); None in older records
     executor: str | None = None
+    #: images timed on each device, e.g. ``{"cpu": 10, "cuda:0": 22}`` (each resolved in the worker that ran
+    #: them); None in records written before devices were recorded per image
+    devices: dict | None = None
     extra: dict = field(default_factory=dict)
 
     _INTEGERS = ("jobs", "n_images_timed", "n_images_from_cache", "n_sweep_values", "peak_rss_bytes")
     #: written only when set, so that older records read and write back unchanged
-    _OPTIONAL = ("isolated", "timeout_seconds", "executor")
+    _OPTIONAL = ("isolated", "timeout_seconds", "executor", "devices")
 
     @classmethod
     def from_dict(cls, data, *, where="runtime", source="<record>"):
@@ -447,6 +458,9 @@ class Runtime:
             if item.name == "isolated":
                 values[item.name] = read.get(item.name, "bool", required=False)
                 continue
+            if item.name == "devices":
+                values[item.name] = _device_counts(read, source=source)
+                continue
             kind = "str" if item.name in ("device", "executor") else "int" if item.name in cls._INTEGERS else "number"
             values[item.name] = read.get(item.name, kind, required=False)
             if kind != "str" and values[item.name] is not None and not values[item.name] >= 0:
@@ -456,9 +470,33 @@ class Runtime:
         return cls(**values, extra=read.rest())
 
     def to_dict(self):
-        """The JSON form (``isolated``, ``timeout_seconds`` and ``executor`` only when set)."""
+        """The JSON form (``isolated``, ``timeout_seconds``, ``executor`` and ``devices`` only when set)."""
         known = {key: value for key, value in _known(self).items() if key not in self._OPTIONAL or value is not None}
         return {**known, **self.extra}
+
+    @property
+    def device_labels(self):
+        """The devices the run's images ran on: the keys of ``devices``, else ``device`` split at commas."""
+        if self.devices:
+            return sorted(self.devices)
+        return sorted({part.strip() for part in (self.device or "").split(",") if part.strip()})
+
+    @property
+    def mixes_cpu_and_gpu(self):
+        """True when some images ran on the CPU and others on a GPU: the time per megapixel then mixes two kinds of hardware."""
+        return mixes_cpu_and_gpu(self.device_labels)
+
+
+def _device_counts(read, *, source):
+    """``runtime.devices`` read and checked: device label -> number of images (>= 0), or None when absent."""
+    devices = read.get("devices", "dict", required=False)
+    if devices is None:
+        return None
+    for label, count in devices.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise RecordError(f"{source}: field {read.path('devices')!r} must map each device to a number of "
+                              f"images >= 0, got {label!r}: {count!r}")
+    return dict(devices)
 
 
 @dataclass

@@ -19,8 +19,9 @@ TIMING_KEYS = {"created", "runtime", "environment", "detect_seconds", "from_cach
 DETECTORS = ["oracle", "random", "astroscrappy"]
 
 
-#: What came from the score cache: differs between a first run and one that resumes from its cache.
-CACHE_KEYS = {"n_from_cache", "n_detected"}
+#: What came from the score cache: differs between a first run and one that resumes from its cache
+#: (an image read from the cache names no device: none ran it in that run).
+CACHE_KEYS = {"n_from_cache", "n_detected", "device"}
 
 
 def _results(data, skip=TIMING_KEYS):

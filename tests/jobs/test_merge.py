@@ -53,6 +53,8 @@ def test_merged_shards_are_the_record_of_a_single_run(tmp_path, name, count):
     assert [row["detect_seconds"] for row in ours["per_image"]] == [
         shard_rows[row["sample_id"]].detect_seconds for row in ours["per_image"]]
     assert ours["runtime"]["n_images_timed"] == 3 and ours["runtime"]["shards"] == count
+    # and so are their devices: each image keeps the device its shard ran it on
+    assert [row["device"] for row in ours["per_image"]] == ["cpu"] * 3 and ours["runtime"]["devices"] == {"cpu": 3}
 
 
 def test_a_shard_record_is_marked_and_named_as_one(tmp_path):

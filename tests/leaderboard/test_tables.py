@@ -187,3 +187,38 @@ def test_a_record_without_replicates_is_left_out_of_the_groups_not_the_ranking()
     column = [name for name in table.frame.columns if name not in ("#", "detector", "mean rank", "data sets")][0]
     cells = dict(zip(table.frame["detector"], table.frame[column]))
     assert cells == {"leader": "1 g1", "close": "2", "far": "3 g2", "farclose": "4 g2"}
+
+
+def _runtime_titles_and_tables(records):
+    tables = runtime_tables(collect_records(records))
+    return {table.title: table for table in tables}
+
+
+def test_a_mixed_cpu_and_gpu_run_gets_its_own_flagged_runtime_table():
+    mixed = make_record("deepcr", dataset="sim_lco_1m", seconds_per_megapixel=0.2)
+    mixed["runtime"].update(device="cpu,cuda:0", devices={"cpu": 10, "cuda:0": 22})
+    mixed["environment"]["gpus"] = [{"index": 0, "name": "Test GPU"}]
+    tables = _runtime_titles_and_tables([make_record("astroscrappy", output_kind="mask", operating_point=3.0), mixed])
+    title = ("Detect-stage time while scoring on MIXED CPU and GPU (CPU: Test CPU 3000 + GPU: Test GPU) "
+             "(run records)")
+    assert title in tables
+    table = tables[title]
+    assert list(table.frame["detector"]) == ["deepcr"]
+    assert list(table.frame["devices (images)"]) == ["cpu: 10, cuda:0: 22"]
+    assert table.notes[0].startswith("MIXED DEVICES:")
+    # the CPU-only run keeps its table, without the column or the note
+    cpu = tables["Detect-stage time while scoring on CPU: Test CPU 3000 (run records)"]
+    assert list(cpu.frame["detector"]) == ["astroscrappy"] and "devices (images)" not in cpu.frame
+    assert not any(note.startswith("MIXED") for note in cpu.notes)
+
+
+def test_a_run_on_gpus_only_or_a_legacy_merged_mixed_run():
+    gpu = make_record("deepcr", seconds_per_megapixel=0.2)
+    gpu["runtime"].update(device="cuda:0,cuda:1", devices={"cuda:0": 2, "cuda:1": 2})
+    gpu["environment"]["gpus"] = [{"name": "Test GPU"}]
+    legacy = make_record("astroscrappy", dataset="sim_lco_1m", output_kind="mask", operating_point=3.0)
+    legacy["runtime"]["device"] = "cpu,cuda"  # crbench merge of a CPU and a GPU shard, before device counts
+    tables = _runtime_titles_and_tables([gpu, legacy])
+    assert "Detect-stage time while scoring on GPU: Test GPU (run records)" in tables
+    [mixed] = [table for title, table in tables.items() if "MIXED CPU and GPU" in title]
+    assert list(mixed.frame["devices (images)"]) == ["cpu, cuda"]

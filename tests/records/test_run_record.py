@@ -91,6 +91,25 @@ def test_write_and_load_give_the_same_record(tmp_path):
     assert "| f1 " in metrics_table(record)
 
 
+def test_devices_per_image_and_per_run_round_trip_and_old_records_have_none():
+    old = RunRecord.load(SWEEP_FILE)  # written before devices were recorded
+    assert old.runtime.devices is None and all(row.device is None for row in old.per_image)
+    assert old.runtime.device_labels == ["cpu"] and not old.runtime.mixes_cpu_and_gpu
+    data = _json(SWEEP_FILE)
+    data["per_image"][0]["device"] = "cuda:0"
+    data["runtime"].update(device="cpu,cuda:0", devices={"cpu": 3, "cuda:0": 1})
+    record = RunRecord.from_dict(data)
+    assert record.per_image[0].device == "cuda:0" and record.per_image[1].device is None
+    assert record.runtime.devices == {"cpu": 3, "cuda:0": 1} and record.runtime.mixes_cpu_and_gpu
+    assert record.to_dict() == data
+
+
+def test_a_merged_record_of_before_device_counts_is_mixed_by_its_device_list():
+    data = _json(SWEEP_FILE)
+    data["runtime"]["device"] = "cpu,cuda"  # crbench merge of a CPU shard and a GPU shard
+    assert RunRecord.from_dict(data).runtime.mixes_cpu_and_gpu
+
+
 def _broken(mutate):
     data = _json(SWEEP_FILE)
     mutate(data)
@@ -111,6 +130,9 @@ def _broken(mutate):
         (lambda d: d["detector"].update(output_kind="probability"), r"output_kind' must be one of \['score', 'mask'\]"),
         (lambda d: d["per_image"][3].pop("sha256"), r"missing field 'per_image\[3\]\.sha256'"),
         (lambda d: d.update(detector=[]), r"field 'detector' must be an object"),
+        (lambda d: d["per_image"][0].update(device=0), r"field 'per_image\[0\]\.device' must be a string"),
+        (lambda d: d["runtime"].update(devices=["cpu"]), r"field 'runtime\.devices' must be an object"),
+        (lambda d: d["runtime"].update(devices={"cpu": -1}), r"'runtime\.devices' must map each device to a number"),
     ],
 )
 def test_malformed_records_name_the_file_and_the_field(mutate, message):
