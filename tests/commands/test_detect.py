@@ -242,3 +242,31 @@ def test_jobs_run_files_in_worker_processes(tmp_path):
         assert (tmp_path / "out" / f"f{seed}_crbench.fits").is_file()
     np.testing.assert_array_equal(fits.getdata(tmp_path / "out" / "f0_crbench.fits", "CRMASK"),
                                   fits.getdata(tmp_path / "serial" / "f0_crbench.fits", "CRMASK"))
+
+
+def test_a_plugin_class_path_runs_at_its_own_defaults(tmp_path):
+    write_example_fits(tmp_path / "frame.fits")
+    result = _detect(tmp_path / "frame.fits", "--detector", "tests.commands.twin_detectors:BlindTwin")
+    assert result.exit_code == 0, result.output
+    assert "the detector's own defaults" in result.output
+    with fits.open(tmp_path / "frame_crbench.fits") as written:
+        assert written["CRMASK"].header["CRB_DET"] == "twin" and written["CRMASK"].header["CRB_PSET"] == "adapter"
+        assert not written["CRMASK"].data.any()
+
+
+def test_units_come_from_bunit_or_units(tmp_path):
+    image, _ = make_example_frame()
+    keywords = {"GAIN": EXAMPLE_GAIN, "RDNOISE": 5.0, "SATURATE": 65535.0}
+    fits.PrimaryHDU(image, header=fits.Header(keywords)).writeto(tmp_path / "adu.fits")
+    electrons = image * np.float32(EXAMPLE_GAIN)
+    fits.PrimaryHDU(electrons, header=fits.Header({**keywords, "BUNIT": "electron",
+                                                   "SATURATE": 65535.0 * EXAMPLE_GAIN})).writeto(tmp_path / "e.fits")
+    fits.PrimaryHDU(electrons, header=fits.Header({**keywords, "BUNIT": "electron/s"})).writeto(tmp_path / "rate.fits")
+    assert _detect(tmp_path / "adu.fits", "--detector", "astroscrappy").exit_code == 0
+    assert _detect(tmp_path / "e.fits", "--detector", "astroscrappy").exit_code == 0
+    assert fits.getheader(tmp_path / "e_crbench.fits", "CRMASK")["CRB_UNIT"] == "electron"
+    np.testing.assert_array_equal(fits.getdata(tmp_path / "adu_crbench.fits", "CRMASK"),
+                                  fits.getdata(tmp_path / "e_crbench.fits", "CRMASK"))
+    result = _detect(tmp_path / "rate.fits", "--detector", "astroscrappy")
+    assert result.exit_code == 1 and "BUNIT = 'electron/s'" in result.output and "--units" in result.output
+    assert _detect(tmp_path / "rate.fits", "--detector", "astroscrappy", "--units", "electron").exit_code == 0
