@@ -292,7 +292,7 @@ def detect(data, detector, *, gain=None, read_noise=None, saturation=None, thres
     Returns
     -------
     astropy.nddata.CCDData
-        The input pixels and unit; ``mask`` is True on cosmic-ray pixels
+        The input pixels, unit and WCS; ``mask`` is True on cosmic-ray pixels
         (astropy's convention: True = bad); ``meta`` holds the input's meta
         items, the provenance keywords ``CRB_DET``, ``CRB_DVER``,
         ``CRB_PSET``, ``CRB_PARS``, ``CRB_PHSH``, ``CRB_KIND``, ``CRB_THR``
@@ -323,8 +323,8 @@ def detect(data, detector, *, gain=None, read_noise=None, saturation=None, thres
     >>> result = crbench.detect(ccd, detector="astroscrappy", gain=1.0, read_noise=5.0)
     >>> np.flatnonzero(result.mask[30])
     array([20, 21, 22, 23, 24])
-    >>> result.mask.sum(), result.meta["CRB_DET"], result.meta["CRB_PSET"]
-    (np.int64(5), 'astroscrappy', 'upstream')
+    >>> int(result.mask.sum()), result.meta["CRB_DET"], result.meta["CRB_PSET"]
+    (5, 'astroscrappy', 'upstream')
     """
     from astropy.nddata import CCDData
 
@@ -334,12 +334,12 @@ def detect(data, detector, *, gain=None, read_noise=None, saturation=None, thres
         units = _ccd_units(data.unit)
         if unit != "adu" and unit != units:
             raise InputError(f"unit={unit!r} disagrees with the CCDData's unit {data.unit}; drop unit=")
-        pixels, exclude = np.asarray(data.data), data.mask
+        pixels, exclude, wcs = np.asarray(data.data), data.mask, data.wcs
         meta.update(data.meta.items() if data.meta else ())
         out_unit = data.unit
     else:
         units = _ccd_units(unit)
-        pixels, out_unit = np.asarray(data), unit
+        pixels, out_unit, wcs = np.asarray(data), unit, None
     if read_noise is None:
         raise InputError("read_noise (electrons) is needed: pass read_noise=...")
     setup = prepare_detector(detector, params=params, threshold=threshold, device=device)
@@ -348,4 +348,4 @@ def detect(data, detector, *, gain=None, read_noise=None, saturation=None, thres
                           sky_subtracted=sky_subtracted, exclude=exclude)
     meta.update({key: value for key, (value, _) in provenance_cards(setup).items()})
     meta["crbench_score"] = result.score
-    return CCDData(pixels, unit=out_unit, mask=result.mask, meta=meta)
+    return CCDData(pixels, unit=out_unit, mask=result.mask, meta=meta, wcs=wcs)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 from astropy.nddata import CCDData
+from astropy.wcs import WCS
 
 import crbench
 import crbench.detection
@@ -35,7 +36,9 @@ def test_ccddata_mask_is_honoured_and_result_follows_astropy_convention():
     bad = np.zeros(truth.shape, dtype=bool)
     ys, xs = np.nonzero(truth)
     bad[ys[::2], xs[::2]] = True  # half the CR pixels declared bad: never flagged
-    ccd = CCDData(image, unit="adu", mask=bad, meta={"OBJECT": "field"})
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    ccd = CCDData(image, unit="adu", mask=bad, meta={"OBJECT": "field"}, wcs=wcs)
     result = crbench.detect(ccd, detector="cosmic_conn_pretrained", gain=EXAMPLE_GAIN, read_noise=5.0,
                             device="cpu")
     assert isinstance(result, CCDData) and result.unit == ccd.unit
@@ -45,6 +48,7 @@ def test_ccddata_mask_is_honoured_and_result_follows_astropy_convention():
     score = result.meta["crbench_score"]
     assert score.dtype == np.float32 and np.isnan(score[bad]).all()
     np.testing.assert_array_equal(result.mask, score >= np.float32(result.meta["CRB_THR"]))
+    assert result.wcs.wcs.ctype[0] == "RA---TAN"
     assert result.meta["OBJECT"] == "field" and result.meta["CRB_DET"] == "cosmic_conn_pretrained"
     # without the mask the same pixels are flagged: the mask, not chance, kept them clear
     unmasked = crbench.detect(CCDData(image, unit="adu"), detector="cosmic_conn_pretrained", gain=EXAMPLE_GAIN,
