@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..device import DEVICES
+from .options import device_option
 
 __all__ = ["detect"]
 
@@ -51,7 +51,7 @@ def _expand(patterns):
 @click.option("--output", type=click.Path(file_okay=False), default=None,
               help="Folder for the <stem>_crbench.fits files (default: beside each input).")
 @click.option("--overwrite", is_flag=True, help="Replace existing <stem>_crbench.fits files.")
-@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@device_option()
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (each sets the detector up once; at most the number of CPUs).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
