@@ -10,7 +10,9 @@ Notebook API (docs/python_api.md):
 - :func:`run`: score one detector on one data set split; returns a
   :class:`~crbench.api.run.RunResult` (``.metrics``, ``.record``, ``.to_frame()``);
 - :func:`load_records`: run records from files as a pandas DataFrame, one row per record;
-- :func:`leaderboard`: the leaderboard's tables as DataFrames.
+- :func:`leaderboard`: the leaderboard's tables as DataFrames;
+- :func:`detect`: cosmic rays in one's own image (array or ``CCDData``), with
+  any registered detector (docs/detect.md).
 
 They are imported on first use, so ``import crbench`` stays fast (no numpy,
 pandas or torch until a function is called).
@@ -28,6 +30,8 @@ _LAZY = {
     "load_records": "crbench.api.frames:load_records",
     # the leaderboard sub-package itself: calling it builds the tables (crbench.leaderboard.frames)
     "leaderboard": "crbench.leaderboard",
+    # the function, not the module crbench.detection (a submodule import would otherwise shadow it)
+    "detect": "crbench.detection:detect",
 }
 
 __all__ = ["__version__", *_LAZY]

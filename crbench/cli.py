@@ -48,6 +48,7 @@ class LazyGroup(click.Group):
         "cache": "crbench.commands.cache:cache_group",
         "submit": "crbench.commands.submit:submit",
         "validate-submission": "crbench.commands.validate_submission:validate_submission",
+        "detect": "crbench.commands.detect:detect",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

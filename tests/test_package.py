@@ -9,7 +9,7 @@ import pytest
 import crbench
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC = {"__version__", "run", "RunResult", "load_records", "leaderboard"}
+PUBLIC = {"__version__", "run", "RunResult", "load_records", "leaderboard", "detect"}
 
 
 def _python(*args):
