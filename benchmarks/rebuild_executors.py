@@ -21,18 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crbench.jobs import rebuild  # noqa: E402
-
-#: Keys that hold timings or run-time facts, not results.
-TIMING_KEYS = {"created", "runtime", "environment", "detect_seconds", "from_cache", "seconds", "cpu_seconds",
-               "seconds_per_megapixel", "extra_detect_seconds"}
-
-
-def _results(data):
-    if isinstance(data, dict):
-        return {key: _results(value) for key, value in data.items() if key not in TIMING_KEYS}
-    if isinstance(data, list):
-        return [_results(value) for value in data]
-    return data
+from crbench.testing.record_results import record_results_text  # noqa: E402
 
 
 def timed_rebuild(executor, *, detectors, datasets, size, workers, scratch):
@@ -43,7 +32,7 @@ def timed_rebuild(executor, *, detectors, datasets, size, workers, scratch):
                      progress=False, cache_dir=Path(scratch) / f"cache-{executor}", executor=executor)
     wall = time.perf_counter() - start
     assert not report.failures, report.failures
-    records = {path.name: json.dumps(_results(json.loads(path.read_text())), sort_keys=True)
+    records = {path.name: record_results_text(json.loads(path.read_text()))
                for path in sorted((out / "records").glob("run__*.json"))}
     return wall, records
 

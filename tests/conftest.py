@@ -50,3 +50,12 @@ def requires_published_weights():
     """Skip a test that needs the published DECam weights when they are not beside the repo."""
     if published_weights_dir() is None:
         pytest.skip(f"published DECam weights not found at {SHARED_WEIGHTS} (shared/ beside the repository)")
+
+
+@pytest.fixture
+def user_config_home(tmp_path, monkeypatch):
+    """A fresh user config folder: user data set cards go there, never into the real one."""
+    home = tmp_path / "config"
+    home.mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home

@@ -44,8 +44,9 @@ def priorities(jobs, seconds):
     --------
     >>> from crbench.jobs import Job
     >>> jobs = [Job("a", "x"), Job("b", "x"), Job("c", "x")]
-    >>> priorities(jobs, {"a@x/None/test": 1.0, "b@x/None/test": 9.0, "c@x/None/test": 1.0})
-    {'a@x/None/test': 1, 'b@x/None/test': 2, 'c@x/None/test': 0}
+    >>> ranks = priorities(jobs, {"a@x/None/test": 1.0, "b@x/None/test": 9.0, "c@x/None/test": 1.0})
+    >>> [ranks[job.key] for job in jobs]
+    [1, 2, 0]
     """
     order = sorted(range(len(jobs)), key=lambda index: (seconds.get(jobs[index].key, 0.0), -index))
     return {jobs[index].key: rank for rank, index in enumerate(order)}
@@ -97,10 +98,8 @@ def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_wor
 
     Returns
     -------
-    paths : dict of str to str
-        Job key -> record path.
-    failures : dict of str to str
-        Job key -> error message.
+    paths, failures : dict of str to str
+        As :func:`crbench.jobs.run.run_jobs`.
     """
     paths, failures = {}, {}
     ranks = priorities(jobs, _estimated_seconds(jobs))

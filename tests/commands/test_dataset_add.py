@@ -9,13 +9,7 @@ from crbench.cli import main
 from crbench.records import load_record
 from tests.datasets.user_files import write_labelled_images
 
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    home = tmp_path / "config"
-    home.mkdir()
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    return home
+pytestmark = pytest.mark.usefixtures("user_config_home")
 
 
 def _invoke(*args):
@@ -36,13 +30,13 @@ def _record(results):
     return load_record(path)
 
 
-def test_add_by_name_then_run_at_upstream_defaults_with_a_note(tmp_path, config_home):
+def test_add_by_name_then_run_at_upstream_defaults_with_a_note(tmp_path, user_config_home):
     data = tmp_path / "data"
     write_labelled_images(data)
     added = _add("mine", data)
     assert added.exit_code == 0, added.output
     assert "mine: 3 images (6 files with sha256)" in added.output
-    assert (config_home / "crbench" / "datasets" / "mine.yaml").is_file()
+    assert (user_config_home / "crbench" / "datasets" / "mine.yaml").is_file()
     run = _run("astroscrappy", "mine", tmp_path / "results")
     assert run.exit_code == 0, run.output
     assert "note: astroscrappy: the data set card states no parameters for it" in run.output
@@ -108,7 +102,7 @@ def test_run_names_a_file_changed_after_add(tmp_path):
     ("missing", "frame1_crmask.fits: no such CR mask file"),
     ("non-binary", "frame1_crmask.fits: CR mask is not binary"),
 ])
-def test_add_refuses_bad_masks_naming_the_file(tmp_path, config_home, damage, message):
+def test_add_refuses_bad_masks_naming_the_file(tmp_path, user_config_home, damage, message):
     data = tmp_path / "data"
     write_labelled_images(data, n_images=2)
     if damage == "missing":
@@ -117,7 +111,7 @@ def test_add_refuses_bad_masks_naming_the_file(tmp_path, config_home, damage, me
         fits.writeto(data / "frame1_crmask.fits", np.full((64, 64), 0.5, np.float32), overwrite=True)
     added = _add("mine", data)
     assert added.exit_code != 0 and message in added.output
-    assert not (config_home / "crbench" / "datasets" / "mine.yaml").exists()
+    assert not (user_config_home / "crbench" / "datasets" / "mine.yaml").exists()
 
 
 def test_add_names_the_header_keyword_it_could_not_find(tmp_path):

@@ -6,7 +6,6 @@ the other starts ``dask scheduler`` and two ``dask worker`` processes on
 A third kills a worker mid-run. Each costs a few seconds of process start-up.
 """
 
-import json
 import os
 import socket
 import subprocess
@@ -20,24 +19,11 @@ from click.testing import CliRunner
 from crbench.cache import ENTRY_SUFFIX
 from crbench.cli import main
 from crbench.records import load_record
+from crbench.testing.record_results import record_results_text
 
 pytest.importorskip("distributed")
 
 REPO = Path(__file__).resolve().parents[2]
-
-#: Keys that hold timings or run-time facts, not results: they may differ between executors.
-TIMING_KEYS = {"created", "runtime", "environment", "detect_seconds", "from_cache", "seconds", "cpu_seconds",
-               "seconds_per_megapixel", "extra_detect_seconds"}
-
-
-def _results(data):
-    """The record without its timings: metrics, counts, curves, per-image counts, bootstrap intervals, objects."""
-    if isinstance(data, dict):
-        return {key: _results(value) for key, value in data.items() if key not in TIMING_KEYS}
-    if isinstance(data, list):
-        return [_results(value) for value in data]
-    return data
-
 
 def _run(tmp_path, name, *options):
     """``crbench run`` on tiny (the random detector unless ``options`` name one; a fresh cache per run).
@@ -60,7 +46,7 @@ def test_a_local_cluster_gives_the_local_executors_record_bit_for_bit(tmp_path):
     assert dask["runtime"]["executor"] == "dask" and dask["runtime"]["jobs"] == 2 and dask["runtime"]["isolated"]
     assert dask["uncertainty"]["n_resamples"] == 1000 and dask["objects"]["per_image"]
     # compared as JSON text: floats bit for bit, per-image rows in the same order
-    assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
+    assert record_results_text(dask) == record_results_text(local)
 
 
 def test_an_adaptive_sweep_on_a_local_cluster_gives_the_local_record_and_history(tmp_path):
@@ -72,7 +58,7 @@ def test_an_adaptive_sweep_on_a_local_cluster_gives_the_local_record_and_history
     refinement = dask["sweep_refinement"]
     assert len(refinement["rounds"]) >= 2 and refinement["added_values"]  # the test needs a real refinement
     assert refinement["final_values"] == local["sweep_refinement"]["final_values"]
-    assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
+    assert record_results_text(dask) == record_results_text(local)
 
 
 def _free_port():
@@ -125,7 +111,7 @@ def test_a_separately_started_scheduler_and_two_workers_give_the_same_record(tmp
     local = _run(tmp_path, "local")
     dask = _run(tmp_path, "remote", "--executor", "dask", "--scheduler", scheduler_with_two_workers)
     assert dask["runtime"]["executor"] == "dask" and dask["runtime"]["jobs"] == 2  # the cluster's two workers
-    assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
+    assert record_results_text(dask) == record_results_text(local)
     # the score maps of all three images are in the cache directory the workers share with this process
     assert len(list((tmp_path / "cache-remote").rglob("*" + ENTRY_SUFFIX))) == 3
 
@@ -143,7 +129,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_record_is_complete_and_iden
     assert marker.exists()  # a worker did die on the tall frame; Dask ran its chunk again on a new worker
     assert dask["status"] == "complete" and dask["failures"] == [] and len(dask["per_image"]) == 3
     local = _run(tmp_path, "local", *detector)  # the marker exists now: no exit
-    assert json.dumps(_results(dask), sort_keys=True) == json.dumps(_results(local), sort_keys=True)
+    assert record_results_text(dask) == record_results_text(local)
 
 
 def _malloc_trim_threshold():

@@ -20,13 +20,7 @@ from crbench.stack.fits_input import HeaderValue
 
 from .user_files import write_labelled_images
 
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    home = tmp_path / "config"
-    home.mkdir()
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    return home
+pytestmark = pytest.mark.usefixtures("user_config_home")
 
 
 def _numbers(gain="GAIN"):

@@ -9,32 +9,17 @@ from crbench.cli import main
 from crbench.jobs import Job, rebuild
 from crbench.jobs.graph import priorities
 from crbench.jobs.run import run_jobs
+from crbench.testing.record_results import CACHE_KEYS, TIMING_KEYS, record_results_text
 
 pytest.importorskip("distributed")
 
-#: Keys that hold timings or run-time facts, not results: they may differ between executors.
-TIMING_KEYS = {"created", "runtime", "environment", "detect_seconds", "from_cache", "seconds", "cpu_seconds",
-               "seconds_per_megapixel", "extra_detect_seconds"}
 #: oracle and random: score detectors; astroscrappy: the leaderboard's adaptive sweep (rounds planned between chunks).
 DETECTORS = ["oracle", "random", "astroscrappy"]
 
 
-#: What came from the score cache: differs between a first run and one that resumes from its cache
-#: (an image read from the cache names no device: none ran it in that run).
-CACHE_KEYS = {"n_from_cache", "n_detected", "device"}
-
-
-def _results(data, skip=TIMING_KEYS):
-    if isinstance(data, dict):
-        return {key: _results(value, skip) for key, value in data.items() if key not in skip}
-    if isinstance(data, list):
-        return [_results(value, skip) for value in data]
-    return data
-
-
 def _records(directory, skip=TIMING_KEYS):
     """``{file name: record without timings, as JSON text}`` of the run records in ``directory``."""
-    return {path.name: json.dumps(_results(json.loads(path.read_text()), skip), sort_keys=True)
+    return {path.name: record_results_text(json.loads(path.read_text()), skip=skip)
             for path in sorted(directory.glob("run__*.json"))}
 
 
