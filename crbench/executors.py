@@ -86,7 +86,9 @@ def choose_executor(executor, *, jobs, isolate=False, timeout=None):
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if executor == "local" and needs_workers:
-        raise InputError("--executor local runs in this process: drop --jobs N, --isolate and --timeout, "
+        given = [name for name, used in (("--jobs N", jobs > 1), ("--isolate", isolate), ("--timeout", timeout is not None))
+                 if used]
+        raise InputError(f"--executor local runs in this process: drop {' and '.join(given)}, "
                          "or use --executor processes")
     if executor == "dask" and timeout is not None:
         raise InputError("--timeout needs crbench's own worker processes (Dask cannot kill one task): "

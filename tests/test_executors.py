@@ -23,8 +23,8 @@ def test_without_an_executor_the_options_choose_as_before(jobs, isolate, timeout
 
 
 @pytest.mark.parametrize("executor, options, message", [
-    ("local", {"jobs": 2}, "--executor local runs in this process"),
-    ("local", {"jobs": 1, "isolate": True}, "--executor local runs in this process"),
+    ("local", {"jobs": 2}, "--executor local runs in this process: drop --jobs N, or"),
+    ("local", {"jobs": 1, "isolate": True}, "--executor local runs in this process: drop --isolate, or"),
     ("dask", {"jobs": 2, "timeout": 3}, "Dask cannot kill one task"),
     ("threads", {"jobs": 1}, "unknown executor 'threads'"),
 ])

@@ -58,7 +58,7 @@ def test_every_executor_writes_byte_identical_files(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("options, message", [
     (["--scheduler", "tcp://127.0.0.1:1"], "add --executor dask"),
-    (["--executor", "local", "--jobs", "2"], "--executor local runs in this process"),
+    (["--executor", "local", "--jobs", "2"], "--executor local runs in this process: drop --jobs N, or"),
 ])
 def test_executor_options_that_do_not_fit_are_usage_errors(tmp_path, monkeypatch, options, message):
     monkeypatch.setenv("CRBENCH_CACHE", str(tmp_path / "unused"))
