@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from ..leaderboard.tables import RANK_METRIC
-from .runtime import bench_fingerprint
+from .runtime import bench_fingerprint, group_by_machine
 from .sections import detector_family
 
 __all__ = ["CostPoint", "cost_machine", "cost_points", "plot_cost"]
@@ -38,9 +39,8 @@ class CostPoint:
 
 def cost_machine(bench_records):
     """The fingerprint with the most benched detectors (None without bench records)."""
-    counts = {}
-    for bench in bench_records:
-        counts.setdefault(bench_fingerprint(bench), set()).add(bench.detector.name)
+    counts = {machine: {bench.detector.name for bench in benches}
+              for machine, benches in group_by_machine(bench_records, bench_fingerprint).items()}
     if not counts:
         return None
     return max(sorted(counts, key=lambda machine: machine.sort_key), key=lambda machine: len(counts[machine]))
@@ -58,9 +58,9 @@ def cost_points(group, bench_records, *, metric=RANK_METRIC):
     """
     machine = cost_machine(bench_records)
     seconds = {}
-    for bench in sorted(bench_records, key=lambda bench: str(bench.date or "")):
-        if bench_fingerprint(bench) == machine:
-            seconds[bench.detector.name] = bench.seconds_per_megapixel  # newest wins
+    on_machine = group_by_machine(bench_records, bench_fingerprint).get(machine, [])
+    for bench in sorted(on_machine, key=lambda bench: str(bench.date or "")):
+        seconds[bench.detector.name] = bench.seconds_per_megapixel  # newest wins
     points, left_out = [], []
     for record in group.records:
         name = record.detector.name
@@ -101,6 +101,7 @@ def plot_cost(points, *, title, machine_label):
                       marker=_MARKERS[number % len(_MARKERS)], markersize=6, capsize=3, linestyle="none",
                       label=f"{point.name} ({point.family})")
     axis.set_xscale("log")
+    axis.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a narrow log range overlap
     axis.set_xlabel(f"seconds per megapixel (log), crbench bench on\n{machine_label}", fontsize=8)
     axis.set_ylabel("TPR at 0.01 % FPR (%)")
     axis.grid(True, which="both", alpha=0.3)

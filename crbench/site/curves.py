@@ -128,7 +128,7 @@ def plot_object_recall(frame, *, title):
     if frame.empty or len(columns) < 2:
         return None
     frame = frame.sort_values("detector")
-    figure = Figure(figsize=(7.0, 0.9 + 0.32 * len(frame) * len(columns) / 2.2))
+    figure = Figure(figsize=(7.0, 1.0 + 0.09 * len(frame) * len(columns)))
     axis = figure.subplots()
     height = 0.8 / len(columns)
     positions = np.arange(len(frame))

@@ -55,8 +55,8 @@ def doc_links(text):
     """Escape ``text`` and turn its ``arXiv:NNNN.NNNNN`` and ``doi:10.x/y`` identifiers into links."""
     escaped = html.escape(str(text))
     for pattern, url in _IDENTIFIERS:
-        escaped = pattern.sub(lambda match: f"<a href='{html.escape(url.format(match.group(1)))}'>{match.group(0)}</a>",
-                              escaped)
+        escaped = pattern.sub(lambda match, url=url: f"<a href='{html.escape(url.format(match.group(1)))}'>"
+                              f"{match.group(0)}</a>", escaped)
     return escaped
 
 

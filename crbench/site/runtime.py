@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..leaderboard.tables import Table
 
-__all__ = ["Fingerprint", "fingerprint", "bench_fingerprint", "run_fingerprint", "runtime_tables_by_machine",
+__all__ = ["Fingerprint", "fingerprint", "group_by_machine", "bench_fingerprint", "run_fingerprint", "runtime_tables_by_machine",
            "cost_per_megapixel"]
 
 _NOT_AVAILABLE = "n/a"
@@ -37,8 +37,34 @@ class Fingerprint:
     def label(self):
         """E.g. ``AMD EPYC, 2 logical CPUs, torch threads 1, no GPU``."""
         cpus = "? logical CPUs" if self.logical_cpus is None else f"{self.logical_cpus} logical CPUs"
-        threads = "torch threads ?" if self.torch_threads is None else f"torch threads {self.torch_threads}"
+        threads = "torch not used" if self.torch_threads is None else f"torch threads {self.torch_threads}"
         return f"{self.cpu_model}, {cpus}, {threads}, {self.gpu}"
+
+
+def group_by_machine(items, fingerprint_of):
+    """``{Fingerprint: [item, ...]}``, timings without torch joined to their machine's torch setting.
+
+    A detector that does not load torch records no torch thread count; it
+    ran on the same machine as the torch detectors timed there, so it joins
+    their group when the machine (CPU, logical CPUs, GPU) had exactly one
+    torch thread count; otherwise it keeps a group of its own.
+
+    Parameters
+    ----------
+    items : iterable
+    fingerprint_of : callable
+        Item -> :class:`Fingerprint`.
+    """
+    groups = {}
+    for item in items:
+        groups.setdefault(fingerprint_of(item), []).append(item)
+    for machine in [machine for machine in groups if machine.torch_threads is None]:
+        siblings = [other for other in groups if other.torch_threads is not None
+                    and (other.cpu_model, other.logical_cpus, other.gpu) == (machine.cpu_model, machine.logical_cpus,
+                                                                             machine.gpu)]
+        if len(siblings) == 1:
+            groups[siblings[0]].extend(groups.pop(machine))
+    return groups
 
 
 def _int_or_none(value):
@@ -122,9 +148,7 @@ def runtime_tables_by_machine(collection):
         Bench tables first; rows sorted by s/MP within one machine only.
     """
     tables = []
-    by_machine = {}
-    for (machine, *_), bench in _newest_benches(collection.bench_records).items():
-        by_machine.setdefault(machine, []).append(bench)
+    by_machine = group_by_machine(_newest_benches(collection.bench_records).values(), bench_fingerprint)
     for machine in sorted(by_machine, key=lambda machine: machine.sort_key):
         benches = by_machine[machine]
         frame = pd.DataFrame([{
@@ -143,14 +167,9 @@ def runtime_tables_by_machine(collection):
                  "machine only: timings on different machines are never ranked against each other."]
         tables.append((machine, Table(title=f"crbench bench on {machine.label}", frame=frame.reset_index(drop=True),
                                       notes=notes)))
-    by_machine = {}
-    for group in collection.groups:
-        if group.not_comparable is not None:
-            continue
-        for record in group.records:
-            if record.runtime.seconds_per_megapixel is None:
-                continue
-            by_machine.setdefault(run_fingerprint(record), []).append((group, record))
+    timed = [(group, record) for group in collection.groups if group.not_comparable is None
+             for record in group.records if record.runtime.seconds_per_megapixel is not None]
+    by_machine = group_by_machine(timed, lambda item: run_fingerprint(item[1]))
     for machine in sorted(by_machine, key=lambda machine: machine.sort_key):
         members = by_machine[machine]
         frame = pd.DataFrame([{
@@ -170,22 +189,29 @@ def runtime_tables_by_machine(collection):
 
 
 def cost_per_megapixel(collection, detector):
-    """``[(fingerprint label, source, shape or data set, s/MP)]`` of one detector on every machine."""
+    """Timings of one detector on every machine, as table rows.
+
+    Returns
+    -------
+    list of dict
+        ``machine``, ``source`` (bench or scoring run), ``params hash``,
+        ``measured on`` (frame shape or data set), ``s/MP``, ``date``.
+    """
     rows = []
-    for (machine, name, *_), bench in sorted(_newest_benches(collection.bench_records).items(),
-                                              key=lambda item: item[0][0].sort_key):
-        if name == detector:
-            rows.append({"machine": machine.label, "source": "crbench bench",
-                         "measured on": " x ".join(str(n) for n in bench.shape) + " frame",
-                         "s/MP": _seconds(bench.seconds_per_megapixel),
-                         "date": str(bench.date or "")[:10]})
-    for group in collection.groups:
-        if group.not_comparable is not None:
-            continue
-        for record in group.records:
-            if record.detector.name == detector and record.runtime.seconds_per_megapixel is not None:
-                rows.append({"machine": run_fingerprint(record).label, "source": "scoring run (detect stage)",
-                             "measured on": group.key.dataset_label,
-                             "s/MP": _seconds(record.runtime.seconds_per_megapixel),
-                             "date": str(record.created or "")[:10]})
+    machines = group_by_machine(_newest_benches(collection.bench_records).values(), bench_fingerprint)
+    for machine in sorted(machines, key=lambda machine: machine.sort_key):
+        rows += [{"machine": machine.label, "source": "crbench bench",
+                  "params hash": str(bench.detector.params_hash or "")[:8],
+                  "measured on": " x ".join(str(n) for n in bench.shape) + " frame",
+                  "s/MP": _seconds(bench.seconds_per_megapixel), "date": str(bench.date or "")[:10]}
+                 for bench in machines[machine] if bench.detector.name == detector]
+    timed = [(group, record) for group in collection.groups if group.not_comparable is None
+             for record in group.records if record.runtime.seconds_per_megapixel is not None]
+    machines = group_by_machine(timed, lambda item: run_fingerprint(item[1]))
+    for machine in sorted(machines, key=lambda machine: machine.sort_key):
+        rows += [{"machine": machine.label, "source": "scoring run (detect stage)",
+                  "params hash": str(record.detector.params_hash or "")[:8],
+                  "measured on": group.key.dataset_label,
+                  "s/MP": _seconds(record.runtime.seconds_per_megapixel), "date": str(record.created or "")[:10]}
+                 for group, record in machines[machine] if record.detector.name == detector]
     return rows

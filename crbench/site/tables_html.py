@@ -65,6 +65,19 @@ def table_json(table):
                       indent=1, ensure_ascii=False) + "\n"
 
 
+_NUMERIC_CELL = re.compile(r"^([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|not reached|n/a$)")
+
+
+def _text_columns(frame):
+    """Columns holding words rather than numbers (left-aligned)."""
+    text = set()
+    for column in frame.columns:
+        cells = [_cell_text(value) for value in frame[column]]
+        if any(cell and not _NUMERIC_CELL.match(cell) for cell in cells):
+            text.add(str(column))
+    return text
+
+
 def table_html(table, table_id, *, row_filters=None, links=None, heading="h3", downloads=True):
     """One table: heading, ``<table class="sortable">``, notes and download links.
 
@@ -94,7 +107,9 @@ def table_html(table, table_id, *, row_filters=None, links=None, heading="h3", d
     if heading:
         parts.append(f"<{heading} id='{html.escape(table_id)}-title'>{html.escape(table.title)}</{heading}>")
     parts.append(f"<table class='sortable' id='{html.escape(table_id)}'><thead><tr>")
-    parts.append("".join(f"<th scope='col'>{html.escape(column)}</th>" for column in columns))
+    text = _text_columns(table.frame)
+    align = {column: " class='text'" if column in text else "" for column in columns}
+    parts.append("".join(f"<th scope='col'{align[column]}>{html.escape(column)}</th>" for column in columns))
     parts.append("</tr></thead><tbody>")
     for number, row in enumerate(table.frame.itertuples(index=False)):
         attributes = ""
@@ -103,9 +118,10 @@ def table_html(table, table_id, *, row_filters=None, links=None, heading="h3", d
                                  for name, value in row_filters[number].items())
         cells = []
         for column, value in zip(columns, row):
-            text = html.escape(_cell_text(value))
+            cell = html.escape(_cell_text(value))
             href = links.get(column, [None] * (number + 1))[number]
-            cells.append(f"<td><a href='{html.escape(href)}'>{text}</a></td>" if href else f"<td>{text}</td>")
+            cells.append(f"<td{align[column]}><a href='{html.escape(href)}'>{cell}</a></td>" if href
+                         else f"<td{align[column]}>{cell}</td>")
         parts.append(f"<tr{attributes}>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     parts.append(notes_html(table.notes))
