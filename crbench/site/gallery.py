@@ -77,7 +77,7 @@ def gallery_png(entries, *, cutout=24):
         axis.imshow(sample.image[window], origin="lower", cmap="gray", vmin=low, vmax=high, interpolation="nearest")
         _outline(axis, sample.truth[window], colors="red", linewidths=0.8)
         _outline(axis, flagged[window], colors="cyan", linewidths=0.7, linestyles="dashed")
-        axis.set_title(f"{item.sample_id}\nn={item.n_pixels}", fontsize=5)
+        axis.set_title(f"n={item.n_pixels}", fontsize=6)
         axis.set_xticks([])
         axis.set_yticks([])
     figure.tight_layout(pad=0.2)
