@@ -84,4 +84,14 @@ def gallery_png(entries, *, cutout=24):
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, **_SAVE)
+    return _small_png(buffer.getvalue())
+
+
+def _small_png(png):
+    """The PNG with a 64-colour palette: a grey image with two contour colours loses nothing visible."""
+    from PIL import Image  # a dependency of matplotlib
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -110,7 +110,9 @@ class SiteBuilder:
         return f"<figure><img src='{path}' alt='{html.escape(alt)}'><figcaption>{html.escape(alt)}</figcaption></figure>"
 
     def _info(self, name):
-        return self.records_by_name[name][-1][1].detector
+        """The detector as its newest record states it (the adapter's current metadata)."""
+        return max((record for _, record in self.records_by_name[name]), key=lambda record: str(record.created or "")
+                   ).detector
 
     def _filters_for_labels(self, labels):
         filters = []
