@@ -427,12 +427,12 @@ class SiteBuilder:
         rebuild = self.collection.rebuild or {}
         body = []
         if rebuild:
-            entries = [{"command": rebuild.get("command", ""), "started": rebuild.get("started", ""),
+            entries = [{"command": rebuild.get("command", ""), "started": _when(rebuild.get("started")),
                         "duration (min)": _minutes(rebuild.get("seconds")), "machine": rebuild.get("hardware", ""),
                         "processes": rebuild.get("processes", ""), "executor": rebuild.get("executor", ""),
                         "records": "all"}]
             for update in rebuild.get("updates", []):
-                entries.append({"command": update.get("command", ""), "started": update.get("started", ""),
+                entries.append({"command": update.get("command", ""), "started": _when(update.get("started")),
                                 "duration (min)": _minutes(update.get("seconds")), "machine": update.get("hardware", ""),
                                 "processes": "", "executor": "", "records": len(update.get("records", []))})
             body.append(self._table(_frame_table("Rebuild history", entries, [
@@ -448,6 +448,12 @@ class SiteBuilder:
         if self.collection.notes:
             body.append("<h2>Notes</h2>" + notes_html(self.collection.notes))
         self._render("about.html", "About these results", "\n".join(body))
+
+
+def _when(started):
+    """``2026-11-22 02:03 UTC`` from an ISO time (as given when it is not one)."""
+    text = str(started or "")
+    return f"{text[:16].replace('T', ' ')} UTC" if len(text) >= 16 and text.endswith("+00:00") else text
 
 
 def _minutes(seconds):

@@ -208,8 +208,8 @@ def published_tables():
     Returns
     -------
     list of Table
-        Columns: detector (crbench name), name in the paper, metric, then
-        one column per source; percent metrics in percent.
+        One row per detector (crbench name and name in the paper), one
+        column per metric and source; percent metrics in percent.
     """
     sources = published_sources()
     rows = []
@@ -223,14 +223,15 @@ def published_tables():
     frame = pd.DataFrame(rows)
     tables = []
     for family, part in frame.groupby("family", sort=True):
-        display = []
-        for (detector, paper_name, metric), lines in part.groupby(["detector", "name in paper", "metric"], sort=True):
+        display = {}
+        order = {metric: index for index, metric in enumerate(METRIC_LABELS)}
+        for _, line in part.sort_values("metric", key=lambda column: column.map(order)).iterrows():
+            metric = line["metric"]
             label = METRIC_LABELS.get(metric, metric) + (" (%)" if metric in PERCENT_METRICS else "")
-            row = {"detector": detector, "name in paper": paper_name, "metric": label}
-            for _, line in lines.iterrows():
-                row[f"[{line['source']}]"] = format_value(line["value"], metric)
-            display.append(row)
-        table_frame = pd.DataFrame(display).fillna("")
+            row = display.setdefault((line["detector"], line["name in paper"]),
+                                     {"detector": line["detector"], "name in paper": line["name in paper"]})
+            row[f"{label} [{line['source']}]"] = format_value(line["value"], metric)
+        table_frame = pd.DataFrame([display[key] for key in sorted(display)]).fillna("")
         used = sorted({line for line in part["source"]})
         notes = [f"[{key}]: {sources[key].citation}; "
                  + "; ".join(sorted(set(part.loc[part['source'] == key, 'table'])))

@@ -65,6 +65,7 @@ def table_json(table):
                       indent=1, ensure_ascii=False) + "\n"
 
 
+_DATE_CELL = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NUMERIC_CELL = re.compile(r"^([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|not reached|n/a$)")
 
 
@@ -73,7 +74,7 @@ def _text_columns(frame):
     text = set()
     for column in frame.columns:
         cells = [_cell_text(value) for value in frame[column]]
-        if any(cell and not _NUMERIC_CELL.match(cell) for cell in cells):
+        if any(cell and (not _NUMERIC_CELL.match(cell) or _DATE_CELL.match(cell)) for cell in cells):
             text.add(str(column))
     return text
 

@@ -96,4 +96,8 @@ def test_the_committed_site_sorts_filters_links_and_logs_no_error(committed_site
             # every plot decodes from its local file
             assert browser.evaluate("Array.prototype.every.call(document.images,"
                                     " function (img) { return img.complete && img.naturalWidth > 0; })"), name
+        browser.open((committed_site / "about.html").as_uri())
+        started = _column(browser, "about-history", "started")
+        _click_header(browser, "about-history", "started")
+        assert _column(browser, "about-history", "started") == sorted(started) != started  # dates as dates
         assert browser.errors == []

@@ -11,12 +11,14 @@
   "use strict";
 
   var NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/;
+  var DATE = /^\d{4}-\d{2}-\d{2}/;
 
   function sortKey(cell) {
     var given = cell.getAttribute("data-sort");
     var text = given !== null ? given : cell.textContent.trim();
     if (text === "" || text === "n/a") { return { kind: "missing" }; }
     if (/^not reached/.test(text)) { return { kind: "number", value: -Infinity }; }
+    if (DATE.test(text)) { return { kind: "text", text: text }; }  // ISO dates sort as text, not as their year
     var match = NUMBER.exec(text);
     if (match) { return { kind: "number", value: parseFloat(match[0]), text: text }; }
     return { kind: "text", text: text };
