@@ -18,6 +18,7 @@ from ..leaderboard.tables import (
     STRESS_NOTE,
     Table,
     _names,
+    display_labels,
     runtime_tables,
 )
 from ..scoring.presets import PRESETS
@@ -244,7 +245,7 @@ class SiteBuilder:
             else:
                 parts.append(notes_html(["No accuracy-vs-cost plot: no detector of this data set has both a TPR at "
                                          "0.01 % FPR and a crbench bench record."]))
-            labels = [label_text for label_text in _names(group)]
+            labels = display_labels(group)  # legend labels carry the † and ‡ marks of the tables
             for kind, caption in (("roc", "ROC curves by detector family"), ("pr", "Precision-recall curves by detector family")):
                 parts.append(self._image(f"{kind}-{label}", plot_curves_by_family(group.records, labels, title=label,
                                                                                    kind=kind),

@@ -90,7 +90,7 @@ def fingerprint(environment, *, device="cpu", device_model=None, threads=None):
     cpu = environment.cpu_model or (device_model if not str(device).startswith("cuda") else None) or "unknown CPU"
     gpu = "no GPU"
     if str(device).startswith("cuda"):
-        names = [str(gpu.get("name", "?")) if isinstance(gpu, dict) else str(gpu) for gpu in environment.gpus]
+        names = [str(entry.get("name", "?")) if isinstance(entry, dict) else str(entry) for entry in environment.gpus]
         gpu = "GPU " + (device_model or ", ".join(names) or "unknown")
     return Fingerprint(cpu_model=cpu, logical_cpus=_int_or_none(counts.get("logical_cpus")),
                        torch_threads=_int_or_none(counts.get("torch_threads")), gpu=gpu)
