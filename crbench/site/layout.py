@@ -18,6 +18,7 @@ NAV = (
     ("simulated.html", "Simulated"),
     ("stress.html", "Stress variants"),
     ("real.html", "Real data"),
+    ("user.html", "User data"),
     ("published.html", "Published figures"),
     ("detectors.html", "Detectors"),
     ("protocols.html", "Protocols"),

@@ -27,7 +27,16 @@ from .curves import plot_curves_by_family, plot_object_recall
 from .gallery import GALLERY_KINDS
 from .layout import detector_page_name, doc_links, link, page, protocol_page_name
 from .runtime import cost_per_megapixel, runtime_tables_by_machine
-from .sections import NOT_TRAINED, build_sections, detector_family, published_tables, row_filters, training_label
+from .sections import (
+    NOT_TRAINED,
+    SECTION_KINDS,
+    UNRANKED_KINDS,
+    build_sections,
+    detector_family,
+    published_tables,
+    row_filters,
+    training_label,
+)
 from .tables_html import filter_controls, inline_markup, notes_html, table_html, table_slug
 
 __all__ = ["SiteBuilder", "NUMBERS_EXPLAINED"]
@@ -203,6 +212,9 @@ class SiteBuilder:
         body.append(self._filter_bar())
         if section.ranking is not None:
             body.append(self._ranking_html(section.ranking, f"{section.stem}-ranking"))
+        elif section.kind in UNRANKED_KINDS:
+            body.append("<p>Not ranked: the labels of these data sets are their owners' own, so the numbers are not "
+                        "comparable with the other parts nor with each other.</p>")
         else:
             body.append("<p>No ranking: no detector was evaluated on every data set of this part.</p>")
         for group in section.groups + section.apart:
@@ -462,5 +474,5 @@ def _minutes(seconds):
 
 
 def _section_page(group):
-    return {"standard": "simulated.html", "stress": "stress.html", "real": "real.html"}[group.kind]
+    return f"{SECTION_KINDS[group.kind][0]}.html"
 

@@ -31,7 +31,7 @@ from ..leaderboard.tables import (
     ranking_table,
 )
 
-__all__ = ["SECTION_KINDS", "Section", "detector_family", "training_label", "row_filters", "site_metric_table",
+__all__ = ["SECTION_KINDS", "UNRANKED_KINDS", "Section", "detector_family", "training_label", "row_filters", "site_metric_table",
            "section_ranking", "build_sections", "published_tables"]
 
 #: Section kind -> (page file stem, title), in page order.
@@ -39,7 +39,11 @@ SECTION_KINDS = {
     "standard": ("simulated", "Simulated data: standard splits"),
     "stress": ("stress", "Simulated data: stress variants"),
     "real": ("real", "Real data"),
+    # data sets added with 'crbench datasets add' (card kind "user"): their labels are the user's own
+    "user": ("user", "User data sets"),
 }
+#: Kinds shown without a ranking.
+UNRANKED_KINDS = frozenset({"user"})
 NOT_TRAINED = "none (not trained)"
 _PUBLISHED_COLUMN = " published ["
 
@@ -84,11 +88,12 @@ def site_metric_table(group, metrics, *, title, operating_point=False):
 
     Rows are in ``group.records`` order.
     """
-    table = metric_table(group, metrics, title=title, operating_point=operating_point, published=not group.is_real)
+    published = group.kind not in ("real", "user")
+    table = metric_table(group, metrics, title=title, operating_point=operating_point, published=published)
     kept = [column for column in table.frame.columns if _PUBLISHED_COLUMN not in str(column)]
     notes = [note for note in table.notes
              if not note.startswith("published [") and not note.startswith("No published figures")]
-    if not group.is_real:
+    if published:
         notes.append("The papers' published figures are on their own page (published.html), never in these columns: "
                      "they were measured on real images with other truth.")
     return Table(title=table.title, frame=table.frame[kept].copy(), notes=notes)
@@ -195,7 +200,7 @@ def build_sections(collection, *, metric):
                 for table in (table1, table2):
                     table.notes.insert(0, f"These records are {group.not_comparable}.")
             section.tables[id(group)] = (table1, table2)
-        section.ranking = section_ranking(current, metric=metric)
+        section.ranking = None if kind in UNRANKED_KINDS else section_ranking(current, metric=metric)
         if section.ranking is not None:
             section.ranking.title = f"{section.title}: ranking by {METRIC_LABELS[metric]}"
         sections.append(section)
