@@ -96,6 +96,12 @@ def test_the_committed_site_sorts_filters_links_and_logs_no_error(committed_site
             # every plot decodes from its local file
             assert browser.evaluate("Array.prototype.every.call(document.images,"
                                     " function (img) { return img.complete && img.naturalWidth > 0; })"), name
+        browser.open((committed_site / "simulated.html").as_uri())
+        table, header = "simulated-sim-lco-1m-small-test-v2-table1", "TPR at 0.01 % FPR (%)"
+        _click_header(browser, table, header)
+        cells = _column(browser, table, header)  # "85.05 [77.98, 99.36]": sorted by the value before the interval
+        values = [float(cell.split(" ")[0]) for cell in cells if cell[0].isdigit()]
+        assert len(values) > 5 and values == sorted(values) and "[" in cells[-1]
         browser.open((committed_site / "about.html").as_uri())
         started = _column(browser, "about-history", "started")
         _click_header(browser, "about-history", "started")
