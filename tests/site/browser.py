@@ -141,5 +141,7 @@ class Browser:
     def evaluate_and_wait_for_load(self, expression):
         """Run ``expression`` (e.g. a click on a link) and wait for the page it opens to load."""
         since = len(self._events)
-        self._call("Runtime.evaluate", {"expression": expression}, session=True)
+        # run after this call has returned: a navigation during the call ends it with "target navigated"
+        self._call("Runtime.evaluate", {"expression": f"setTimeout(function () {{ {expression}; }}, 0)"},
+                   session=True)
         self._wait_for("Page.loadEventFired", since)
