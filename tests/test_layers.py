@@ -76,6 +76,8 @@ RULES = [
      "the review gallery draws the samples and masks it is handed; running detectors is the job layer's"),
     ("uncertainty", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.leaderboard"),
      "the bootstrap works on scoring states and records, below the runner and the leaderboard"),
+    ("site", ("crbench.commands", "crbench.cli", "crbench.jobs", "crbench.runner", "crbench.cache"),
+     "the website renders records (and galleries it is handed); running detectors is the job layer's"),
 ]
 
 

@@ -9,7 +9,7 @@ import click
 from ..errors import CRBenchError
 from .options import STDOUT, jobs_executor_options, output_option
 
-__all__ = ["leaderboard", "rebuild_command"]
+__all__ = ["leaderboard", "rebuild_command", "site_command"]
 
 _DEFAULT_OUT = {"md": "LEADERBOARD.md", "html": "leaderboard.html", "csv": "leaderboard.csv", "latex": "leaderboard.tex"}
 
@@ -99,9 +99,11 @@ def _invocation(ctx):
               help="Re-run only the selected runs and keep every other record (e.g. after a data set version bump).")
 @click.option("--dry-run", is_flag=True, help="Print the runs and an estimate of the wall time; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--site/--no-site", default=True, show_default=True,
+              help="Also write the static website to OUT_DIR/site (failure galleries when --cache-dir is given).")
 @jobs_executor_options
 def rebuild_command(output, detectors, datasets, size, split, processes, bench, bench_shape, bench_repeats,
-                    cache_dir, update, dry_run, quiet, executor, scheduler):
+                    cache_dir, update, dry_run, quiet, site, executor, scheduler):
     """Re-run every detector on every small simulated data set and regenerate the leaderboard."""
     from ..jobs import estimate_seconds, plan_rebuild, rebuild
 
@@ -128,7 +130,7 @@ def rebuild_command(output, detectors, datasets, size, split, processes, bench, 
             output, detectors=detectors or None, datasets=datasets or None, size=size, split=split,
             processes=processes, bench=bench, bench_shape=bench_shape, bench_repeats=bench_repeats,
             cache_dir=cache_dir, progress=not quiet, command=_invocation(click.get_current_context()), update=update,
-            executor=executor, scheduler=scheduler,
+            executor=executor, scheduler=scheduler, site=site,
         )
     except (CRBenchError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
@@ -144,6 +146,52 @@ def rebuild_command(output, detectors, datasets, size, split, processes, bench, 
         for key, error in sorted(report.failures.items()):
             click.echo(f"FAILED {key}: {error}", err=True)
         raise click.exceptions.Exit(1)
+
+
+@leaderboard.command("site")
+@click.option("--results", type=click.Path(file_okay=False), default="leaderboard/records", show_default=True,
+              help="Directory of run (and bench) records, searched recursively.")
+@click.option("--output", type=click.Path(file_okay=False), default="leaderboard/site", show_default=True,
+              help="Folder of the site (replaced whole when it holds an earlier site; any other non-empty folder "
+                   "is refused).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Score cache the records' runs wrote: draws each detector page's failure gallery from the cached "
+                   "outputs (never runs a detector). Without it the pages say how to get one.")
+@click.option("--gallery-images", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Images per data set reviewed for the failure galleries (the first ones of the split).")
+@click.option("--rank-metric", default=None, help="Metric of the rankings (default TPR at 0.01 % FPR).")
+def site_command(results, output, cache_dir, gallery_images, rank_metric):
+    """Write the leaderboard as a static website (open OUTPUT/index.html; works offline from file://).
+
+    Pages: a summary ranking, one page per part (simulated standard splits,
+    stress variants, real data, published figures), per detector (with
+    citation, cost per machine and failure gallery) and per protocol preset;
+    every table sorts by a click and downloads as CSV and JSON.
+    """
+    from ..leaderboard import load_results
+    from ..leaderboard.tables import METRIC_LABELS, RANK_METRIC
+    from ..site import write_site
+
+    if rank_metric is not None and rank_metric not in METRIC_LABELS:
+        raise click.BadParameter(f"{rank_metric!r}; choose one of {', '.join(METRIC_LABELS)}", param_hint="--rank-metric")
+    try:
+        collection = load_results(results)
+        galleries = None
+        if cache_dir is not None:
+            from ..jobs.site_gallery import failure_galleries
+
+            galleries = failure_galleries(collection, cache_dir=cache_dir, images=gallery_images)
+        written = write_site(collection, output, galleries=galleries, rank_metric=rank_metric or RANK_METRIC)
+    except CRBenchError as error:
+        raise click.ClickException(str(error)) from error
+    for note in collection.notes:
+        click.echo(f"note: {note}", err=True)
+    for key, gallery in sorted((galleries or {}).items()):
+        if gallery.note:
+            click.echo(f"gallery {key[0]} on {key[1]}: {gallery.note}", err=True)
+    pages = [path for path in written if path.suffix == ".html"]
+    click.echo(f"wrote {len(pages)} page(s) and {len(written) - len(pages)} other file(s) to {output}; "
+               f"open {Path(output) / 'index.html'}")
 
 
 @leaderboard.command("baseline")

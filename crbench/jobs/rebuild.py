@@ -27,10 +27,12 @@ from ..environment import environment_info
 from ..leaderboard.collect import REBUILD_SCHEMA, hardware_label, load_results
 from ..leaderboard.regression import make_baseline, write_baseline
 from ..leaderboard.render import write_leaderboard
+from ..site import write_site
 from ..timing import parse_shape
 from .build import build_dataset
 from .plan import plan_rebuild
 from .run import run_jobs
+from .site_gallery import failure_galleries
 from .timing import bench_jobs
 
 __all__ = ["RebuildReport", "rebuild"]
@@ -120,8 +122,9 @@ def rebuild(
     update=False,
     executor="processes",
     scheduler=None,
+    site=True,
 ):
-    """Regenerate ``out_dir``: ``records/``, ``LEADERBOARD.md``, ``plots/`` and ``baseline.json``.
+    """Regenerate ``out_dir``: ``records/``, ``LEADERBOARD.md``, ``plots/``, ``baseline.json`` and ``site/``.
 
     Parameters
     ----------
@@ -152,6 +155,9 @@ def rebuild(
         of a LocalCluster unless ``scheduler`` names one).
     scheduler : str, optional
         Dask scheduler address (``executor="dask"``).
+    site : bool
+        Also write the static website to ``out_dir/site`` (:func:`crbench.site.write_site`), with
+        failure galleries from ``cache_dir`` when one is given.
 
     Returns
     -------
@@ -234,4 +240,7 @@ def rebuild(
     write_json_atomic(records_dir / "rebuild.json", collection.rebuild)
     report.written = write_leaderboard(collection, fmt="md", out=out_dir / "LEADERBOARD.md")
     report.written += [records_dir / "rebuild.json", out_dir / "baseline.json"]
+    if site:  # failure galleries need the score cache, which only a given --cache-dir outlives the runs
+        galleries = failure_galleries(collection, cache_dir=cache_dir) if cache_dir is not None else None
+        report.written += write_site(collection, out_dir / "site", galleries=galleries)[:1]  # index.html
     return report

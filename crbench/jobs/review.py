@@ -50,7 +50,7 @@ class ReviewReport:
 
 
 def flagged_masks(detector, dataset, *, split="test", limit=None, threshold=None, cache_dir=None, device="cpu",
-                  progress=False):
+                  progress=False, cached_only=False):
     """Run ``detector`` on ``dataset[split]`` and return each image's flagged pixels at the operating point.
 
     Parameters
@@ -66,6 +66,9 @@ def flagged_masks(detector, dataset, *, split="test", limit=None, threshold=None
     cache_dir : path-like, optional
     device : str
     progress : bool
+    cached_only : bool
+        Read every output from the score cache and never run the detector
+        (an image without a cached output raises InputError).
 
     Returns
     -------
@@ -79,7 +82,7 @@ def flagged_masks(detector, dataset, *, split="test", limit=None, threshold=None
     """
     result = run_detector(detector, dataset, split=split, limit=limit, device=device, cache_dir=cache_dir,
                           keep_going=True, progress=progress, object_scores=False,
-                          bootstrap=BootstrapSettings(n_resamples=0))
+                          bootstrap=BootstrapSettings(n_resamples=0), cached_only=cached_only)
     values, operating = operating_setting(detector, result.sweep_values)
     if threshold is not None:
         if detector.output_kind == "score" and not 0.0 <= threshold <= 1.0:
