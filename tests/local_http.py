@@ -14,7 +14,7 @@ class LocalServer:
     ----------
     files : dict of str to bytes
     requests : list of dict
-        ``{"path", "range", "status", "sent"}`` per request.
+        ``{"path", "range", "status", "sent"}`` per request; ``sent`` is the body bytes written for it.
     drop_after : int or None
         Close the connection after this many body bytes, once (then reset to None).
     ignore_range : bool
@@ -70,8 +70,10 @@ def _handler(state):
             if state.drop_after is not None:
                 payload, state.drop_after = payload[: state.drop_after], None
                 self.close_connection = True
-            self.wfile.write(payload)
+            # counted before writing: the client may have read every byte, and the test checked, before this
+            # handler thread runs its next line (a race that failed under load)
             entry["sent"] = len(payload)
+            self.wfile.write(payload)
 
     return Handler
 
