@@ -172,6 +172,13 @@ class DECamUNetDetector(Detector):
             info["checkpoint"] = {key: value for key, value in self._metadata.items() if key != "format"}
         return info
 
+    def torch_network(self):
+        if self._model is None:
+            return None
+        # one stamp of the size the frame is cut into (at most the trained 256 px: the count per pixel
+        # hardly depends on the side, and a large stamp would only make counting slow)
+        return self._model, min(self.params["stamp"], 256)
+
     # ------------------------------------------------------------------ inference
     def predict_stamps(self, stamps):
         """Return the model's probabilities for stamps of shape ``(n, sy, sx)`` (sides multiples of 4)."""
