@@ -177,3 +177,17 @@ def test_batch_size_does_not_change_scores(published):
     many.setup()
     # identical up to float rounding (convolution kernels differ with the batch size)
     np.testing.assert_allclose(one.detect(image, meta=META), many.detect(image, meta=META), atol=1e-4)
+
+
+def test_network_is_counted_on_one_stamp(published):
+    from crbench.flops import count_macs, network_macs_per_pixel
+
+    detector = get_detector_class("att_cosmic_conn")()
+    assert detector.torch_network() is None  # before setup there is no network to count
+    detector.setup()
+    model, side = detector.torch_network()
+    assert model is detector._model and side == 256
+    macs = network_macs_per_pixel(detector)
+    assert macs == count_macs(model, (1, 1, 256, 256)) / 256**2
+    # the hook count for this network: about 98,600 multiply-adds per pixel
+    assert 95_000 < macs < 102_000
