@@ -179,6 +179,7 @@ def test_records_without_flop_fields_still_load(tmp_path):
     record, = load_bench_records([path])
     assert record.macs_per_pixel is None and record.peak_gflops is None and record.flop_bound_ratio is None
     assert record.extra == {}
+    assert not {"macs_per_pixel", "peak_gflops", "flop_bound_ratio"} & set(record.to_dict())  # round-trips unchanged
     import pandas as pd
 
     assert pd.isna(runtime_table([record]).loc[0, "x_of_flop_bound"])

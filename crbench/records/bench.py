@@ -146,13 +146,19 @@ class BenchRecord:
             "baseline_rss_bytes": self.baseline_rss_bytes,
             "peak_rss_bytes": self.peak_rss_bytes,
             "threads": self.threads,
+            # written only when measured, so that records from before the FLOP bound round-trip unchanged
+            **{key: value for key, value in self._flop_fields().items() if value is not None},
+            "environment": self.environment.to_dict(),
+            **self.extra,
+        }
+
+    def _flop_fields(self):
+        return {
             "macs_per_pixel": self.macs_per_pixel,
             "achieved_gflops": self.achieved_gflops,
             "peak_gflops": self.peak_gflops,
             "peak_probe": self.peak_probe,
             "flop_bound_ratio": self.flop_bound_ratio,
-            "environment": self.environment.to_dict(),
-            **self.extra,
         }
 
     @classmethod
