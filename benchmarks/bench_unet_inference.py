@@ -10,15 +10,20 @@ Runs, in one process and on the same seeded 2048 x 2048 frame:
 Each configuration is timed ``--repeats`` times (repeats interleaved across
 configurations) after one warm-up call; the
 best CPU time (process time, all threads) and wall time are reported in
-seconds per megapixel, with the ratio crbench / cosmic-conn (< 1 = crbench is
-faster). Run from the repository root:
+seconds per megapixel, with each network's multiply-adds per pixel (counted
+with forward hooks, :mod:`crbench.flops`), the achieved GFLOP/s (wall), the
+machine's peak (:mod:`crbench.peak_probe`, cached per machine) and "x bound"
+(peak / achieved), and the wall-time speed-up of each crbench configuration
+over each upstream one (> 1 = crbench is faster). Run from the repository root:
 
     CRBENCH_WEIGHTS_DIR=../shared/weights/attention_decam_2022 \\
-        python benchmarks/bench_unet_inference.py [--all] [--repeats 2] [--size 2048]
+        python benchmarks/bench_unet_inference.py [--all] [--repeats 2] [--size 2048] \\
+        [--names deepcr att_deepcr] [--stamps 256 1024] [--no-upstream]
 """
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crbench.datasets import SampleMeta  # noqa: E402
 from crbench.detectors import get_detector_class  # noqa: E402
+from crbench.flops import count_macs, flop_bound_ratio, gflops, network_macs_per_pixel  # noqa: E402
+from crbench.peak_probe import machine_peak  # noqa: E402
 
 
 def make_frame(size, *, seed=0):
@@ -68,6 +75,13 @@ def main(argv=None):
     parser.add_argument(
         "--batch-sizes", nargs="+", type=int, default=[None], help="stamps per forward pass to time [detector default]"
     )
+    parser.add_argument(
+        "--stamps", nargs="+", type=int, default=[None],
+        help="stamp sides to time for crbench's BatchNorm detectors (deepcr, att_deepcr) [detector default]",
+    )
+    parser.add_argument("--names", nargs="+", default=None, help="crbench detectors to time (overrides --all)")
+    parser.add_argument("--refresh-peak", action="store_true", help="measure the machine peak again (else cached)")
+    parser.add_argument("--no-upstream", action="store_true", help="do not time upstream cosmic-conn")
     args = parser.parse_args(argv)
 
     import torch
@@ -77,30 +91,41 @@ def main(argv=None):
     meta = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
     configurations = []  # (label, callable)
 
-    names = ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])
+    names = args.names or ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])
+    macs = {}  # label -> network multiply-adds per pixel
     for name in names:
-        for margin in args.margins:
-            for batch_size in args.batch_sizes:
-                options = {"margin": margin} | ({"batch_size": batch_size} if batch_size else {})
-                detector = get_detector_class(name)(**options)
-                detector.setup(device="cpu")
-                params = detector.params
-                label = f"crbench {name} (stamp {params['stamp']}, margin {margin}, batch {params['batch_size']})"
-                configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
+        # GroupNorm models keep their trained stamp: their output depends on it
+        stamps = args.stamps if name in ("deepcr", "att_deepcr") else [None]
+        for stamp in stamps:
+            for margin in args.margins:
+                for batch_size in args.batch_sizes:
+                    options = ({"margin": margin} | ({"batch_size": batch_size} if batch_size else {})
+                               | ({"stamp": stamp} if stamp else {}))
+                    detector = get_detector_class(name)(**options)
+                    detector.setup(device="cpu")
+                    params = detector.params
+                    label = f"crbench {name} (stamp {params['stamp']}, margin {margin}, batch {params['batch_size']})"
+                    macs[label] = network_macs_per_pixel(detector)
+                    configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
+    n_ours = len(configurations)
 
     logging.disable(logging.WARNING)
-    from cosmic_conn import init_model
+    if not args.no_upstream:
+        from cosmic_conn import init_model
 
-    upstream = init_model("ground_imaging")
+        upstream = init_model("ground_imaging")
 
-    def upstream_call(crop):
-        upstream.opt.crop = crop
-        return upstream.detect_cr(image)
+        def upstream_call(crop):
+            upstream.opt.crop = crop
+            return upstream.detect_cr(image)
 
-    for crop in (upstream.opt.crop, 256):
-        configurations.append(
-            (f"cosmic-conn detect_cr ground_imaging (crop {crop})", lambda crop=crop: upstream_call(crop))
-        )
+        for crop in (upstream.opt.crop, 256):
+            label = f"cosmic-conn detect_cr ground_imaging (crop {crop})"
+            macs[label] = count_macs(upstream.network, (1, 1, 256, 256)) / 256**2
+            configurations.append((label, lambda crop=crop: upstream_call(crop)))
+    # the probe first, on an idle process, at the threads the detectors run with
+    probe = machine_peak(refresh=args.refresh_peak)
+    load_before = os.getloadavg()[0]
 
     # warm up, then interleave the repeats so that load changes on a shared machine hit all alike
     for _, function in configurations:
@@ -110,15 +135,23 @@ def main(argv=None):
         for label, function in configurations:
             timings[label].append(time_call(function, repeats=1))
     rows = [(label, min(t[0] for t in runs), min(t[1] for t in runs)) for label, runs in timings.items()]
+    load_after = os.getloadavg()[0]
 
+    peak = probe["peak_gflops"]
     print(f"frame {args.size}x{args.size} ({megapixels:.2f} MP), torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, best of {args.repeats}")  # fmt: skip
-    print(f"{'configuration':72s} {'CPU s/MP':>9s} {'wall s/MP':>10s}")
+          f"{torch.get_num_threads()} threads, best of {args.repeats}; load average {load_before:.2f} before, "
+          f"{load_after:.2f} after")  # fmt: skip
+    print(f"machine peak {peak:.1f} GFLOP/s (matmul {probe['matmul_gflops']:.1f}, 3x3 conv {probe['conv_gflops']:.1f}; "
+          f"{'cached ' + probe['date'] if probe['cached'] else 'measured now'})")
+    print(f"{'configuration':72s} {'CPU s/MP':>9s} {'wall s/MP':>10s} {'MAC/px':>8s} {'GFLOP/s':>8s} {'x bound':>8s}")
     for label, cpu, wall in rows:
-        print(f"{label:72s} {cpu / megapixels:9.2f} {wall / megapixels:10.2f}")
-    ours = rows[0][1]
-    for label, cpu, _ in rows[len(names) * len(args.margins) * len(args.batch_sizes) :]:
-        print(f"ratio att_cosmic_conn / [{label}] (CPU time): {ours / cpu:.2f}")
+        achieved = gflops(macs[label], megapixels=megapixels, seconds=wall)
+        print(f"{label:72s} {cpu / megapixels:9.2f} {wall / megapixels:10.2f} {macs[label]:8.0f} {achieved:8.1f} "
+              f"{flop_bound_ratio(achieved, peak):8.2f}")
+    upstream_rows = rows[n_ours:]
+    for label, _, wall in rows[:n_ours]:
+        for upstream_label, _, upstream_wall in upstream_rows:
+            print(f"speed-up of [{label}] over [{upstream_label}] (wall): {upstream_wall / wall:.2f}")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ __all__ = [
     "parse_shape",
     "make_bench_frame",
     "benchmark_detector",
+    "flop_bound_fields",
     "bench_record_path",
     "write_bench_record",
     "load_bench_records",
@@ -91,7 +92,49 @@ def _synchronise(device):
         torch.cuda.synchronize()
 
 
-def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, seed=0, progress=None):
+def flop_bound_fields(detector, *, device, megapixels, seconds, refresh_peak=False, say=None):
+    """The bench record's FLOP-bound fields of a set-up detector (empty for detectors without a torch network).
+
+    Parameters
+    ----------
+    detector : Detector
+        After setup.
+    device : str
+    megapixels, seconds : float
+        Frame size and the median time per frame.
+    refresh_peak : bool
+        Measure the machine's peak again instead of reading its cache.
+    say : callable, optional
+        Progress messages.
+
+    Returns
+    -------
+    dict
+        ``macs_per_pixel`` (:func:`crbench.flops.network_macs_per_pixel`),
+        ``achieved_gflops``, and on the CPU ``peak_gflops``, ``peak_probe``
+        (:func:`crbench.peak_probe.machine_peak`) and ``flop_bound_ratio``.
+    """
+    from .flops import flop_bound_ratio, gflops, network_macs_per_pixel
+
+    macs_per_pixel = network_macs_per_pixel(detector)
+    if macs_per_pixel is None:
+        return {}
+    fields = {"macs_per_pixel": macs_per_pixel,
+              "achieved_gflops": gflops(macs_per_pixel, megapixels=megapixels, seconds=seconds)}
+    if str(device) != "cpu":
+        return fields  # the probe measures the CPU: a GPU run has no peak to compare with
+    from .peak_probe import machine_peak
+
+    (say or (lambda message: None))(f"{detector.name}: machine peak (probe, cached per machine)")
+    probe = machine_peak(refresh=refresh_peak)
+    fields["peak_gflops"] = probe["peak_gflops"]
+    fields["peak_probe"] = {key: value for key, value in probe.items() if key != "cached"}
+    fields["flop_bound_ratio"] = flop_bound_ratio(fields["achieved_gflops"], probe["peak_gflops"])
+    return fields
+
+
+def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, seed=0, progress=None,
+                       refresh_peak=False):
     """Time one detector on one synthetic frame.
 
     Parameters
@@ -108,6 +151,9 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
         Seed of the synthetic frame.
     progress : callable, optional
         Called with a short message before each phase.
+    refresh_peak : bool
+        Measure the machine's FLOP peak again instead of reading its cache
+        (:func:`flop_bound_fields`).
 
     Returns
     -------
@@ -144,6 +190,8 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
 
     median = statistics.median(seconds)
     megapixels = shape[0] * shape[1] / 1e6
+    flop_fields = flop_bound_fields(detector, device=device, megapixels=megapixels, seconds=median,
+                                    refresh_peak=refresh_peak, say=say)
     threads = thread_counts()
     threads["process_threads"] = psutil.Process().num_threads()
     record = {
@@ -166,6 +214,7 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
         "peak_rss_bytes": peak_rss_bytes(),
         "threads": threads,
         "environment": environment_info(),
+        **flop_fields,
     }
     # through JSON once: the record in memory is exactly what its file will hold
     record = json.loads(json.dumps(record, allow_nan=False))
@@ -224,8 +273,10 @@ def runtime_table(records):
     Columns follow Bhavanam et al. (2022), Table 4 ("model", CPU seconds for
     one 4K x 2K image) extended with what makes a timing reproducible:
     shape, device and its model, setup and warm-up time, seconds per
-    megapixel, peak memory and threads. Rows are sorted by seconds per
-    megapixel.
+    megapixel, peak memory and threads, and for torch detectors the
+    achieved GFLOP/s, the machine's measured peak and ``x_of_flop_bound``
+    (peak / achieved; empty for other detectors and older records). Rows are
+    sorted by seconds per megapixel.
     """
     import pandas as pd
 
@@ -245,11 +296,15 @@ def runtime_table(records):
                 "repeats": len(record.seconds),
                 "peak_rss_mib": None if record.peak_rss_bytes is None else record.peak_rss_bytes / 2**20,
                 "threads": record.thread_count,
+                "gflops": record.achieved_gflops,
+                "peak_gflops": record.peak_gflops,
+                "x_of_flop_bound": record.flop_bound_ratio,
             }
         )
     columns = [
         "model", "params_hash", "shape", "device", "device_model", "seconds_per_image", "seconds_per_megapixel",
-        "setup_seconds", "warmup_seconds", "repeats", "peak_rss_mib", "threads",
+        "setup_seconds", "warmup_seconds", "repeats", "peak_rss_mib", "threads", "gflops", "peak_gflops",
+        "x_of_flop_bound",
     ]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values("seconds_per_megapixel", kind="stable").reset_index(drop=True)

@@ -144,3 +144,42 @@ def test_cli_errors_are_clear(tmp_path, monkeypatch):
     assert result.exit_code != 0 and "does not accept 'nope'" in result.output
     result = runner.invoke(main, ["bench", "--show", "--output", str(tmp_path / "empty")])
     assert result.exit_code != 0 and "no bench records" in result.output
+
+
+def test_torch_detectors_record_the_flop_bound(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from crbench import peak_probe
+
+    class TorchDouble(ConstantDetector):
+        name = "torch_double"
+
+        def torch_network(self):
+            return torch.nn.Conv2d(1, 2, 3, padding=1), 8
+
+    monkeypatch.setenv("CRBENCH_CACHE", str(tmp_path))
+    monkeypatch.setattr(peak_probe, "measure_peak", lambda: {"matmul_gflops": 4.0, "conv_gflops": 2.0,
+                                                             "peak_gflops": 4.0})
+    record = benchmark_detector(TorchDouble(), shape=(40, 50), repeats=1)
+    assert record.macs_per_pixel == 18  # 2 output channels x 3 x 3
+    achieved = 2 * 18 * 40 * 50 / record.median_seconds / 1e9
+    assert record.achieved_gflops == pytest.approx(achieved)
+    assert record.peak_gflops == 4.0 and record.peak_probe["matmul_gflops"] == 4.0
+    assert record.flop_bound_ratio == pytest.approx(4.0 / achieved)
+    loaded, = load_bench_records([write_bench_record(tmp_path, record)])
+    assert loaded == record
+    assert runtime_table([record]).loc[0, "x_of_flop_bound"] == pytest.approx(record.flop_bound_ratio)
+    plain = benchmark_detector(ConstantDetector(), shape=(8, 8), repeats=1)
+    assert plain.macs_per_pixel is None and plain.flop_bound_ratio is None  # no torch network, no probe
+
+
+def test_records_without_flop_fields_still_load(tmp_path):
+    old = _fake_record("deepcr", 4.0)  # written before the FLOP bound was recorded
+    path = tmp_path / "bench__deepcr__old.json"
+    path.write_text(json.dumps(old))
+    record, = load_bench_records([path])
+    assert record.macs_per_pixel is None and record.peak_gflops is None and record.flop_bound_ratio is None
+    assert record.extra == {}
+    assert not {"macs_per_pixel", "peak_gflops", "flop_bound_ratio"} & set(record.to_dict())  # round-trips unchanged
+    import pandas as pd
+
+    assert pd.isna(runtime_table([record]).loc[0, "x_of_flop_bound"])

@@ -24,13 +24,17 @@ __all__ = ["bench"]
               help="Directory for bench__*.json records.")
 @click.option("--isolate/--no-isolate", default=True, show_default=True,
               help="Time each detector in a fresh process so peak memory is its own.")
+@click.option("--refresh-peak", is_flag=True,
+              help="Measure the machine's FLOP peak again (it is cached per CPU, torch version and threads).")
 @click.option("--show", is_flag=True, help="Only print the run-time table of the records in --output.")
-def bench(detector_names, detector_args, shape, device, repeats, seed, output, isolate, show):
+def bench(detector_names, detector_args, shape, device, repeats, seed, output, isolate, refresh_peak, show):
     """Time detectors on one synthetic frame and write bench records.
 
     Records setup time, warm-up, the median of --repeats calls, seconds per
-    megapixel, peak memory, threads and the CPU/GPU model; prints the
-    run-time table of every record in --output.
+    megapixel, peak memory, threads and the CPU/GPU model, and for torch
+    detectors the network's multiply-adds per pixel, the achieved GFLOP/s,
+    the machine's measured peak and "x of FLOP bound"; prints the run-time
+    table of every record in --output.
     """
     from ..device import resolve_device
     from ..jobs import bench_job
@@ -49,9 +53,13 @@ def bench(detector_names, detector_args, shape, device, repeats, seed, output, i
                 record, path = bench_job(
                     name, params=params, shape=frame_shape, device=resolved, repeats=repeats, seed=seed,
                     isolate=isolate, output=output, progress=lambda message: click.echo(f"  {message}", err=True),
+                    refresh_peak=refresh_peak,
                 )
+                bound = ("" if record.flop_bound_ratio is None else
+                         f", {record.achieved_gflops:.1f} of {record.peak_gflops:.1f} peak GFLOP/s "
+                         f"({record.flop_bound_ratio:.2f} x the FLOP bound)")
                 click.echo(
-                    f"  {record.median_seconds:.2f} s per frame, {record.seconds_per_megapixel:.2f} s/Mpix "
+                    f"  {record.median_seconds:.2f} s per frame, {record.seconds_per_megapixel:.2f} s/Mpix{bound} "
                     f"-> {path}",
                     err=True,
                 )

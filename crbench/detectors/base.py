@@ -259,6 +259,17 @@ class Detector(abc.ABC):
         """
         self.device = device
 
+    def torch_network(self):
+        """Return ``(module, side)``: the torch network run on each stamp and a stamp side it accepts.
+
+        ``crbench bench`` counts the network's multiply-adds per pixel on one
+        ``(1, 1, side, side)`` input (:func:`crbench.flops.network_macs_per_pixel`)
+        to report how far a detector is from the machine's FLOP bound.
+        Called after :meth:`setup`; the default, None, means "no torch
+        network" (classical detectors, other frameworks).
+        """
+        return None
+
     @abc.abstractmethod
     def detect(self, image, *, meta):
         """Detect cosmic rays in one image.

@@ -145,6 +145,10 @@ class _CosmicCoNNBase(Detector):
         model.eval()
         self.model = model
 
+    def torch_network(self):
+        # 256 px: a multiple of the network's 16-px pooling factor
+        return None if self.model is None else (self.model.network, 256)
+
     def predict_stamp(self, stamp):
         """Run the network on one stamp as upstream ``clean_large`` does.
 

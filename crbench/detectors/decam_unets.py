@@ -30,10 +30,12 @@ Operating point and dilation: the models were trained on 3x3-dilated masks
 
 Stamps: BatchNorm models in eval mode are translation-equivariant, so tiled
 output equals whole-image output given a margin wider than the receptive
-field (24 px here). GroupNorm layers (and the attention gate's single-channel
-GroupNorm) normalise over the whole stamp, so those models' outputs depend on
-the stamp size; the default 256 px is the size they were trained on. The
-stamp size is a recorded parameter.
+field (24 px here); their default stamp, :data:`BATCHNORM_STAMP` (384 px),
+is the fastest measured on CPU (less overlap than 256 px, still in cache).
+GroupNorm layers (and the attention gate's single-channel GroupNorm)
+normalise over the whole stamp, so those models' outputs depend on the stamp
+size; their default 256 px is the size they were trained on. The stamp size
+is a recorded parameter.
 """
 
 from pathlib import Path
@@ -49,6 +51,7 @@ from ._inputs import private_copy
 from .base import Detector
 
 __all__ = [
+    "BATCHNORM_STAMP",
     "DECamUNetDetector",
     "DeepCRDecam",
     "AttDeepCRDecam",
@@ -172,6 +175,13 @@ class DECamUNetDetector(Detector):
             info["checkpoint"] = {key: value for key, value in self._metadata.items() if key != "format"}
         return info
 
+    def torch_network(self):
+        if self._model is None:
+            return None
+        # one stamp of the size the frame is cut into (at most the trained 256 px: the count per pixel
+        # hardly depends on the side, and a large stamp would only make counting slow)
+        return self._model, min(self.params["stamp"], 256)
+
     # ------------------------------------------------------------------ inference
     def predict_stamps(self, stamps):
         """Return the model's probabilities for stamps of shape ``(n, sy, sx)`` (sides multiples of 4)."""
@@ -214,10 +224,19 @@ class DECamUNetDetector(Detector):
         return np.clip(scores, 0.0, 1.0).astype(np.float32, copy=False)
 
 
+#: Default stamp of the BatchNorm models (deepcr, att_deepcr). Their tiled output equals whole-frame output
+#: (tested to <= 1e-5; bit-identical on the test frames), so the stamp only sets the speed: 384 px cuts the
+#: overlap of the 24-px margins from 1.51x (256 px) to 1.31x while a 32-channel activation (19 MB) still
+#: fits in cache; 512 and 1024 px stamps were 1.7x and 3.3x slower than 384 (memory-bound), measured in one
+#: run of benchmarks/bench_unet_inference.py --names deepcr att_deepcr --stamps 256 384 512 1024 (docs/decam_unets.md)
+BATCHNORM_STAMP = 384
+
+
 class DeepCRDecam(DECamUNetDetector):
     """deepCR-style UNet-3-32 with BatchNorm, trained on DECam."""
 
     name = "deepcr"
+    default_params = {**DECamUNetDetector.default_params, "stamp": BATCHNORM_STAMP}
     model_name = "deepcr"
     description = "deepCR-style UNet-3-32 (BatchNorm) trained on DECam by Bhavanam et al. 2022"
 
@@ -226,6 +245,7 @@ class AttDeepCRDecam(DECamUNetDetector):
     """deepCR-style UNet-3-32 with BatchNorm and attention gates, trained on DECam."""
 
     name = "att_deepcr"
+    default_params = {**DECamUNetDetector.default_params, "stamp": BATCHNORM_STAMP}
     model_name = "att_deepcr"
     description = "deepCR-style UNet-3-32 (BatchNorm) with attention gates, DECam (Bhavanam et al. 2022)"
 

@@ -113,6 +113,10 @@ class DeepCRPretrained(Detector):
             self.model = deepCR(mask=self.params["model"], device="GPU" if device.startswith("cuda") else "CPU")
         self._loaded_model = self.params["model"]
 
+    def torch_network(self):
+        # upstream's mask network; 256 px: a multiple of its 2 ** depth poolings
+        return None if self.model is None else (self.model.maskNet, 256)
+
     def detect(self, image, *, meta):
         import torch
 

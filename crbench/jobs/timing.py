@@ -13,13 +13,13 @@ class BenchTimeoutError(CRBenchError):
     """A timing run took longer than its time limit."""
 
 
-def _timed_worker(detector_name, params, shape, device, repeats, seed):
+def _timed_worker(detector_name, params, shape, device, repeats, seed, refresh_peak):
     return benchmark_detector(build_detector(detector_name, params), shape=shape, device=device, repeats=repeats,
-                              seed=seed)
+                              seed=seed, refresh_peak=refresh_peak)
 
 
 def bench_job(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", repeats=3, seed=0, isolate=True,
-              timeout=None, output=None, progress=None):
+              timeout=None, output=None, progress=None, refresh_peak=False):
     """Time one detector on a synthetic frame; optionally write its bench record.
 
     Parameters
@@ -41,6 +41,8 @@ def bench_job(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", re
         Directory for the ``bench__*.json`` record.
     progress : callable, optional
         Receives progress messages (in-process runs only).
+    refresh_peak : bool
+        Measure the machine's FLOP peak again instead of reading its cache.
 
     Returns
     -------
@@ -57,7 +59,8 @@ def bench_job(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", re
         build_detector(detector_name, params)  # bad names or parameters fail here, not in a child
         context = multiprocessing.get_context("spawn")  # fork + torch/OpenMP threads can deadlock
         with context.Pool(processes=1) as pool:
-            pending = pool.apply_async(_timed_worker, (detector_name, params, tuple(shape), device, repeats, seed))
+            pending = pool.apply_async(_timed_worker, (detector_name, params, tuple(shape), device, repeats, seed,
+                                                         refresh_peak))
             try:
                 record = pending.get(timeout=timeout)
             except multiprocessing.TimeoutError as error:
@@ -65,7 +68,7 @@ def bench_job(detector_name, *, params=None, shape=PAPER_SHAPE, device="cpu", re
                 raise BenchTimeoutError(f"timing {detector_name} timed out after {timeout} s") from error
     else:
         record = benchmark_detector(build_detector(detector_name, params), shape=shape, device=device,
-                                    repeats=repeats, seed=seed, progress=progress)
+                                    repeats=repeats, seed=seed, progress=progress, refresh_peak=refresh_peak)
     path = write_bench_record(output, record) if output is not None else None
     return record, path
 

@@ -430,6 +430,11 @@ def _seconds(value, digits=3):
     return NOT_AVAILABLE if value is None or value != value else f"{value:.{digits}f}"
 
 
+def _ratio(value):
+    """``"3.52"``, or the not-available mark for records without a FLOP bound (no torch network, older records)."""
+    return NOT_AVAILABLE if value is None else f"{value:.2f}"
+
+
 def _bench_rows(bench_records):
     """Newest bench record per (hardware, detector, params, shape, device)."""
     newest = {}
@@ -440,6 +445,13 @@ def _bench_rows(bench_records):
             newest[identity] = bench
     return newest
 
+
+#: The note explaining the "x of FLOP bound" column of bench run-time tables.
+FLOP_BOUND_NOTE = ("x of FLOP bound: the time per frame over the time the network's multiply-adds (Conv2d, "
+                   "ConvTranspose2d, Linear layers, counted from the model) take at this machine's measured "
+                   "float32 peak (a matmul and 3x3-convolution probe); 1 is the bound, no tiling overlap granted. "
+                   f"{NOT_AVAILABLE} for detectors without a torch network and records written before crbench "
+                   "measured it.")
 
 #: Start of the hardware label of runs whose images ran on both the CPU and a GPU.
 MIXED_DEVICES_PREFIX = "MIXED CPU and GPU"
@@ -485,6 +497,7 @@ def runtime_tables(collection):
                 "s/MP": bench.seconds_per_megapixel,
                 "peak memory (MiB)": _mebibytes(bench.peak_rss_bytes),
                 "repeats": len(bench.seconds),
+                "x of FLOP bound": _ratio(bench.flop_bound_ratio),
             }
         )
     for hardware in sorted(by_hardware):
@@ -492,7 +505,8 @@ def runtime_tables(collection):
         frame["s per frame (median)"] = frame["s per frame (median)"].map(_seconds)
         frame["s/MP"] = frame["s/MP"].map(_seconds)
         tables.append(Table(title=f"Run time on {hardware} (crbench bench)", frame=frame.reset_index(drop=True),
-                            notes=["Sorted by s/MP on this hardware only; timings on different hardware are not ranked against each other."]))
+                            notes=["Sorted by s/MP on this hardware only; timings on different hardware are not ranked against each other.",
+                                   FLOP_BOUND_NOTE]))
 
     by_hardware = {}
     for group in collection.groups:

@@ -38,6 +38,19 @@ class BenchRecord:
     threads : dict or int or None
         Thread settings (:func:`crbench.environment.thread_counts` plus
         ``process_threads``) or a plain count.
+    macs_per_pixel : float or None
+        Multiply-adds per pixel of the detector's torch network
+        (:func:`crbench.flops.network_macs_per_pixel`); None for detectors
+        without one and for records written before it was measured.
+    achieved_gflops : float or None
+        ``2 * macs_per_pixel`` per pixel of the frame over ``median_seconds``, in 1e9 FLOP/s.
+    peak_gflops : float or None
+        The CPU's measured float32 peak (:func:`crbench.peak_probe.machine_peak`).
+    peak_probe : dict or None
+        The probe's result: matmul and convolution rates, shapes, machine fingerprint, date.
+    flop_bound_ratio : float or None
+        ``peak_gflops / achieved_gflops``: how many times the FLOP bound the
+        detector took (1 = at the bound).
     environment : Environment
     extra : dict
     source : str or None
@@ -62,6 +75,11 @@ class BenchRecord:
     baseline_rss_bytes: int | None = None
     peak_rss_bytes: int | None = None
     threads: object = None
+    macs_per_pixel: float | None = None
+    achieved_gflops: float | None = None
+    peak_gflops: float | None = None
+    peak_probe: dict | None = None
+    flop_bound_ratio: float | None = None
     environment: Environment = field(default_factory=Environment)
     extra: dict = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
@@ -94,6 +112,11 @@ class BenchRecord:
             baseline_rss_bytes=read.get("baseline_rss_bytes", "int", required=False),
             peak_rss_bytes=read.get("peak_rss_bytes", "int", required=False),
             threads=threads,
+            macs_per_pixel=read.get("macs_per_pixel", "number", required=False),
+            achieved_gflops=read.get("achieved_gflops", "number", required=False),
+            peak_gflops=read.get("peak_gflops", "number", required=False),
+            peak_probe=read.get("peak_probe", "dict", required=False),
+            flop_bound_ratio=read.get("flop_bound_ratio", "number", required=False),
             environment=Environment.from_dict(read.get("environment", "dict", required=False), source=origin),
             source=None if source is None else str(source),
         )
@@ -123,8 +146,19 @@ class BenchRecord:
             "baseline_rss_bytes": self.baseline_rss_bytes,
             "peak_rss_bytes": self.peak_rss_bytes,
             "threads": self.threads,
+            # written only when measured, so that records from before the FLOP bound round-trip unchanged
+            **{key: value for key, value in self._flop_fields().items() if value is not None},
             "environment": self.environment.to_dict(),
             **self.extra,
+        }
+
+    def _flop_fields(self):
+        return {
+            "macs_per_pixel": self.macs_per_pixel,
+            "achieved_gflops": self.achieved_gflops,
+            "peak_gflops": self.peak_gflops,
+            "peak_probe": self.peak_probe,
+            "flop_bound_ratio": self.flop_bound_ratio,
         }
 
     @classmethod

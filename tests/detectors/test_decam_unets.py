@@ -48,7 +48,8 @@ def test_registered_with_metadata(name):
     assert detector.name == name
     assert detector.output_kind == "score" and detector.dilate_output is False
     assert detector.input_units == "adu"
-    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": 256, "margin": 24, "batch_size": 1}
+    stamp = 384 if name in ("deepcr", "att_deepcr") else 256  # BatchNorm models: larger stamps, same output
+    assert detector.params == {"threshold": 0.5, "weights": None, "stamp": stamp, "margin": 24, "batch_size": 1}
     assert detector.training_datasets == ("decam",)
     assert "Bhavanam" in detector.citation
 
@@ -94,7 +95,7 @@ def test_detect_published(name, published):
     assert float((scores[hot] > 0.5).mean()) > 0.5
     assert float((scores[far] > 0.5).mean()) < 0.002
     info = detector.info()
-    assert len(info["weights_sha256"]) == 64 and info["params"]["stamp"] == 256
+    assert len(info["weights_sha256"]) == 64 and info["params"]["stamp"] == (384 if "deepcr" in name else 256)
 
 
 def test_sky_handling_is_equivalent(published):
@@ -115,13 +116,23 @@ def test_wrong_units_are_refused(published):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["deepcr", "att_deepcr"])
 def test_tiled_equals_whole_frame_for_batchnorm(name, published):
-    image = make_frame((1024, 1024), seed=11)
-    tiled = get_detector_class(name)()
-    whole = get_detector_class(name)(stamp=1024)
-    tiled.setup()
+    # 800 px: the default 384-px stamps tile it 3 x 3 with seams on both axes; 256-px stamps (the former default) 4 x 4
+    image = make_frame((800, 800), seed=11)
+    whole = get_detector_class(name)(stamp=800)
     whole.setup()
-    difference = np.abs(tiled.detect(image, meta=META) - whole.detect(image, meta=META))
-    assert float(difference.max()) <= 1e-4
+    reference = whole.detect(image, meta=META)
+    for stamp in (None, 256):
+        tiled = get_detector_class(name)(**({} if stamp is None else {"stamp": stamp}))
+        tiled.setup()
+        assert float(np.abs(tiled.detect(image, meta=META) - reference).max()) <= 1e-5
+
+
+@pytest.mark.parametrize("name", ["deepcr", "att_deepcr"])
+def test_batchnorm_models_use_larger_stamps(name):
+    from crbench.detectors.decam_unets import BATCHNORM_STAMP
+
+    assert get_detector_class(name)().params["stamp"] == BATCHNORM_STAMP == 384
+    assert get_detector_class("att_cosmic_conn")().params["stamp"] == 256  # GroupNorm: the trained stamp
 
 
 def test_groupnorm_output_depends_on_stamp(published):
@@ -177,3 +188,17 @@ def test_batch_size_does_not_change_scores(published):
     many.setup()
     # identical up to float rounding (convolution kernels differ with the batch size)
     np.testing.assert_allclose(one.detect(image, meta=META), many.detect(image, meta=META), atol=1e-4)
+
+
+def test_network_is_counted_on_one_stamp(published):
+    from crbench.flops import count_macs, network_macs_per_pixel
+
+    detector = get_detector_class("att_cosmic_conn")()
+    assert detector.torch_network() is None  # before setup there is no network to count
+    detector.setup()
+    model, side = detector.torch_network()
+    assert model is detector._model and side == 256
+    macs = network_macs_per_pixel(detector)
+    assert macs == count_macs(model, (1, 1, 256, 256)) / 256**2
+    # the hook count for this network: about 98,600 multiply-adds per pixel
+    assert 95_000 < macs < 102_000

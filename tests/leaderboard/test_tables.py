@@ -222,3 +222,13 @@ def test_a_run_on_gpus_only_or_a_legacy_merged_mixed_run():
     assert "Detect-stage time while scoring on GPU: Test GPU (run records)" in tables
     [mixed] = [table for title, table in tables.items() if "MIXED CPU and GPU" in title]
     assert list(mixed.frame["devices (images)"]) == ["cpu, cuda"]
+
+
+def test_runtime_table_shows_the_flop_bound_where_recorded():
+    measured = make_bench("att_cosmic_conn", median_seconds=8.0)
+    measured.update(macs_per_pixel=98648.0, achieved_gflops=50.0, peak_gflops=150.0, flop_bound_ratio=3.0)
+    (table, *_) = runtime_tables(collect_records([], [measured, make_bench("deepcr", median_seconds=4.0)]))
+    frame = table.frame.set_index("detector")
+    assert frame.loc["att_cosmic_conn", "x of FLOP bound"] == "3.00"
+    assert frame.loc["deepcr", "x of FLOP bound"] == "n/a"  # an older record without the bound
+    assert any("x of FLOP bound" in note for note in table.notes)
