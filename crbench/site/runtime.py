@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..leaderboard.tables import Table
+from ..leaderboard.tables import FLOP_BOUND_NOTE, Table
 
 __all__ = ["Fingerprint", "fingerprint", "group_by_machine", "bench_fingerprint", "run_fingerprint", "runtime_tables_by_machine",
            "cost_per_megapixel"]
@@ -158,13 +158,15 @@ def runtime_tables_by_machine(collection):
             "s per frame (median)": bench.median_seconds,
             "s/MP": bench.seconds_per_megapixel,
             "peak memory (MiB)": _mebibytes(bench.peak_rss_bytes),
+            # the Markdown runtime table's column, from the bench record's counted multiply-adds and probed peak
+            "x of FLOP bound": _NOT_AVAILABLE if bench.flop_bound_ratio is None else f"{bench.flop_bound_ratio:.2f}",
             "repeats": len(bench.seconds),
             "measured": str(bench.date or "")[:16].replace("T", " "),
         } for bench in benches]).sort_values(["s/MP", "detector"], na_position="last")
         frame["s per frame (median)"] = frame["s per frame (median)"].map(_seconds)
         frame["s/MP"] = frame["s/MP"].map(_seconds)
         notes = [f"Measured {_window(bench.date for bench in benches)} with crbench bench. Sorted by s/MP on this "
-                 "machine only: timings on different machines are never ranked against each other."]
+                 "machine only: timings on different machines are never ranked against each other.", FLOP_BOUND_NOTE]
         tables.append((machine, Table(title=f"crbench bench on {machine.label}", frame=frame.reset_index(drop=True),
                                       notes=notes)))
     timed = [(group, record) for group in collection.groups if group.not_comparable is None

@@ -49,3 +49,13 @@ def test_cost_per_megapixel_lists_every_machine_of_one_detector():
         ("crbench bench", "AMD EPYC"), ("crbench bench", "Intel(R) Xeon(R) Processor"),
         ("scoring run (detect stage)", "AMD EPYC")]
     assert rows[0]["s/MP"] == f"{2.0 / (2048 * 4096 / 1e6):.3f}"
+
+
+def test_the_site_shows_the_flop_bound_of_benches_that_measured_it():
+    measured = _bench("deepcr", date="2026-11-29T01:00:00+00:00")
+    measured["flop_bound_ratio"] = 2.2
+    old = _bench("astroscrappy", torch_threads=2, date="2026-11-29T01:10:00+00:00", seconds=1.0)
+    [table] = [table for _, table in runtime_tables_by_machine(collect_records([make_record()], [measured, old]))
+               if "crbench bench" in table.title]
+    assert dict(zip(table.frame["detector"], table.frame["x of FLOP bound"])) == {"deepcr": "2.20", "astroscrappy": "n/a"}
+    assert any("x of FLOP bound" in note for note in table.notes)
