@@ -26,11 +26,9 @@ they return, and a later rebuild with the same ``--cache-dir`` reads them
 instead of detecting again.
 """
 
-from tqdm.auto import tqdm
-
 from ..executors import dask_client, total_threads
 from .plan import job_seconds
-from .run import _run_job_safely
+from .run import JobTally, _run_job_safely
 
 __all__ = ["priorities", "run_jobs_on_dask"]
 
@@ -101,14 +99,13 @@ def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_wor
     paths, failures : dict of str to str
         As :func:`crbench.jobs.run.run_jobs`.
     """
-    paths, failures = {}, {}
+    tally = JobTally(len(jobs), progress=progress)
     ranks = priorities(jobs, _estimated_seconds(jobs))
     ordered = sorted(jobs, key=lambda job: -ranks[job.key])
-    bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress)
     from distributed import as_completed  # imported here: only Dask runs need it
 
     with dask_client(scheduler=scheduler, n_workers=n_workers) as client:
-        bar.set_postfix_str(f"{total_threads(client)} dask worker(s)")
+        tally.bar.set_postfix_str(f"{total_threads(client)} dask worker(s)")
         # every driver first (above every chunk), so that all jobs' chunks are on the scheduler together
         futures = {client.submit(_drive_job, job, str(results_dir), None if cache_dir is None else str(cache_dir),
                                  job.key in sensitivity, ranks[job.key], pure=False,
@@ -120,11 +117,5 @@ def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_wor
                 _, path, error = future.result()
             except Exception as error:  # noqa: BLE001 - a driver whose worker died every time: that job fails
                 path, error = None, f"{type(error).__name__}: {error}"
-            if error:
-                failures[job.key] = error
-            else:
-                paths[job.key] = path
-            bar.set_postfix_str(job.key)
-            bar.update()
-    bar.close()
-    return paths, failures
+            tally.add(job, path, error)
+    return tally.close()

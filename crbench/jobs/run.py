@@ -29,7 +29,7 @@ from .sensitivity import sensitivity_rows
 #: The protocol whose runs get sensitivity rows: crbench's own.
 DEFAULT_PRESET = "crbench"
 
-__all__ = ["SENSITIVITY_SECTION", "Job", "JobOutput", "run_job", "run_jobs", "limited_threads", "shard_job"]
+__all__ = ["SENSITIVITY_SECTION", "Job", "JobOutput", "JobTally", "run_job", "run_jobs", "limited_threads", "shard_job"]
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,28 @@ def limited_threads(threads):
                 os.environ[name] = value
 
 
+class JobTally:
+    """Each finished job's record path or error, with a progress bar over the jobs."""
+
+    def __init__(self, n_jobs, *, progress):
+        self.paths, self.failures = {}, {}
+        self.bar = tqdm(total=n_jobs, desc="runs", unit="run", disable=not progress)
+
+    def add(self, job, path, error):
+        """Count ``job`` as done: ``path`` of its record, or its ``error`` message."""
+        if error:
+            self.failures[job.key] = error
+        else:
+            self.paths[job.key] = path
+        self.bar.set_postfix_str(job.key)
+        self.bar.update()
+
+    def close(self):
+        """``(paths, failures)``: job key -> record path, job key -> error message."""
+        self.bar.close()
+        return self.paths, self.failures
+
+
 def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_process=1, progress=True,
              sensitivity=(), executor="processes", scheduler=None):
     """Run jobs in parallel; one failing job never stops the others.
@@ -267,16 +289,8 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
                                 n_workers=processes, progress=progress, sensitivity=sensitivity)
     if executor == "local":
         processes = 1
-    paths, failures = {}, {}
-    bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress)
-
-    def finished(job, path, error):
-        if error:
-            failures[job.key] = error
-        else:
-            paths[job.key] = path
-        bar.set_postfix_str(job.key)
-        bar.update()
+    tally = JobTally(len(jobs), progress=progress)
+    finished = tally.add
 
     if processes <= 1:
         for job in jobs:
@@ -293,5 +307,4 @@ def run_jobs(jobs, *, results_dir, cache_dir=None, processes=2, threads_per_proc
                     except concurrent.futures.process.BrokenProcessPool as error:
                         # a worker died (out of memory, segfault in a C extension): say so per job
                         finished(futures[future], None, f"worker process died ({error}); re-run with --processes 1")
-    bar.close()
-    return paths, failures
+    return tally.close()
