@@ -7,10 +7,14 @@ page, a ``|`` must not shift the columns of a table, and a CSV cell
 and LaTeX writers escape with :func:`html.escape` and their own table; this
 module holds the Markdown and CSV rules, used by every writer of those
 formats (leaderboard, regression summary, protocol sensitivity, review
-index).
+index), and the one rule that turns a note's Markdown emphasis into HTML
+after escaping it (:func:`inline_markup`, the HTML page and the site).
 """
 
-__all__ = ["markdown_cell", "markdown_text", "csv_cell", "csv_row"]
+import html
+import re
+
+__all__ = ["markdown_cell", "markdown_text", "csv_cell", "csv_row", "inline_markup", "notes_html"]
 
 # Only what lets a name become markup. "<" opens every HTML tag and autolink (a ">" alone opens none, and
 # crbench's own text reads "FPR >= x"); "](" and "][" close the text of an inline or reference link (the
@@ -83,3 +87,27 @@ def csv_cell(value):
 def csv_row(row):
     """:func:`csv_cell` applied to every value of a dict row (keys kept)."""
     return {key: csv_cell(value) for key, value in row.items()}
+
+
+def inline_markup(text):
+    """Escape ``text`` for HTML and turn its Markdown **bold**, *italic* and `code` into tags.
+
+    An asterisk opens italics only before a non-space and not inside a word,
+    so that "3 * 4" and "a*b" stay text.
+
+    Examples
+    --------
+    >>> inline_markup("**Caveat:** *simulated* <b>, `x` and 3 * 4")
+    '<strong>Caveat:</strong> <em>simulated</em> &lt;b&gt;, <code>x</code> and 3 * 4'
+    """
+    text = html.escape(str(text))
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)\*", r"<em>\1</em>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+def notes_html(notes):
+    """The notes under a table as an HTML list (:func:`inline_markup` each), "" without notes."""
+    if not notes:
+        return ""
+    return "<ul class='notes'>" + "".join(f"<li>{inline_markup(note)}</li>" for note in notes) + "</ul>"

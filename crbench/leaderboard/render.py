@@ -23,7 +23,7 @@ from tabulate import tabulate
 
 from .. import __version__
 from ..atomic import atomic_path
-from ..escaping import csv_row, markdown_cell, markdown_text
+from ..escaping import csv_row, inline_markup, markdown_cell, markdown_text, notes_html
 from ..scoring import FPR_TARGETS
 from .collect import trained_on_family
 from .objects_table import object_scores_table
@@ -167,20 +167,6 @@ def _html_table(table, table_id):
     return table.frame.to_html(index=False, escape=True, border=0, table_id=table_id, classes="leaderboard")
 
 
-def _inline_markup(text):
-    """Escape ``text`` for HTML and turn its Markdown **bold**, *italic* and `code` into tags."""
-    text = html.escape(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"\*(.+?)\*", r"<em>\1</em>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
-def _html_notes(notes):
-    if not notes:
-        return ""
-    return "<ul class='notes'>" + "".join(f"<li>{_inline_markup(note)}</li>" for note in notes) + "</ul>"
-
-
 def _html_section(section, plots):
     """The ``<section>`` of one comparable group: heading, caveat, both tables, embedded plots."""
     css = " class='not-comparable'" if section.group.not_comparable else ""
@@ -189,10 +175,10 @@ def _html_section(section, plots):
     if section.caveat:
         # styled inline: pages without real data stay byte-identical to those rendered before caveats existed
         parts.append(f"<p class='caveat' style='border-left: 4px solid #ff7f0e; padding-left: 0.6em'>"
-                     f"{_inline_markup(_caveat_text(section.caveat))}</p>")
+                     f"{inline_markup(_caveat_text(section.caveat))}</p>")
     for name, table in (("table1", section.table1), ("table2", section.table2)):
         parts += [f"<h3>{html.escape(table.title)}</h3>", _html_table(table, f"{_anchor(slug)}-{name}"),
-                  _html_notes(table.notes)]
+                  notes_html(table.notes)]
     for kind, description in (("roc", "ROC curves"), ("pr", "Precision-recall curves")):
         png = plots.get(kind)
         if png:
@@ -220,18 +206,18 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
         "<title>crbench leaderboard</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(header[0].lstrip('# '))}</h1>",
-        "".join(f"<p>{_inline_markup(line)}</p>" for line in header[1:] if line),
+        "".join(f"<p>{inline_markup(line)}</p>" for line in header[1:] if line),
     ]
     if leaderboard.ranking is not None:
         parts += [f"<h2 id='ranking'>{html.escape(leaderboard.ranking.title)}</h2>",
-                  _html_table(leaderboard.ranking, "table-ranking"), _html_notes(leaderboard.ranking.notes)]
+                  _html_table(leaderboard.ranking, "table-ranking"), notes_html(leaderboard.ranking.notes)]
     for kind, indexed in _parts(leaderboard):
         if kind == "real":
             parts += ["<h2 id='real-data'>Real data</h2>", f"<p>{html.escape(REAL_NOTE)}</p>"]
             if leaderboard.real_ranking is not None:
                 parts += [f"<h3 id='real-ranking'>{html.escape(leaderboard.real_ranking.title)}</h3>",
                           _html_table(leaderboard.real_ranking, "table-real-ranking"),
-                          _html_notes(leaderboard.real_ranking.notes)]
+                          notes_html(leaderboard.real_ranking.notes)]
             elif leaderboard.real_ranking_note:
                 parts.append(f"<p>{html.escape(leaderboard.real_ranking_note)}</p>")
         elif kind == "stress":
@@ -243,22 +229,22 @@ def render_html(leaderboard, collection, *, plots=None, preamble=""):
         real_objects = object_scores_table(collection, real=True) if kind == "real" else None
         if real_objects is not None:
             parts += [f"<h2 id='real-objects'>{html.escape(real_objects.title)}</h2>",
-                      _html_table(real_objects, "table-real-objects"), _html_notes(real_objects.notes)]
+                      _html_table(real_objects, "table-real-objects"), notes_html(real_objects.notes)]
     objects = object_scores_table(collection)
     if objects is not None:
         parts += [f"<h2 id='objects'>{html.escape(objects.title)}</h2>", _html_table(objects, "table-objects"),
-                  _html_notes(objects.notes)]
+                  notes_html(objects.notes)]
     sensitivity = sensitivity_table(collection)
     if sensitivity is not None:
         parts += [f"<h2 id='protocol-sensitivity'>{html.escape(sensitivity.title)}</h2>",
-                  _html_table(sensitivity, "table-sensitivity"), _html_notes(sensitivity.notes)]
+                  _html_table(sensitivity, "table-sensitivity"), notes_html(sensitivity.notes)]
     if leaderboard.runtime:
         parts.append("<h2 id='runtime'>Run time (Table 4 layout)</h2>")
         for number, table in enumerate(leaderboard.runtime):
             parts += [f"<h3>{html.escape(table.title)}</h3>", _html_table(table, f"runtime-{number}"),
-                      _html_notes(table.notes)]
+                      notes_html(table.notes)]
     if leaderboard.notes:
-        parts += ["<h2 id='notes'>Notes</h2>", _html_notes(leaderboard.notes)]
+        parts += ["<h2 id='notes'>Notes</h2>", notes_html(leaderboard.notes)]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

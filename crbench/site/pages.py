@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 
+from ..escaping import inline_markup, notes_html
 from ..leaderboard.objects_table import object_scores_frame, object_scores_table
 from ..leaderboard.sensitivity import collection_rows, sensitivity_frame
 from ..leaderboard.tables import (
@@ -37,7 +38,7 @@ from .sections import (
     row_filters,
     training_label,
 )
-from .tables_html import filter_controls, inline_markup, notes_html, table_html, table_slug
+from .tables_html import filter_controls, table_html, table_slug
 
 __all__ = ["SiteBuilder", "NUMBERS_EXPLAINED"]
 

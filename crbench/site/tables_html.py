@@ -13,10 +13,9 @@ import io
 import json
 import re
 
-from ..escaping import csv_row
+from ..escaping import csv_row, notes_html
 
-__all__ = ["DATA_DIRNAME", "table_slug", "table_html", "table_csv", "table_json", "filter_controls", "notes_html",
-           "inline_markup"]
+__all__ = ["DATA_DIRNAME", "table_slug", "table_html", "table_csv", "table_json", "filter_controls"]
 
 #: Folder (inside the site) of the CSV and JSON downloads.
 DATA_DIRNAME = "data"
@@ -27,19 +26,6 @@ def table_slug(text):
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "table"
 
 
-def inline_markup(text):
-    """Escape ``text`` for HTML and turn its Markdown **bold**, *italic* and `code` into tags."""
-    text = html.escape(str(text))
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)\*", r"<em>\1</em>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
-def notes_html(notes):
-    """The notes under a table as a list ("" without notes)."""
-    if not notes:
-        return ""
-    return "<ul class='notes'>" + "".join(f"<li>{inline_markup(note)}</li>" for note in notes) + "</ul>"
 
 
 def _cell_text(value):

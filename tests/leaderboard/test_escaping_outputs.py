@@ -9,7 +9,7 @@ import io
 
 import pandas as pd
 
-from crbench.escaping import csv_cell, markdown_cell, markdown_text
+from crbench.escaping import csv_cell, inline_markup, markdown_cell, markdown_text, notes_html
 from crbench.leaderboard.collect import collect_records
 from crbench.leaderboard.regression import compare, make_baseline, summary_markdown
 from crbench.leaderboard.render import render_csv, render_markdown
@@ -103,3 +103,16 @@ def test_cell_rules():
     # crbench's own markup survives: intervals, citation marks, "FPR >= x", emphasis in notes
     assert markdown_cell("87.80 [84.83, 89.83]") == "87.80 [84.83, 89.83]"
     assert markdown_text("not reached (FPR >= x), *published* [B22]") == "not reached (FPR >= x), *published* [B22]"
+
+
+def test_note_markup_escapes_html_and_keeps_arithmetic_asterisks_as_text():
+    # one rule for the HTML page and the site (crbench.escaping.inline_markup); its docstring example runs too
+    import doctest
+
+    import crbench.escaping
+
+    result = doctest.testmod(crbench.escaping, raise_on_error=False)
+    assert result.attempted >= 1 and result.failed == 0
+    assert inline_markup("*a* and **b** <i>") == "<em>a</em> and <strong>b</strong> &lt;i&gt;"
+    assert inline_markup("FPR 1e-4 * 10 and a*b*c") == "FPR 1e-4 * 10 and a*b*c"
+    assert notes_html([]) == "" and notes_html(["`x`"]) == "<ul class='notes'><li><code>x</code></li></ul>"
