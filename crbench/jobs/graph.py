@@ -50,17 +50,6 @@ def priorities(jobs, seconds):
     return {jobs[index].key: rank for rank, index in enumerate(order)}
 
 
-def _estimated_seconds(jobs):
-    """``job_seconds`` per job; a job that cannot even be planned (a bad name) gets 0 and fails in its driver."""
-    seconds = {}
-    for job in jobs:
-        try:
-            seconds.update(job_seconds([job])[0])
-        except Exception:  # noqa: BLE001 - its driver raises the same error, which becomes the job's failure
-            seconds[job.key] = 0.0
-    return seconds
-
-
 def _drive_job(job, results_dir, cache_dir, sensitivity, priority):
     """A driver task: run ``job`` with its chunks on this cluster, from outside the worker's thread pool."""
     from distributed import worker_client
@@ -100,7 +89,8 @@ def run_jobs_on_dask(jobs, *, results_dir, cache_dir=None, scheduler=None, n_wor
         As :func:`crbench.jobs.run.run_jobs`.
     """
     tally = JobTally(len(jobs), progress=progress)
-    ranks = priorities(jobs, _estimated_seconds(jobs))
+    # a job that cannot even be planned (a bad name) ranks last and fails in its driver, like any other failure
+    ranks = priorities(jobs, job_seconds(jobs, strict=False)[0])
     ordered = sorted(jobs, key=lambda job: -ranks[job.key])
     from distributed import as_completed  # imported here: only Dask runs need it
 

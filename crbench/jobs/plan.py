@@ -144,12 +144,20 @@ def _size_of(name, size):
     return size if size in sizes or len(sizes) != 1 else sizes[0]
 
 
-def job_seconds(jobs):
+def job_seconds(jobs, *, strict=True):
     """Rough single-worker seconds of each job, from the per-megapixel costs in :data:`COST_HINT`.
 
-    Loads the first image of each data set split to learn its size (this
-    may generate a simulated data set). Mask detectors pay their cost once
-    per sweep value.
+    Loads the first image of each data set split once to learn its size
+    (this may generate a simulated data set). Mask detectors pay their cost
+    once per sweep value.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    strict : bool
+        False: a job whose detector or data set cannot be built (a bad name)
+        gets 0 seconds and a line saying why, instead of raising; running it
+        raises the same error where it can be reported as that job's failure.
 
     Returns
     -------
@@ -161,12 +169,19 @@ def job_seconds(jobs):
     megapixels, seconds, lines = {}, {}, []
     for job in jobs:
         dataset_id = (job.dataset, job.size, job.split)
-        if dataset_id not in megapixels:
-            dataset, _ = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
-            ids = dataset.sample_ids(job.split)
-            shape = dataset.load_sample(job.split, ids[0]).image.shape if ids else (0, 0)
-            megapixels[dataset_id] = len(ids) * shape[0] * shape[1] / 1e6
-        detector = build_detector(job.detector, job.params)
+        try:
+            if dataset_id not in megapixels:
+                dataset, _ = build_dataset(job.dataset, size=job.size, data_dir=job.data_dir)
+                ids = dataset.sample_ids(job.split)
+                shape = dataset.load_sample(job.split, ids[0]).image.shape if ids else (0, 0)
+                megapixels[dataset_id] = len(ids) * shape[0] * shape[1] / 1e6
+            detector = build_detector(job.detector, job.params)
+        except Exception as error:  # noqa: BLE001 - only with strict=False: the job fails later, when it runs
+            if strict:
+                raise
+            seconds[job.key] = 0.0
+            lines.append(f"{job.key}: cannot be planned ({type(error).__name__}: {error})")
+            continue
         n_sweep = max(1, len(detector.sweep_values())) if detector.output_kind == "mask" else 1
         seconds[job.key] = COST_HINT.get(job.detector, _DEFAULT_COST) * megapixels[dataset_id] * n_sweep
         lines.append(f"{job.key}: {megapixels[dataset_id]:.1f} MP x {n_sweep} sweep value(s) "
