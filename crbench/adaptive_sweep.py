@@ -43,7 +43,7 @@ from . import scoring
 from .cache import ScoreCache
 from .detectors.base import params_hash
 from .environment import thread_counts
-from .executors import dask_client, detect_on_dask, total_threads
+from .executors import dask_client, detect_on_dask
 from .inputs import prepare_input
 from .runner import (
     ImageOutcome,
@@ -202,18 +202,15 @@ class _Rounds:
         self.detector, self.dataset, self.split, self.progress = detector, dataset, split, progress
         self.pool = self.client = None
         self._exit = contextlib.ExitStack()
-        self.n_workers = 1
         if dask is not None:
             # one cluster (or the caller's client) for every round: workers keep their set-up detector between rounds
             self.client = self._exit.enter_context(dask_client(scheduler=dask.scheduler, n_workers=jobs))
             self.priority = dask.priority
             self.worker_args = dask_worker_args(detector, dataset, dataset_kwargs=dataset_kwargs, device=device,
                                                 cache=cache)
-            self.n_workers = total_threads(self.client)
         elif jobs > 1 or isolate or timeout is not None:
             self.pool = detection_pool(detector, dataset, jobs=jobs, device=device, cache=cache,
                                        dataset_kwargs=dataset_kwargs, timeout=timeout)
-            self.n_workers = jobs
 
     def _failed(self, sample_id, error):
         return _ImageRound(failed_outcome(self.dataset, self.split, sample_id, error), {})

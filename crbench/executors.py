@@ -25,6 +25,7 @@ the ``processes`` executor.
 """
 
 import contextlib
+import itertools
 import os
 from dataclasses import dataclass
 
@@ -206,9 +207,10 @@ def map_chunks_on_dask(client, function, *, args, items, on_killed=None, on_done
     from distributed import KilledWorker, as_completed
 
     chunks = chunk_ids(items, n_workers=total_threads(client), max_chunk=max_chunk)
+    starts = itertools.accumulate((len(chunk) for chunk in chunks), initial=0)  # each chunk's first index in items
     # pure=False: a re-run must compute again (e.g. with --fresh), never reuse a result the scheduler still holds
     futures = {client.submit(function, *args, chunk, pure=False, resources=resources, priority=priority): (start, chunk)
-               for start, chunk in zip(_starts(chunks), chunks)}
+               for start, chunk in zip(starts, chunks)}
     done = [None] * len(items)
     try:
         for future in as_completed(futures):
@@ -226,15 +228,6 @@ def map_chunks_on_dask(client, function, *, args, items, on_killed=None, on_done
         for future in futures:
             future.cancel()
     return done
-
-
-def _starts(chunks):
-    """The index of each chunk's first item in the list the chunks were cut from."""
-    starts, position = [], 0
-    for chunk in chunks:
-        starts.append(position)
-        position += len(chunk)
-    return starts
 
 
 def detect_on_dask(client, function, *, args, ids, on_failure, on_done=None, priority=0, resources=None):
