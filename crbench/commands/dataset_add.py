@@ -7,10 +7,6 @@ import click
 __all__ = ["add"]
 
 
-def _ext(text):
-    return int(text) if text.lstrip("-").isdigit() else text
-
-
 @click.command()
 @click.argument("name")
 @click.option("--images", "patterns", multiple=True, required=True,
@@ -54,14 +50,15 @@ def add(name, patterns, masks, ignore, ext, mask_ext, gain, read_noise, saturati
     """
     from ..datasets.user_card import build_user_card, default_card_path, write_user_card
     from ..errors import CRBenchError
-    from ..stack.fits_input import HeaderValue
+    from ..fits_options import HeaderValue, parse_ext
 
     path = Path(card_path) if card_path else default_card_path(name)
     if path.exists() and not overwrite:
         raise click.ClickException(f"{path} exists; pass --overwrite to replace it (e.g. after changing the files)")
     try:
         content = build_user_card(
-            name, images=patterns, masks=masks, ignore=ignore, card_path=path, ext=_ext(ext), mask_ext=_ext(mask_ext),
+            name, images=patterns, masks=masks, ignore=ignore, card_path=path, ext=parse_ext(ext),
+            mask_ext=parse_ext(mask_ext),
             gain=HeaderValue.parse("--gain", gain), read_noise=HeaderValue.parse("--read-noise", read_noise),
             saturation=HeaderValue.parse("--saturation", saturation), units=units, sky_subtracted=sky_subtracted,
             truth_dilation=int(truth_dilation), family=family, split=split, instrument=instrument,

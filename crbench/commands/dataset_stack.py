@@ -8,10 +8,6 @@ import click
 __all__ = ["from_stack"]
 
 
-def _ext(text):
-    return int(text) if text.lstrip("-").isdigit() else text
-
-
 @click.command("from-stack")
 @click.argument("name")
 @click.option("--images", "patterns", multiple=True, required=True,
@@ -47,7 +43,7 @@ def from_stack(name, patterns, ext, gain, read_noise, saturation, group, aligned
     """
     from ..datasets.locations import data_root
     from ..errors import CRBenchError
-    from ..stack.fits_input import HeaderValue
+    from ..fits_options import HeaderValue, parse_ext
     from ..stack.from_fits import build_stack_dataset
 
     if not aligned:
@@ -64,7 +60,7 @@ def from_stack(name, patterns, ext, gain, read_noise, saturation, group, aligned
         raise click.UsageError(f"--images: no such file {missing[0]!r}")
     try:
         folder = build_stack_dataset(
-            name, paths, output=Path(output) if output else data_root(), ext=_ext(ext),
+            name, paths, output=Path(output) if output else data_root(), ext=parse_ext(ext),
             gain=HeaderValue.parse("--gain", gain), read_noise=HeaderValue.parse("--read-noise", read_noise),
             saturation=HeaderValue.parse("--saturation", saturation), group=group, units=units,
             sky_subtracted=sky_subtracted, instrument=instrument, family=family, progress=True,

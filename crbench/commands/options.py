@@ -92,13 +92,12 @@ def jobs_executor_options(function):
     The decorated command receives ``executor`` and ``scheduler``; a
     scheduler without ``--executor dask`` is a usage error.
     """
-    def check_scheduler(ctx, param, value):
-        if value is not None and ctx.params.get("executor", "processes") != "dask":
-            raise click.UsageError("--scheduler names a Dask cluster: add --executor dask", ctx=ctx)
+    def needs_dask(ctx, param, value):
+        check_scheduler(value, ctx.params.get("executor", "processes"))  # --executor is eager: already read
         return value
 
     function = click.option(
-        "--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
+        "--scheduler", default=None, metavar="ADDRESS", callback=needs_dask,
         help=f"Dask scheduler, e.g. tcp://host:8786 (--executor dask; default ${SCHEDULER_VARIABLE}, else a "
              "LocalCluster of --processes workers).")(function)
     return click.option(
