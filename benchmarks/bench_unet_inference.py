@@ -18,10 +18,11 @@ over each upstream one (> 1 = crbench is faster). Run from the repository root:
 
     CRBENCH_WEIGHTS_DIR=../shared/weights/attention_decam_2022 \\
         python benchmarks/bench_unet_inference.py [--all] [--repeats 2] [--size 2048] \\
-        [--names deepcr att_deepcr] [--stamps 256 1024] [--no-upstream]
+        [--names deepcr att_deepcr] [--stamps 256 1024] [--no-upstream] [--backends torch onnxruntime]
 """
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crbench.datasets import SampleMeta  # noqa: E402
 from crbench.detectors import get_detector_class  # noqa: E402
 from crbench.flops import count_macs, flop_bound_ratio, gflops, network_macs_per_pixel  # noqa: E402
+from crbench.inference_backend import BACKENDS, set_backend  # noqa: E402
 from crbench.peak_probe import machine_peak  # noqa: E402
 
 
@@ -80,6 +82,11 @@ def main(argv=None):
         help="stamp sides to time for crbench's BatchNorm detectors (deepcr, att_deepcr) [detector default]",
     )
     parser.add_argument("--names", nargs="+", default=None, help="crbench detectors to time (overrides --all)")
+    parser.add_argument(
+        "--backends", nargs="+", default=["torch"], choices=BACKENDS,
+        help="inference engines to time crbench's detectors on (crbench.inference_backend; GroupNorm models "
+             "refuse onnxruntime and are skipped there)",
+    )
     parser.add_argument("--refresh-peak", action="store_true", help="measure the machine peak again (else cached)")
     parser.add_argument("--no-upstream", action="store_true", help="do not time upstream cosmic-conn")
     args = parser.parse_args(argv)
@@ -93,7 +100,10 @@ def main(argv=None):
 
     names = args.names or ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])
     macs = {}  # label -> network multiply-adds per pixel
-    for name in names:
+    for backend, name in itertools.product(args.backends, names):
+        if backend != "torch" and not get_detector_class(name).runs_on_onnxruntime:
+            continue
+        set_backend(backend)  # read when a detector is set up
         # GroupNorm models keep their trained stamp: their output depends on it
         stamps = args.stamps if name in ("deepcr", "att_deepcr") else [None]
         for stamp in stamps:
@@ -104,9 +114,11 @@ def main(argv=None):
                     detector = get_detector_class(name)(**options)
                     detector.setup(device="cpu")
                     params = detector.params
-                    label = f"crbench {name} (stamp {params['stamp']}, margin {margin}, batch {params['batch_size']})"
+                    label = (f"crbench {name} (stamp {params['stamp']}, margin {margin}, batch {params['batch_size']}"
+                             + (f", {backend}" if backend != "torch" else "") + ")")
                     macs[label] = network_macs_per_pixel(detector)
                     configurations.append((label, lambda detector=detector: detector.detect(image, meta=meta)))
+    set_backend("torch")
     n_ours = len(configurations)
 
     logging.disable(logging.WARNING)

@@ -284,7 +284,8 @@ def runtime_table(records):
     for record in map(as_bench_record, records):
         rows.append(
             {
-                "model": record.detector.name,
+                "model": record.detector.name + (f" ({record.detector.inference_backend})"
+                                                 if record.detector.inference_backend else ""),
                 "params_hash": record.detector.params_hash,
                 "shape": "x".join(str(side) for side in record.shape),
                 "device": record.device,

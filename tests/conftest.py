@@ -30,6 +30,8 @@ def isolated_cache(tmp_path, monkeypatch):
     """Point ``$CRBENCH_CACHE`` at a per-test directory and seed the weights folder."""
     cache = tmp_path / "crbench-cache"
     monkeypatch.setenv("CRBENCH_CACHE", str(cache))
+    # eager PyTorch unless a test selects another engine; monkeypatch restores whatever a test sets
+    monkeypatch.setenv("CRBENCH_TORCH_BACKEND", "torch")
     weights = published_weights_dir()
     if weights is not None:
         monkeypatch.setenv("CRBENCH_WEIGHTS_DIR", str(weights))

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from crbench.cli import main
 from crbench.detectors.doubles import ConstantDetector
 from crbench.errors import CorruptFileError, InputError
+from crbench.records import BenchRecord
 from crbench.timing import (
     BENCH_SCHEMA,
     bench_record_path,
@@ -183,3 +184,16 @@ def test_records_without_flop_fields_still_load(tmp_path):
     import pandas as pd
 
     assert pd.isna(runtime_table([record]).loc[0, "x_of_flop_bound"])
+
+
+def test_a_record_of_another_engine_is_kept_apart_and_labelled():
+    eager = BenchRecord.from_dict(_fake_record("deepcr", 2.0))
+    data = _fake_record("deepcr", 1.5)
+    data["detector"]["inference_backend"] = {"name": "onnxruntime", "version": "1.32.0"}
+    engine = BenchRecord.from_dict(data)
+    assert eager.filename == f"bench__deepcr__{'0' * 16}__4096x2048__cpu.json"
+    assert engine.filename == f"bench__deepcr__{'0' * 16}__4096x2048__cpu__onnxruntime.json"
+    # a record that names eager PyTorch explicitly is the reference path, no suffix
+    data["detector"]["inference_backend"] = {"name": "torch", "version": "2.13.0"}
+    assert BenchRecord.from_dict(data).filename == eager.filename
+    assert sorted(runtime_table([eager, engine])["model"]) == ["deepcr", "deepcr (onnxruntime)"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from ..errors import CRBenchError
-from .options import device_option
+from .options import backend_option, device_option
 
 __all__ = ["bench"]
 
@@ -17,6 +17,7 @@ __all__ = ["bench"]
 @click.option("--shape", default="4096x2048", show_default=True,
               help="Frame ROWSxCOLS; 4096x2048 is one DECam CCD, the paper's Table 4 frame.")
 @device_option()
+@backend_option()
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
               help="Timed calls after one warm-up; the median is reported.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic frame.")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .options import device_option
+from .options import backend_option, device_option
 
 __all__ = ["detect"]
 
@@ -52,6 +52,7 @@ def _expand(patterns):
               help="Folder for the <stem>_crbench.fits files (default: beside each input).")
 @click.option("--overwrite", is_flag=True, help="Replace existing <stem>_crbench.fits files.")
 @device_option()
+@backend_option()
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (each sets the detector up once; at most the number of CPUs).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

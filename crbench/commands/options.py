@@ -1,7 +1,8 @@
 """Options and option parsing shared by crbench commands (building and running lives in :mod:`crbench.jobs`).
 
 One spelling and one default per concept across commands: ``--device``
-(default ``auto``) is :func:`device_option`; ``--output`` is
+(default ``auto``) is :func:`device_option`, ``--backend`` (default ``torch``)
+:func:`backend_option`; ``--output`` is
 :func:`output_option`, which keeps a command's older spelling (``--out``) as a
 hidden alias that still works and warns; ``--detector a,b`` and repeated
 ``--detector`` are read by :func:`split_names`.
@@ -14,10 +15,11 @@ import yaml
 from click.core import ParameterSource
 
 from ..device import DEVICES
-from ..errors import InputError
+from ..errors import InputError, MissingDependencyError
 from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
+from ..inference_backend import BACKEND_ENV, BACKENDS, set_backend
 
-__all__ = ["parse_key_values", "split_names", "device_option", "output_option", "STDOUT",
+__all__ = ["parse_key_values", "split_names", "device_option", "backend_option", "output_option", "STDOUT",
            "jobs_executor_options", "executor_option", "scheduler_option", "check_scheduler", "executor_jobs"]
 
 #: ``--output -``: write the single file a command produces to standard output.
@@ -40,6 +42,29 @@ def device_option(**options):
     """The ``--device`` option every command that runs a detector or a model takes (default ``auto``)."""
     return click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
                         help="auto = CUDA when PyTorch sees a GPU, else the CPU; cuda without a GPU is an error.",
+                        **options)
+
+
+def backend_option(**options):
+    """``--backend``: the engine that runs torch networks (:mod:`crbench.inference_backend`; default torch).
+
+    The choice is made for this process and the worker processes it starts
+    (:func:`crbench.inference_backend.set_backend`); the command's function
+    does not receive it.
+    """
+
+    def select(context, parameter, value):
+        if value is None:
+            return None
+        try:
+            return set_backend(value)
+        except (InputError, MissingDependencyError) as error:
+            raise click.BadParameter(str(error), ctx=context, param=parameter) from None
+
+    return click.option("--backend", type=click.Choice(BACKENDS), default=None, expose_value=False,
+                        callback=select, envvar=BACKEND_ENV, show_envvar=True,
+                        help="Engine of the torch U-Nets: torch (eager PyTorch, the reference; default) or "
+                             "onnxruntime (faster on CPU, agrees to 1e-5; pip install 'crbench[onnx]').",
                         **options)
 
 

@@ -16,6 +16,7 @@ from ..scoring import IGNORE_POLICIES, preset_names
 from ..sharding import parse_shard
 from ..uncertainty import DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings
 from .options import (
+    backend_option,
     check_scheduler,
     device_option,
     executor_jobs,
@@ -47,6 +48,7 @@ def _device_summary(runtime):
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where a real data set lives.")
 @click.option("--detector-args", default="", help="Detector parameters as k=v,k2=v2 (values read as YAML).")
 @device_option()
+@backend_option()
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Score only the first N images: a subset record (its own file, status 'subset'), which the "
                    "leaderboard and the regression check ignore.")

@@ -24,6 +24,8 @@ from pathlib import Path
 from .. import __version__
 from ..atomic import write_json_atomic
 from ..environment import environment_info
+from ..errors import InputError
+from ..inference_backend import BACKEND_ENV, selected_backend
 from ..leaderboard.collect import REBUILD_SCHEMA, hardware_label, load_results
 from ..leaderboard.regression import make_baseline, write_baseline
 from ..leaderboard.render import write_leaderboard
@@ -163,6 +165,10 @@ def rebuild(
     -------
     RebuildReport
     """
+    if selected_backend() != "torch":
+        # the leaderboard publishes the reference path; a faster engine's records are the user's own runs
+        raise InputError(f"the leaderboard is rebuilt with eager PyTorch; unset {BACKEND_ENV} "
+                         f"(it selects {selected_backend()!r})")
     started_at = datetime.datetime.now(datetime.timezone.utc)
     start = time.perf_counter()
     out_dir = Path(out_dir)

@@ -177,12 +177,18 @@ class BenchRecord:
 
     @property
     def filename(self):
-        """``bench__<detector>__<params_hash>__<ny>x<nx>__<device>.json`` (unsafe characters replaced)."""
+        """``bench__<detector>__<params_hash>__<ny>x<nx>__<device>[__<engine>].json`` (unsafe characters replaced).
+
+        The engine suffix names a torch network run on another engine than
+        eager PyTorch (:attr:`DetectorInfo.inference_backend`).
+        """
         def safe(text):
             return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-")
 
         shape = "x".join(str(side) for side in self.shape)
-        return f"bench__{safe(self.detector.name)}__{self.detector.params_hash}__{shape}__{safe(self.device)}.json"
+        engine = f"__{safe(self.detector.inference_backend)}" if self.detector.inference_backend else ""
+        return (f"bench__{safe(self.detector.name)}__{self.detector.params_hash}__{shape}__{safe(self.device)}"
+                f"{engine}.json")
 
 
 def as_bench_record(record):

@@ -105,6 +105,16 @@ class DetectorInfo:
         return f"{self.name} [{str(self.params_hash or '')[:8]}]" if with_hash else self.name
 
     @property
+    def inference_backend(self):
+        """The engine that ran a torch network when it was not eager PyTorch (``"onnxruntime"``), else None.
+
+        :mod:`crbench.inference_backend` records it in the detector's info;
+        eager records (and every record made before the choice existed) have none.
+        """
+        backend = self.extra.get("inference_backend")
+        return backend.get("name") if isinstance(backend, dict) and backend.get("name") != "torch" else None
+
+    @property
     def swept_parameter(self):
         """The swept parameter of a mask detector (None for score detectors)."""
         return self.sweep_parameter if self.output_kind == "mask" else None

@@ -267,8 +267,10 @@ class RunRecord:
         """The canonical file name, ``run__<dataset>__<size>__<split>__<detector>__<params hash>.json``.
 
         Records of another protocol than crbench's end in ``__<protocol>.json``,
-        subset records in ``__subset<limit>.json`` and shard records in
-        ``__shard<i>of<N>.json``, so they never replace a full crbench record.
+        subset records in ``__subset<limit>.json``, shard records in
+        ``__shard<i>of<N>.json`` and records of a network run on another engine
+        than eager PyTorch in ``__<engine>.json``, so they never replace a full
+        crbench record of the reference path.
         """
         suffix = "" if self.protocol_name == DEFAULT_PROTOCOL_NAME else f"__{self.protocol_name}"
         if self.is_subset:
@@ -276,6 +278,8 @@ class RunRecord:
         if self.is_shard:
             shard = self.dataset.extra.get("shard") or {}
             suffix += f"__shard{shard.get('index')}of{shard.get('count')}"
+        if self.detector.inference_backend:
+            suffix += f"__{self.detector.inference_backend}"
         return (f"run__{self.dataset.name}__{self.dataset.size}__{self.dataset.split}__"
                 f"{self.detector.name}__{self.detector.params_hash}{suffix}.json")
 

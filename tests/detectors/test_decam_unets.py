@@ -1,6 +1,7 @@
 """The four DECam UNet-3-32 detectors: metadata, input conversion, tiling."""
 
 import dataclasses
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from scipy import ndimage
 from crbench.datasets import SampleMeta
 from crbench.detectors import get_detector_class
 from crbench.errors import InputError
+from crbench.inference_backend import BACKEND_ENV, MAX_ABS_DIFFERENCE, set_backend
 from crbench.inputs import subtract_sky
 from crbench.models import build_model, save_checkpoint
 from crbench.tiling import predict_tiled, predict_tiled_batched
@@ -202,3 +204,51 @@ def test_network_is_counted_on_one_stamp(published):
     assert macs == count_macs(model, (1, 1, 256, 256)) / 256**2
     # the issue's hook count for this network: about 98,600 multiply-adds per pixel
     assert 95_000 < macs < 102_000
+
+
+# ---------------------------------------------------------------- ONNX Runtime engine (crbench.inference_backend)
+onnx_engine = pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnxscript") is None,
+    reason="onnxruntime/onnxscript not installed",
+)
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory):
+    """One export per network for the module (an export takes ~15 s)."""
+    return tmp_path_factory.mktemp("crbench-onnx-cache")
+
+
+@onnx_engine
+@pytest.mark.parametrize("name", ["deepcr", "att_deepcr"])
+def test_batchnorm_models_on_onnxruntime_agree_with_eager_on_a_whole_frame(name, published, onnx_cache, monkeypatch):
+    frame = make_frame((300, 520), seed=4)
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    eager = get_detector_class(name)(stamp=256)
+    eager.setup(device="cpu")
+    expected = eager.detect(frame, meta=META)
+    eager_identity = eager.identity_hash()
+    monkeypatch.setenv("CRBENCH_CACHE", str(onnx_cache))
+    set_backend("onnxruntime")
+    engine = get_detector_class(name)(stamp=256)
+    engine.setup(device="cpu")
+    scores = engine.detect(frame, meta=META)
+    np.testing.assert_allclose(scores, expected, rtol=0, atol=MAX_ABS_DIFFERENCE)
+    assert engine.info()["inference_backend"]["name"] == "onnxruntime"
+    assert "inference_backend" not in eager.info()
+    # ONNX Runtime maps are not bit-identical to eager ones: the score cache keeps them apart
+    assert engine.identity_hash() != eager_identity
+    assert engine.params_hash == eager.params_hash
+
+
+@onnx_engine
+@pytest.mark.parametrize("name", ["cosmic_conn", "att_cosmic_conn"])
+def test_groupnorm_models_refuse_onnxruntime(name, published, monkeypatch):
+    set_backend("onnxruntime")
+    detector = get_detector_class(name)()
+    with pytest.raises(InputError, match=f"{name}: not run on ONNX Runtime: its GroupNorm layers"):
+        detector.setup(device="cpu")
+    # their cache identity does not change with a backend they never use
+    identity = detector.identity_hash()
+    monkeypatch.setenv(BACKEND_ENV, "torch")
+    assert detector.identity_hash() == identity

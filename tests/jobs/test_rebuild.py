@@ -2,6 +2,9 @@ import importlib
 import json
 from pathlib import Path
 
+import pytest
+
+from crbench.errors import InputError
 from crbench.jobs import rebuild
 
 
@@ -54,3 +57,10 @@ def test_an_update_whose_run_fails_keeps_the_old_record(tmp_path, monkeypatch):
     assert report.failures == {"random@tiny/default/test": "RuntimeError: weights not reachable"}
     history = json.loads((out / "records" / "rebuild.json").read_text())
     assert history["updates"][-1]["failures"] == report.failures
+
+
+def test_the_leaderboard_is_only_rebuilt_on_the_reference_engine(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRBENCH_TORCH_BACKEND", "onnxruntime")
+    with pytest.raises(InputError, match="rebuilt with eager PyTorch; unset CRBENCH_TORCH_BACKEND"):
+        rebuild(tmp_path, detectors=["oracle"], datasets=["tiny"], bench=False, site=False, progress=False)
+    assert not list(tmp_path.iterdir())

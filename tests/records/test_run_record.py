@@ -205,3 +205,13 @@ def test_bench_record_validation_names_the_field():
     data["shape"], data["threads"] = [1, 2], "two"
     with pytest.raises(RecordError, match="'threads' must be an object or an integer"):
         BenchRecord.from_dict(data, source="b.json")
+
+
+def test_a_record_of_another_engine_never_replaces_the_reference_record():
+    data = _json(RUN_FILES[0])
+    reference = RunRecord.from_dict(data)
+    data["detector"]["inference_backend"] = {"name": "onnxruntime", "version": "1.32.0"}
+    engine = RunRecord.from_dict(data)
+    assert engine.detector.inference_backend == "onnxruntime" and reference.detector.inference_backend is None
+    assert engine.filename == reference.filename.removesuffix(".json") + "__onnxruntime.json"
+    assert engine.to_dict()["detector"]["inference_backend"] == {"name": "onnxruntime", "version": "1.32.0"}
