@@ -239,6 +239,10 @@ def provenance_cards(setup):
     elif detector.sweep_parameter is not None:
         cards["CRB_OPP"] = (detector.sweep_parameter, "operating-point parameter of the mask detector")
         cards["CRB_OPV"] = (float(detector.params[detector.sweep_parameter]), "its value")
+    engine = detector.info().get("inference_backend")
+    if engine:
+        # only a non-reference engine is named: eager PyTorch is what every other mask was made with
+        cards["CRB_ENG"] = (f"{engine['name']} {engine['version']}", "engine that ran the network")
     cards["CRB_VER"] = (__version__, "crbench version")
     return cards
 

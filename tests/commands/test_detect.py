@@ -1,5 +1,6 @@
 """``crbench detect`` on small synthetic FITS files with known cosmic rays."""
 
+import importlib.util
 import json
 
 import numpy as np
@@ -288,3 +289,20 @@ def test_lacosmic_thresholds_without_upstream_default_keep_adapter_values_and_sa
     flagged = fits.getdata(tmp_path / "frame_crbench.fits", "CRMASK").astype(bool)
     assert np.count_nonzero(flagged & truth) >= 0.8 * truth.sum()
     assert np.count_nonzero(flagged & ~truth) <= 0.5 * truth.sum()
+
+
+@pytest.mark.skipif(not all(map(importlib.util.find_spec, ("onnxruntime", "onnxscript"))),
+                    reason="onnxruntime/onnxscript not installed")
+def test_a_mask_made_on_onnxruntime_names_its_engine_and_matches_eager(tmp_path, requires_published_weights):
+    source = tmp_path / "frame.fits"
+    write_example_fits(source)
+    assert _detect(source, "--detector", "deepcr", "--output", tmp_path / "eager").exit_code == 0
+    result = _detect(source, "--detector", "deepcr", "--backend", "onnxruntime", "--output", tmp_path / "onnx")
+    assert result.exit_code == 0, result.output
+    with fits.open(tmp_path / "eager" / "frame_crbench.fits") as eager, \
+            fits.open(tmp_path / "onnx" / "frame_crbench.fits") as engine:
+        assert "CRB_ENG" not in eager["CRMASK"].header
+        assert engine["CRMASK"].header["CRB_ENG"].startswith("onnxruntime ")
+        np.testing.assert_allclose(engine["CRPROB"].data, eager["CRPROB"].data, rtol=0, atol=1e-5)
+    result = _detect(source, "--detector", "att_cosmic_conn", "--backend", "onnxruntime")
+    assert result.exit_code != 0 and "GroupNorm layers" in result.output
