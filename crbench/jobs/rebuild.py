@@ -53,7 +53,19 @@ class RebuildReport:
     seconds: float = 0.0
 
 
-def _preamble(report, *, processes, hardware, started, command, executor="processes"):
+def _cache_sentence(run_records):
+    """How many images the rebuild's detectors ran and how many it read from the score cache."""
+    timed = sum(record.runtime.n_images_timed or 0 for record in run_records if record.runtime)
+    cached = sum(record.runtime.n_images_from_cache or 0 for record in run_records if record.runtime)
+    if not cached:
+        return f"Every detector output was computed in this rebuild ({timed} image(s) detected)."
+    return (f"{timed} image(s) were detected in this rebuild and {cached} detector output(s) were read from the "
+            "score cache given with --cache-dir, written by an earlier run of the same detector code, parameters "
+            "and input (the cache key: crbench/cache.py); their run times in the records are those of the images "
+            "detected here, and the runtime table comes from crbench bench.")
+
+
+def _preamble(report, *, processes, hardware, started, command, executor="processes", run_records=()):
     minutes = report.seconds / 60
     workers = (f"one Dask task graph on {processes} worker(s)" if executor == "dask"
                else f"{processes} worker process(es)")
@@ -61,6 +73,7 @@ def _preamble(report, *, processes, hardware, started, command, executor="proces
         f"Produced by `{command}` on {started:%Y-%m-%d} ({hardware}, {workers}, "
         f"1 thread each); the whole rebuild took {minutes:.1f} min. Run the same command to regenerate "
         "every record, table, plot and `baseline.json`.",
+        _cache_sentence(run_records),
     ]
     if report.skipped:
         lines.append("Not run (not installed here): " + "; ".join(report.skipped) + ".")
@@ -240,7 +253,7 @@ def rebuild(
             "failures": report.failures,
             "bench_failures": report.bench_failures,
             "summary": _preamble(report, processes=processes, hardware=hardware, started=started_at, command=command,
-                                 executor=executor),
+                                 executor=executor, run_records=run_records),
         }
     # kept with the records so that 'crbench leaderboard --results <out>/records' renders the same page
     write_json_atomic(records_dir / "rebuild.json", collection.rebuild)

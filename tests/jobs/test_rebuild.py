@@ -64,3 +64,17 @@ def test_the_leaderboard_is_only_rebuilt_on_the_reference_engine(tmp_path, monke
     with pytest.raises(InputError, match="rebuilt with eager PyTorch; unset CRBENCH_TORCH_BACKEND"):
         rebuild(tmp_path, detectors=["oracle"], datasets=["tiny"], bench=False, site=False, progress=False)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_summary_says_how_many_outputs_came_from_the_score_cache(tmp_path):
+    options = dict(detectors=["oracle", "random"], datasets=["tiny"], size="default", processes=1, bench=False,
+                   progress=False, site=False, cache_dir=tmp_path / "cache")
+    rebuild(tmp_path / "first", **options)
+    first = json.loads((tmp_path / "first" / "records" / "rebuild.json").read_text())["summary"]
+    assert "Every detector output was computed in this rebuild" in first
+    rebuild(tmp_path / "second", **options)
+    second = json.loads((tmp_path / "second" / "records" / "rebuild.json").read_text())["summary"]
+    records = list((tmp_path / "second" / "records").glob("run__*.json"))
+    n_images = sum(json.loads(path.read_text())["runtime"]["n_images_from_cache"] for path in records)
+    assert n_images > 0
+    assert f"0 image(s) were detected in this rebuild and {n_images} detector output(s) were read" in second
