@@ -47,6 +47,7 @@ from .device import check_device, device_label, resolve_device
 from .environment import peak_rss_bytes, thread_counts
 from .errors import DetectorFailedError, InputError, ShapeMismatchError, WorkersCappedWarning
 from .executors import DaskTarget, choose_executor, dask_client, detect_on_dask, gpu_resources, total_threads
+from .inference_backend import selected_backend, set_backend
 from .inputs import prepare_input
 from .isolation import WorkerPool
 from .object_pass import score_objects
@@ -419,7 +420,7 @@ def detection_pool(detector, dataset, *, jobs, device, cache, dataset_kwargs=Non
     return WorkerPool(
         jobs,
         initializer=_worker_init,
-        initargs=(_Factory(type(detector), dict(detector.params)),
+        initargs=(_Factory(type(detector), dict(detector.params), selected_backend()),
                   _Factory(type(dataset), dict(dataset_kwargs or {"size": dataset.size})), device, cache),
         timeout=timeout,
     )
@@ -464,12 +465,21 @@ def _dask_worker_address():
 
 @dataclass(frozen=True)
 class _Factory:
-    """Picklable recipe that rebuilds a detector or data set in a worker."""
+    """Picklable recipe that rebuilds a detector or data set in a worker.
+
+    ``backend`` carries the parent's inference engine
+    (:func:`crbench.inference_backend.selected_backend`) to the worker, which
+    selects it before building the detector: a worker of a remote Dask
+    cluster does not share the parent's environment.
+    """
 
     cls: type
     kwargs: dict
+    backend: str | None = None
 
     def __call__(self):
+        if self.backend is not None:
+            set_backend(self.backend)
         return self.cls(**self.kwargs)
 
 
@@ -791,8 +801,8 @@ def dask_worker_args(detector, dataset, *, dataset_kwargs, device, cache):
     dataset_kwargs = dict(dataset_kwargs or {"size": dataset.size})
     key = repr((detector.name, detector.identity_hash(), detector.params_hash, type(dataset).__qualname__,
                 sorted(dataset_kwargs.items()), device, str(cache.root)))
-    return (key, _Factory(type(detector), dict(detector.params)), _Factory(type(dataset), dataset_kwargs), device,
-            cache)
+    return (key, _Factory(type(detector), dict(detector.params), selected_backend()),
+            _Factory(type(dataset), dataset_kwargs), device, cache)
 
 
 def dask_worker_state(key, detector_factory, dataset_factory, device, cache):

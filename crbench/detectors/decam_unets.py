@@ -214,7 +214,8 @@ class DECamUNetDetector(Detector):
         if self._weights_file is not None:
             info["weights_file"] = str(self._weights_file)
             info["weights_sha256"] = self._weights_sha256
-        if self._onnx_network is not None:
+        if self.runs_on_onnxruntime and selected_backend() == "onnxruntime":
+            # from the selection, not from setup: a run's parent process never sets up the detector its workers run
             info["inference_backend"] = backend_info("onnxruntime")
         if self._metadata:
             info["checkpoint"] = {key: value for key, value in self._metadata.items() if key != "format"}

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 
 import numpy as np
@@ -145,3 +146,21 @@ def test_mask_detector_without_sweep_is_one_operating_point(tmp_path):
     record = _only_record(tmp_path)
     assert record["metrics"]["precision"]["value"] is not None
     assert record["runtime"]["n_sweep_values"] == 0
+
+
+@pytest.mark.skipif(not all(map(importlib.util.find_spec, ("onnxruntime", "onnxscript"))),
+                    reason="onnxruntime/onnxscript not installed")
+def test_a_run_on_onnxruntime_in_worker_processes_keeps_its_own_record(tmp_path, requires_published_weights):
+    assert _run(tmp_path, "--detector", "deepcr", "--dataset", "tiny", "--jobs", "1").exit_code == 0
+    result = _run(tmp_path, "--detector", "deepcr", "--dataset", "tiny", "--backend", "onnxruntime",
+                  "--executor", "processes", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    reference, engine = sorted((tmp_path / "results").glob("run__*.json"), key=lambda path: len(path.name))
+    assert engine.name == reference.name.removesuffix(".json") + "__onnxruntime.json"
+    reference, engine = load_record(reference), load_record(engine)
+    # the workers, not only the parent, ran ONNX Runtime: its maps are cached under their own identity
+    assert engine.detector.inference_backend == "onnxruntime" and reference.detector.inference_backend is None
+    assert engine.detector.extra["identity_hash"] != reference.detector.extra["identity_hash"]
+    assert engine.runtime.n_images_from_cache == 0
+    assert reference.metric_value("auroc") is not None
+    assert engine.metric_value("auroc") == pytest.approx(reference.metric_value("auroc"), abs=1e-4)
