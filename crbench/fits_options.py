@@ -15,7 +15,8 @@ import numpy as np
 from .errors import CorruptFileError, InputError
 from .safe_files import check_fits_file
 
-__all__ = ["HeaderValue", "FitsImage", "read_fits_image", "frame_name", "parse_ext", "FITS_SUFFIXES"]
+__all__ = ["HeaderValue", "FitsImage", "read_fits_image", "read_fits_float64", "frame_name", "parse_ext",
+           "FITS_SUFFIXES"]
 
 FITS_SUFFIXES = (".fits.fz", ".fits.gz", ".fits", ".fit", ".fts")
 
@@ -191,3 +192,9 @@ def read_fits_image(path, ext=0):
         where = ext if ext is not None else image.index
         raise InputError(f"{path}: extension {where!r} holds no 2-D image (shape {shape}); pass --ext")
     return image
+
+
+def read_fits_float64(path, ext):
+    """Return ``(data as float64, header)`` of HDU ``ext`` of ``path`` (read as :func:`read_fits_image` does)."""
+    image = read_fits_image(path, ext)
+    return np.asarray(image.data, dtype=np.float64), image.header

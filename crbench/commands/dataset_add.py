@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from .options import header_number_options
+
 __all__ = ["add"]
 
 
@@ -19,12 +21,7 @@ __all__ = ["add"]
               help="Each image's ignore mask (nonzero = excluded from scoring), e.g. '{stem}_bpm.fits'.")
 @click.option("--ext", default="0", show_default=True, help="HDU index or name holding the image.")
 @click.option("--mask-ext", default="0", show_default=True, help="HDU index or name holding the masks.")
-@click.option("--gain", default="GAIN", show_default=True,
-              help="Header keyword holding the gain (e-/pixel unit), or its value.")
-@click.option("--read-noise", default="RDNOISE", show_default=True,
-              help="Header keyword holding the read noise (e-), or its value.")
-@click.option("--saturation", default="SATURATE", show_default=True,
-              help="Header keyword holding the saturation level in the pixels' own units, or its value.")
+@header_number_options()
 @click.option("--units", type=click.Choice(["adu", "electron"]), default="adu", show_default=True,
               help="Units of the image pixels.")
 @click.option("--sky-subtracted", is_flag=True, help="State that the images are sky-subtracted.")

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from .options import header_number_options
+
 __all__ = ["from_stack"]
 
 
@@ -13,13 +15,7 @@ __all__ = ["from_stack"]
 @click.option("--images", "patterns", multiple=True, required=True,
               help="FITS files of the stack: a glob pattern (quote it) or a path; repeat for several.")
 @click.option("--ext", default="0", show_default=True, help="HDU index or name holding the image.")
-@click.option("--gain", default="GAIN", show_default=True,
-              help="Header keyword holding the gain (e-/pixel unit), or its value.")
-@click.option("--read-noise", default="RDNOISE", show_default=True,
-              help="Header keyword holding the read noise (e-), or its value.")
-@click.option("--saturation", default="SATURATE", show_default=True,
-              help="Header keyword holding the saturation level in the pixels' own values (above the "
-                   "subtracted sky for sky-subtracted frames), or its value.")
+@header_number_options(saturation_note=" For sky-subtracted frames: above the subtracted sky.")
 @click.option("--group", default=None,
               help="Header keyword grouping the frames (e.g. the night): each frame is compared only with "
                    "frames of its own group, so sources that varied between groups are not taken for CRs.")

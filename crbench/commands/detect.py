@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .options import backend_option, device_option
+from .options import backend_option, device_option, header_number_options
 
 __all__ = ["detect"]
 
@@ -31,14 +31,8 @@ def _expand(patterns):
 @click.option("--detector", "detector_name", required=True, help="Registry name or 'package.module:Class'.")
 @click.option("--ext", default=None,
               help="HDU index or EXTNAME holding the image (default: the first HDU with a 2-D image).")
-@click.option("--gain", default="GAIN", show_default=True,
-              help="Header keyword holding the gain (e-/ADU), or its value. Keywords are looked up in the image "
-                   "HDU, then the primary header.")
-@click.option("--read-noise", default="RDNOISE", show_default=True,
-              help="Header keyword holding the read noise (e-), or its value.")
-@click.option("--saturation", default="SATURATE", show_default=True,
-              help="Header keyword holding the saturation level (in the image's units), or its value ('inf' "
-                   "when there is none).")
+@header_number_options(gain_note=" Keywords are looked up in the image HDU, then the primary header.",
+                       saturation_note=" 'inf' when there is none.")
 @click.option("--units", type=click.Choice(["adu", "electron"]), default=None,
               help="Units of the pixels (default: from BUNIT, ADU when it is absent).")
 @click.option("--sky-subtracted", is_flag=True, help="The images are sky-subtracted.")

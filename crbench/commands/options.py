@@ -19,7 +19,8 @@ from ..errors import InputError, MissingDependencyError
 from ..executors import EXECUTORS, SCHEDULER_VARIABLE, default_dask_workers
 from ..inference_backend import BACKEND_ENV, BACKENDS, set_backend
 
-__all__ = ["parse_key_values", "split_names", "device_option", "backend_option", "output_option", "STDOUT",
+__all__ = ["parse_key_values", "split_names", "device_option", "backend_option", "header_number_options",
+           "output_option", "STDOUT",
            "jobs_executor_options", "executor_option", "scheduler_option", "check_scheduler", "executor_jobs"]
 
 #: ``--output -``: write the single file a command produces to standard output.
@@ -66,6 +67,36 @@ def backend_option(**options):
                         help="Engine of the torch U-Nets: torch (eager PyTorch, the reference; default) or "
                              "onnxruntime (faster on CPU, agrees to 1e-5; pip install 'crbench[onnx]').",
                         **options)
+
+
+def header_number_options(*, gain_note="", saturation_note=""):
+    """``--gain``, ``--read-noise`` and ``--saturation``: each a header keyword or a value.
+
+    The commands that read FITS files (``detect``, ``datasets add``,
+    ``datasets from-stack``) share the spelling, the defaults (``GAIN``,
+    ``RDNOISE``, ``SATURATE``) and the parsing
+    (:meth:`crbench.fits_options.HeaderValue.parse`, in the command).
+
+    Parameters
+    ----------
+    gain_note, saturation_note : str
+        A sentence a command adds to the option's help.
+    """
+
+    def decorate(function):
+        for option in reversed([
+            click.option("--gain", default="GAIN", show_default=True,
+                         help=f"Header keyword holding the gain (e- per unit of the pixel values), or its value.{gain_note}"),
+            click.option("--read-noise", default="RDNOISE", show_default=True,
+                         help="Header keyword holding the read noise (e-), or its value."),
+            click.option("--saturation", default="SATURATE", show_default=True,
+                         help="Header keyword holding the saturation level in the pixels' own units, or its value."
+                              f"{saturation_note}"),
+        ]):
+            function = option(function)
+        return function
+
+    return decorate
 
 
 def output_option(*, type, help, default=None, required=False, old="--out", show_default=None):  # noqa: A002

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ChecksumError, DataNotAvailableError, InputError
+from ..fits_options import read_fits_float64
 from ..hashing import file_sha256
-from ..stack.fits_input import _read_hdu
 from .base import Dataset, Sample, SampleMeta
 from .user_card import read_mask, read_user_card
 
@@ -97,7 +97,7 @@ class UserDataset(Dataset):
     def load_sample(self, split, sample_id):
         entry = self._entry(split, sample_id)
         options = self.content.get("options") or {}
-        image, _ = _read_hdu(self._verified_path(entry["image"]), options.get("ext", 0))
+        image, _ = read_fits_float64(self._verified_path(entry["image"]), options.get("ext", 0))
         mask_ext = options.get("mask_ext", 0)
         truth = read_mask(self._verified_path(entry["mask"]), ext=mask_ext, shape=image.shape, what="CR mask")
         if entry.get("ignore") is not None:

@@ -35,8 +35,8 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_path
 from ..errors import CorruptFileError, DataNotAvailableError, InputError, ShapeMismatchError
+from ..fits_options import frame_name, read_fits_float64
 from ..hashing import file_sha256
-from ..stack.fits_input import _read_hdu, frame_name
 from .base import DatasetCard, SampleMeta
 
 __all__ = [
@@ -112,7 +112,7 @@ def read_mask(path, *, ext, shape, what, binary=True):
     path = Path(path)
     if not path.is_file():
         raise DataNotAvailableError(f"{path}: no such {what} file")
-    data, _ = _read_hdu(path, ext)
+    data, _ = read_fits_float64(path, ext)
     if data.shape != tuple(shape):
         raise ShapeMismatchError(f"{path}: {what} shape {data.shape} differs from its image's {tuple(shape)}")
     if binary:
@@ -238,7 +238,7 @@ def build_user_card(name, *, images, masks, card_path, ignore=None, ext=0, mask_
         sample_id = frame_name(path)
         if sample_id in samples:
             raise InputError(f"{path}: another image has the stem {sample_id!r}; stems are the sample ids")
-        data, header = _read_hdu(path, ext)
+        data, header = read_fits_float64(path, ext)
         mask_path = mask_path_for(path, masks)
         read_mask(mask_path, ext=mask_ext, shape=data.shape, what="CR mask")
         entry = {"split": split, "image": {"path": _stored_path(path, folder), "sha256": file_sha256(path)},

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ShapeMismatchError
-from ..fits_options import HeaderValue, frame_name, read_fits_image
+from ..fits_options import HeaderValue, frame_name, read_fits_float64
 from ..hashing import file_sha256
 
 __all__ = ["StackFrame", "HeaderValue", "read_stack_frames", "frame_name"]
@@ -46,12 +46,6 @@ class StackFrame:
     header: dict
 
 
-def _read_hdu(path, ext):
-    """Return ``(data as float64, header)`` of HDU ``ext`` (:func:`crbench.fits_options.read_fits_image`)."""
-    image = read_fits_image(path, ext)
-    return np.asarray(image.data, dtype=np.float64), image.header
-
-
 def read_stack_frames(paths, *, ext=0, gain, read_noise, saturation, group=None):
     """Read aligned frames from FITS files.
 
@@ -84,7 +78,7 @@ def read_stack_frames(paths, *, ext=0, gain, read_noise, saturation, group=None)
         raise InputError(f"a stack needs at least 2 FITS files, got {len(paths)}")
     frames = []
     for path in paths:
-        data, header = _read_hdu(path, ext)
+        data, header = read_fits_float64(path, ext)
         if group is not None and group.upper() not in header:
             raise InputError(f"{path}: header has no {group.upper()!r} keyword for --group")
         frames.append(StackFrame(
