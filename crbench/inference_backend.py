@@ -33,6 +33,7 @@ import copy
 import hashlib
 import importlib.metadata
 import importlib.util
+import inspect
 import io
 import logging
 import os
@@ -44,6 +45,7 @@ import numpy as np
 from .atomic import atomic_path
 from .cache import cache_root
 from .errors import DetectorFailedError, InputError, MissingDependencyError
+from .hashing import file_sha256
 
 __all__ = ["BACKENDS", "BACKEND_ENV", "MAX_ABS_DIFFERENCE", "selected_backend", "set_backend", "backend_info",
            "check_stamp_image", "OnnxRuntimeNetwork"]
@@ -228,26 +230,34 @@ class OnnxRuntimeNetwork:
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._options = options
-        self.path = Path(cache_dir or cache_root() / "onnx") / f"{_export_key(key)}.onnx"
+        # the model's own source is part of the key: an edited architecture never reuses an old export
+        source = inspect.getsourcefile(type(model))
+        code = file_sha256(source) if source else type(model).__qualname__
+        self.path = Path(cache_dir or cache_root() / "onnx") / f"{_export_key(f'{key}:{code}')}.onnx"
         check_stamp = check_stamp_image(check_side)[None, None]
         expected = np.asarray(reference(check_stamp), dtype=np.float32)
         self._session = None
         if self.path.is_file():
             with contextlib.suppress(Exception):
-                # a damaged or foreign file is exported again below, not trusted
+                # a damaged or foreign file, or one that no longer agrees, is exported again below, not trusted
                 self._session = self._open(self.path.read_bytes())
+                if self._difference(check_stamp, expected) > MAX_ABS_DIFFERENCE:
+                    self._session = None
         if self._session is None:
             data = _export(model, multiple=multiple)
             self._session = self._open(data)
             # kept even when the check below fails: the export is sound, only its float rounding differs
             with atomic_path(self.path) as temporary:
                 temporary.write_bytes(data)
-        self.max_abs_difference = float(np.max(np.abs(self(check_stamp) - expected)))
+        self.max_abs_difference = self._difference(check_stamp, expected)
         if not self.max_abs_difference <= MAX_ABS_DIFFERENCE:
             raise DetectorFailedError(
                 f"under ONNX Runtime this network differs from eager PyTorch by {self.max_abs_difference:.2g} "
                 f"(> {MAX_ABS_DIFFERENCE:g}) on the check stamp; use the torch backend"
             )
+
+    def _difference(self, check_stamp, expected):
+        return float(np.max(np.abs(self(check_stamp) - expected)))
 
     def _open(self, data):
         import onnxruntime

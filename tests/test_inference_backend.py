@@ -95,6 +95,22 @@ def test_the_export_is_cached_and_a_damaged_file_is_exported_again(tmp_path, mon
     assert OnnxRuntimeNetwork(network, **{**options, "key": "other"}).path != first.path
 
 
+def test_a_cached_export_that_no_longer_agrees_is_exported_again(tmp_path, monkeypatch):
+    network = small_network()
+    options = dict(key="small", multiple=2, reference=eager(network), check_side=32, cache_dir=tmp_path)
+    first = OnnxRuntimeNetwork(network, **options)
+    # a file exported from other weights under this name (as after an edit the key did not see)
+    other = small_network()
+    with torch.no_grad():
+        other[0].weight.mul_(1.5)
+    first.path.write_bytes(inference_backend._export(other, multiple=2))
+    exports = []
+    real_export = inference_backend._export
+    monkeypatch.setattr(inference_backend, "_export", lambda *a, **k: exports.append(1) or real_export(*a, **k))
+    again = OnnxRuntimeNetwork(network, **options)
+    assert exports == [1] and again.max_abs_difference <= MAX_ABS_DIFFERENCE
+
+
 def test_an_export_that_disagrees_with_eager_is_refused(tmp_path):
     network = small_network()
 
