@@ -48,7 +48,7 @@ from .errors import DetectorFailedError, InputError, MissingDependencyError
 from .hashing import file_sha256
 
 __all__ = ["BACKENDS", "BACKEND_ENV", "MAX_ABS_DIFFERENCE", "selected_backend", "set_backend", "backend_info",
-           "check_stamp_image", "OnnxRuntimeNetwork"]
+           "check_stamp_image", "missing_onnx_packages", "OnnxRuntimeNetwork"]
 
 BACKENDS = ("torch", "onnxruntime")
 """Engines a torch network can run on; the first is the default and the reference."""
@@ -117,9 +117,13 @@ def backend_info(name):
     return {"name": name, "version": version}
 
 
+def missing_onnx_packages():
+    """Return the packages the onnxruntime engine needs that are not installed (empty when it can run)."""
+    return [package for package in ("onnxruntime", "onnx", "onnxscript") if importlib.util.find_spec(package) is None]
+
+
 def _require_onnx_packages():
-    missing = [package for package in ("onnxruntime", "onnx", "onnxscript")
-               if importlib.util.find_spec(package) is None]
+    missing = missing_onnx_packages()
     if missing:
         raise MissingDependencyError(f"the onnxruntime backend needs {', '.join(missing)}: {_INSTALL_HINT}")
 

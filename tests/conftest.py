@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from crbench.inference_backend import missing_onnx_packages
+
 #: the project's shared/ folder, beside the repository (also in CI, which clones next to a copy of it)
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_WEIGHTS = SHARED / "weights" / "attention_decam_2022"
 SHARED_DATA = SHARED / "data"
 PUBLISHED_UNETS = frozenset({"deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn"})
+#: marks a test of the optional ONNX Runtime engine (crbench.inference_backend), skipped without its packages
+onnx_engine = pytest.mark.skipif(bool(missing_onnx_packages()),
+                                 reason=f"the onnxruntime engine needs {missing_onnx_packages()}")
 
 
 def published_weights_dir():

@@ -11,10 +11,10 @@ from crbench import inference_backend
 from crbench.commands.options import backend_option
 from crbench.errors import DetectorFailedError, InputError, MissingDependencyError
 from crbench.inference_backend import BACKEND_ENV, MAX_ABS_DIFFERENCE, OnnxRuntimeNetwork, selected_backend, set_backend
+from tests.conftest import onnx_engine
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnxruntime")
-pytest.importorskip("onnxscript")
+pytestmark = onnx_engine
 
 
 @pytest.fixture

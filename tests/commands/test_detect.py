@@ -1,6 +1,5 @@
 """``crbench detect`` on small synthetic FITS files with known cosmic rays."""
 
-import importlib.util
 import json
 
 import numpy as np
@@ -13,7 +12,7 @@ from crbench.cli import main
 from crbench.detectors import BUILTIN_DETECTORS, get_detector_class
 from crbench.hashing import file_sha256
 from crbench.testing.example_fits import EXAMPLE_GAIN, make_example_frame, write_example_fits
-from tests.conftest import PUBLISHED_UNETS
+from tests.conftest import PUBLISHED_UNETS, onnx_engine
 
 #: detectors whose output on the example frame is checked against its truth (the rest only round-trip);
 #: lacosmic at its default parameter set is not (see test_lacosmic_thresholds_without_upstream_default)
@@ -291,8 +290,7 @@ def test_lacosmic_thresholds_without_upstream_default_keep_adapter_values_and_sa
     assert np.count_nonzero(flagged & ~truth) <= 0.5 * truth.sum()
 
 
-@pytest.mark.skipif(not all(map(importlib.util.find_spec, ("onnxruntime", "onnxscript"))),
-                    reason="onnxruntime/onnxscript not installed")
+@onnx_engine
 def test_a_mask_made_on_onnxruntime_names_its_engine_and_matches_eager(tmp_path, requires_published_weights):
     source = tmp_path / "frame.fits"
     write_example_fits(source)

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 
 import numpy as np
@@ -10,6 +9,7 @@ from crbench.cli import main
 from crbench.datasets.tiny import TinyDataset
 from crbench.records import load_record
 from crbench.scoring import dilate_mask
+from tests.conftest import onnx_engine
 
 FAULTY = "tests.commands.faulty_detectors"
 
@@ -148,8 +148,7 @@ def test_mask_detector_without_sweep_is_one_operating_point(tmp_path):
     assert record["runtime"]["n_sweep_values"] == 0
 
 
-@pytest.mark.skipif(not all(map(importlib.util.find_spec, ("onnxruntime", "onnxscript"))),
-                    reason="onnxruntime/onnxscript not installed")
+@onnx_engine
 def test_a_run_on_onnxruntime_in_worker_processes_keeps_its_own_record(tmp_path, requires_published_weights):
     assert _run(tmp_path, "--detector", "deepcr", "--dataset", "tiny", "--jobs", "1").exit_code == 0
     result = _run(tmp_path, "--detector", "deepcr", "--dataset", "tiny", "--backend", "onnxruntime",

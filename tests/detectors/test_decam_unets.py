@@ -1,7 +1,6 @@
 """The four DECam UNet-3-32 detectors: metadata, input conversion, tiling."""
 
 import dataclasses
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from crbench.inference_backend import BACKEND_ENV, MAX_ABS_DIFFERENCE, set_backe
 from crbench.inputs import subtract_sky
 from crbench.models import build_model, save_checkpoint
 from crbench.tiling import predict_tiled, predict_tiled_batched
+from tests.conftest import onnx_engine
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights" / "attention_decam_2022"
 NAMES = ("deepcr", "att_deepcr", "cosmic_conn", "att_cosmic_conn")
@@ -207,10 +207,6 @@ def test_network_is_counted_on_one_stamp(published):
 
 
 # ---------------------------------------------------------------- ONNX Runtime engine (crbench.inference_backend)
-onnx_engine = pytest.mark.skipif(
-    importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnxscript") is None,
-    reason="onnxruntime/onnxscript not installed",
-)
 
 
 @pytest.fixture(scope="module")
