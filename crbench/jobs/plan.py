@@ -149,7 +149,8 @@ def job_seconds(jobs, *, strict=True):
 
     Loads the first image of each data set split once to learn its size
     (this may generate a simulated data set). Mask detectors pay their cost
-    once per sweep value.
+    once per sweep value, adaptive sweeps once more per value of their
+    refinement budget (an upper bound: a sweep that converges early adds fewer).
 
     Parameters
     ----------
@@ -182,11 +183,28 @@ def job_seconds(jobs, *, strict=True):
             seconds[job.key] = 0.0
             lines.append(f"{job.key}: cannot be planned ({type(error).__name__}: {error})")
             continue
-        n_sweep = max(1, len(detector.sweep_values())) if detector.output_kind == "mask" else 1
-        seconds[job.key] = COST_HINT.get(job.detector, _DEFAULT_COST) * megapixels[dataset_id] * n_sweep
-        lines.append(f"{job.key}: {megapixels[dataset_id]:.1f} MP x {n_sweep} sweep value(s) "
+        n_sweep, n_adaptive = _upstream_calls_per_image(detector)
+        seconds[job.key] = COST_HINT.get(job.detector, _DEFAULT_COST) * megapixels[dataset_id] * (n_sweep + n_adaptive)
+        adaptive = f" + up to {n_adaptive} adaptive" if n_adaptive else ""
+        lines.append(f"{job.key}: {megapixels[dataset_id]:.1f} MP x {n_sweep} sweep value(s){adaptive} "
                      f"~ {seconds[job.key] / 60:.1f} min")
     return seconds, lines
+
+
+def _upstream_calls_per_image(detector):
+    """Detector calls per image of a run: the grid (with the operating value) and the adaptive sweep's budget.
+
+    An adaptive sweep adds at most ``max_new_values`` values; the budget is
+    counted in full because the leaderboard's LACosmic runs spend it (22
+    values per ``sim_decam`` image where the grid has 10: the 2026-11-28
+    rebuild), so the estimate is an upper bound rather than 2.2x too low.
+    """
+    from ..adaptive_sweep import refinement_policy
+
+    if detector.output_kind != "mask":
+        return 1, 0
+    policy = refinement_policy(detector)
+    return max(1, len(detector.sweep_values())), 0 if policy is None else int(policy.max_new_values)
 
 
 def estimate_seconds(jobs, *, processes=2, bench_shape=(2048, 2048), bench_repeats=3, bench=True):

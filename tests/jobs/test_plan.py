@@ -6,6 +6,7 @@ import pytest
 from crbench.jobs import COST_HINT, Job, estimate_seconds
 from crbench.jobs.build import build_dataset, build_detector
 from crbench.jobs.plan import COARSE_SWEEPS, LEADERBOARD_PARAMS, SWEEP_FLOOR, refine_sweep
+from crbench.scoring.refine import SweepRefinement
 
 
 def test_refine_sweep_drops_low_values_and_adds_geometric_midpoints():
@@ -37,8 +38,19 @@ def test_estimate_counts_one_cost_per_leaderboard_sweep_value():
     job = Job("lacosmic", "tiny", "default", "test", params=LEADERBOARD_PARAMS["lacosmic"])
     total, lines = estimate_seconds([job], processes=1, bench=False)
     n_values = len(LEADERBOARD_PARAMS["lacosmic"]["sweep"]) + 1  # plus the operating cr_threshold 3.0
-    assert f"x {n_values} sweep value(s)" in lines[0]
-    assert total == pytest.approx(COST_HINT["lacosmic"] * megapixels * n_values)
+    # the adaptive sweep's whole budget is counted: LACosmic spent all of it on sim_decam (22 values per image)
+    n_adaptive = SweepRefinement().max_new_values
+    assert f"x {n_values} sweep value(s) + up to {n_adaptive} adaptive" in lines[0]
+    assert total == pytest.approx(COST_HINT["lacosmic"] * megapixels * (n_values + n_adaptive))
+
+
+def test_estimate_of_a_fixed_sweep_counts_only_its_grid():
+    job = Job("lacosmic", "tiny", "default", "test", params={"sweep": [4.0, 8.0]})
+    _, lines = estimate_seconds([job], processes=1, bench=False)
+    assert "x 3 sweep value(s) ~" in lines[0]
+    job = Job("lacosmic", "tiny", "default", "test", params={"sweep": [4.0, 8.0], "sweep_refinement": {"max_new_values": 2}})
+    _, lines = estimate_seconds([job], processes=1, bench=False)
+    assert "x 3 sweep value(s) + up to 2 adaptive ~" in lines[0]
 
 
 def test_jobs_start_with_the_dearest_whole_run_not_the_dearest_single_call():
