@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crbench.datasets import SampleMeta  # noqa: E402
 from crbench.detectors import get_detector_class  # noqa: E402
+from crbench.detectors.plugin_checks import set_up_detector  # noqa: E402
 from crbench.flops import count_macs, flop_bound_ratio, gflops, network_macs_per_pixel  # noqa: E402
 from crbench.inference_backend import BACKENDS, set_backend  # noqa: E402
 from crbench.peak_probe import machine_peak  # noqa: E402
@@ -112,7 +113,7 @@ def main(argv=None):
                     options = ({"margin": margin} | ({"batch_size": batch_size} if batch_size else {})
                                | ({"stamp": stamp} if stamp else {}))
                     detector = get_detector_class(name)(**options)
-                    detector.setup(device="cpu")
+                    set_up_detector(detector, device="cpu")  # as crbench runs it (malloc settings included)
                     params = detector.params
                     label = (f"crbench {name} (stamp {params['stamp']}, margin {margin}, batch {params['batch_size']}"
                              + (f", {backend}" if backend != "torch" else "") + ")")

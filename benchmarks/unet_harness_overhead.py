@@ -37,6 +37,7 @@ from bench_unet_inference import make_frame  # noqa: E402
 
 from crbench.datasets import SampleMeta  # noqa: E402
 from crbench.detectors import get_detector_class  # noqa: E402
+from crbench.detectors.plugin_checks import set_up_detector  # noqa: E402
 from crbench.inference_backend import set_backend  # noqa: E402
 
 META = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
@@ -108,7 +109,7 @@ def main(argv=None):
     profiles = {}
     for name in args.names:
         detector = get_detector_class(name)()
-        detector.setup(device="cpu")
+        set_up_detector(detector, device="cpu")
         recorded = []
         predict = detector.predict_stamps
         detector.predict_stamps = lambda stamps, predict=predict, recorded=recorded: (

@@ -25,6 +25,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import write_json_atomic
 from .datasets.toy import make_toy_sample
+from .detectors.plugin_checks import set_up_detector
 from .device import device_name
 from .environment import current_rss_bytes, environment_info, peak_rss_bytes, thread_counts
 from .errors import CorruptFileError, InputError
@@ -169,7 +170,7 @@ def benchmark_detector(detector, *, shape=PAPER_SHAPE, device="cpu", repeats=3, 
 
     say(f"{detector.name}: setup on {device}")
     start = time.perf_counter()
-    detector.setup(device=device)
+    set_up_detector(detector, device=device)
     setup_seconds = time.perf_counter() - start
 
     say(f"{detector.name}: warm-up")
