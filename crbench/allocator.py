@@ -1,22 +1,24 @@
 """Keep freed memory in the process while networks run on the CPU (glibc malloc settings).
 
 Why: eager PyTorch allocates every activation afresh and frees it after the
-next layer. glibc serves blocks above its mmap threshold (at most 32 MiB
-by default) with ``mmap`` and returns them with ``munmap``, so each forward
-pass of a large stamp faults in, and the kernel zeroes, every page of its
-large activations again: measured on ``deepcr`` (384 px stamps, whose
-64-channel full-resolution activation is 38 MB), 180,000-245,000 minor
-page faults per 1024 x 1024 frame, 3-5 % of its time in the kernel; with
-the settings below, none after the first frame
-(``benchmarks/bench_allocator.py``). ONNX Runtime keeps its own arena and
-never had the faults.
+next layer. glibc serves large blocks with ``mmap`` and returns them with
+``munmap`` (its threshold adapts, but never above 32 MiB and not for every
+size), so each forward pass faults in, and the kernel zeroes, the pages of
+large activations again. Measured on a 2048 x 2048 frame at 2 threads
+(``benchmarks/bench_allocator.py``, AMD EPYC): ``deepcr`` (384 px stamps)
+169,000 minor page faults per megapixel and 21 % of its CPU time in the
+kernel, ``att_cosmic_conn`` (256 px) 423,000 and 30 %; with the settings
+below none, and the U-Nets ran 1.40-1.64x faster. ONNX Runtime keeps its
+own arena and never had the faults.
 
 What: :func:`retain_freed_memory` raises glibc's mmap threshold (large
 blocks come from the heap, and freed ones are reused) and its trim threshold
 (free memory at the top of the heap is kept, not returned to the system).
 The process keeps up to its peak heap instead of shrinking after each
-frame; peak memory itself does not grow. Only speed changes: the same
-kernels run on the same values.
+frame. Peak memory grew little at the default stamps (``deepcr`` 540 ->
+554 MiB, ``att_cosmic_conn`` 433 -> 421) but by up to 50 % with 1024 px
+stamps (heap fragmentation). Only speed changes: the same kernels run on
+the same values (the benchmark and the tests compare the score maps' sha256).
 
 The settings are process-wide and cannot be undone (glibc has no getter
 for them), so crbench applies them only where it runs a torch network on
