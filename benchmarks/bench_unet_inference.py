@@ -18,7 +18,13 @@ over each upstream one (> 1 = crbench is faster). Run from the repository root:
 
     CRBENCH_WEIGHTS_DIR=../shared/weights/attention_decam_2022 \\
         python benchmarks/bench_unet_inference.py [--all] [--repeats 2] [--size 2048] \\
-        [--names deepcr att_deepcr] [--stamps 256 1024] [--no-upstream] [--backends torch onnxruntime]
+        [--names deepcr att_deepcr] [--stamps 256 1024] [--no-upstream] [--backends torch onnxruntime] \\
+        [--upstream-own-process]
+
+crbench sets glibc's malloc to keep freed memory (:mod:`crbench.allocator`) when it sets up its first
+network, and the setting is process-wide, so upstream timed in this process gets it too.
+``--upstream-own-process`` times upstream instead in fresh child processes at glibc's defaults, as a user
+runs it (each child warms up, then times one call; one child per repeat, interleaved with crbench's).
 """
 
 import argparse
@@ -69,6 +75,42 @@ def time_call(function, *, repeats):
     return min(cpu), min(wall)
 
 
+def upstream_child(*, crop, size):
+    """Child process: upstream ``detect_cr`` at ``crop``, warmed up, then one timed call; print the times as JSON."""
+    import json
+
+    from cosmic_conn import init_model
+
+    logging.disable(logging.WARNING)
+    image = make_frame(size)
+    upstream = init_model("ground_imaging")
+    upstream.opt.crop = crop
+    upstream.detect_cr(image)
+    cpu, wall = time_call(lambda: upstream.detect_cr(image), repeats=1)
+    print(json.dumps({"cpu": cpu, "wall": wall}))
+
+
+class UpstreamInChild:
+    """Upstream ``detect_cr`` timed in a fresh process with glibc's malloc defaults (``--upstream-own-process``)."""
+
+    def __init__(self, *, crop, size):
+        self.crop, self.size = crop, size
+
+    def timed(self):
+        """(CPU seconds, wall seconds) of one warmed-up call in a new child process."""
+        import json
+        import subprocess
+
+        environment = {**os.environ, "CRBENCH_MALLOC_TUNING": "0"}
+        command = [sys.executable, __file__, "--upstream-child", str(self.crop), "--size", str(self.size)]
+        output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        return result["cpu"], result["wall"]
+
+    def __call__(self):  # the warm-up round: each child warms itself up
+        return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=2048)
@@ -90,7 +132,15 @@ def main(argv=None):
     )
     parser.add_argument("--refresh-peak", action="store_true", help="measure the machine peak again (else cached)")
     parser.add_argument("--no-upstream", action="store_true", help="do not time upstream cosmic-conn")
+    parser.add_argument(
+        "--upstream-own-process", action="store_true",
+        help="time upstream in child processes left at glibc's malloc defaults (CRBENCH_MALLOC_TUNING=0), as a "
+             "user runs it, instead of in this process, where crbench's malloc settings also speed it up",
+    )
+    parser.add_argument("--upstream-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.upstream_child is not None:
+        return upstream_child(crop=args.upstream_child, size=args.size)
 
     import torch
 
@@ -133,9 +183,12 @@ def main(argv=None):
             return upstream.detect_cr(image)
 
         for crop in (upstream.opt.crop, 256):
-            label = f"cosmic-conn detect_cr ground_imaging (crop {crop})"
+            label = f"cosmic-conn detect_cr ground_imaging (crop {crop}" + (", own process)" if args.upstream_own_process else ")")
             macs[label] = count_macs(upstream.network, (1, 1, 256, 256)) / 256**2
-            configurations.append((label, lambda crop=crop: upstream_call(crop)))
+            if args.upstream_own_process:
+                configurations.append((label, UpstreamInChild(crop=crop, size=args.size)))
+            else:
+                configurations.append((label, lambda crop=crop: upstream_call(crop)))
     # the probe first, on an idle process, at the threads the detectors run with
     probe = machine_peak(refresh=args.refresh_peak)
     load_before = os.getloadavg()[0]
@@ -146,7 +199,9 @@ def main(argv=None):
     timings = {label: [] for label, _ in configurations}
     for _ in range(args.repeats):
         for label, function in configurations:
-            timings[label].append(time_call(function, repeats=1))
+            # a child process times its one call itself (its start-up and warm-up are not counted)
+            timings[label].append(function.timed() if isinstance(function, UpstreamInChild)
+                                  else time_call(function, repeats=1))
     rows = [(label, min(t[0] for t in runs), min(t[1] for t in runs)) for label, runs in timings.items()]
     load_after = os.getloadavg()[0]
 
