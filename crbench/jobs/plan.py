@@ -196,7 +196,7 @@ def _upstream_calls_per_image(detector):
 
     An adaptive sweep adds at most ``max_new_values`` values; the budget is
     counted in full because the leaderboard's LACosmic runs spend it (22
-    values per ``sim_decam`` image where the grid has 10: the 2026-11-28
+    values per ``sim_decam`` image where the grid has 10: the 2026-11-29
     rebuild), so the estimate is an upper bound rather than 2.2x too low.
     """
     from ..adaptive_sweep import refinement_policy
