@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,15 +34,14 @@ sys.path.insert(0, str(HERE))
 
 def child(name, stamp, size):
     """Time one ``detect`` call in this process; print one JSON line."""
+    from bench_unet_inference import FRAME_META as meta
     from bench_unet_inference import make_frame
 
     from crbench.allocator import malloc_tuning
-    from crbench.datasets import SampleMeta
     from crbench.detectors import get_detector_class
     from crbench.detectors.plugin_checks import set_up_detector
     from crbench.environment import peak_rss_bytes
 
-    meta = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
     frame = make_frame(size)
     detector = get_detector_class(name)(**({"stamp": stamp} if stamp else {}))
     set_up_detector(detector, device="cpu")
@@ -62,10 +60,9 @@ def child(name, stamp, size):
 
 
 def measure(name, stamp, size, *, tuning):
-    environment = {**os.environ, "CRBENCH_MALLOC_TUNING": "1" if tuning else "0"}
-    command = [sys.executable, __file__, "--child", name, str(stamp or 0), str(size)]
-    output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    from bench_unet_inference import json_from_child
+
+    return json_from_child([__file__, "--child", name, str(stamp or 0), str(size)], malloc_tuning=tuning)
 
 
 def main(argv=None):

@@ -46,6 +46,24 @@ from crbench.flops import count_macs, flop_bound_ratio, gflops, network_macs_per
 from crbench.inference_backend import BACKENDS, set_backend  # noqa: E402
 from crbench.peak_probe import machine_peak  # noqa: E402
 
+#: The description of :func:`make_frame`'s frames: DECam-like, in ADU, sky-subtracted.
+FRAME_META = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
+
+
+def json_from_child(arguments, *, malloc_tuning):
+    """Run ``python ARGUMENTS`` in a fresh process with ``CRBENCH_MALLOC_TUNING`` set; return its last line as JSON.
+
+    The malloc settings (:mod:`crbench.allocator`) are process-wide and permanent, so comparing them
+    (or timing upstream without them) needs a process of its own.
+    """
+    import json
+    import subprocess
+
+    environment = {**os.environ, "CRBENCH_MALLOC_TUNING": "1" if malloc_tuning else "0"}
+    output = subprocess.run([sys.executable, *arguments], env=environment, capture_output=True, text=True,
+                            check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
 
 def make_frame(size, *, seed=0):
     """A sky-subtracted frame in ADU: noise, stars and cosmic-ray tracks."""
@@ -98,13 +116,8 @@ class UpstreamInChild:
 
     def timed(self):
         """(CPU seconds, wall seconds) of one warmed-up call in a new child process."""
-        import json
-        import subprocess
-
-        environment = {**os.environ, "CRBENCH_MALLOC_TUNING": "0"}
-        command = [sys.executable, __file__, "--upstream-child", str(self.crop), "--size", str(self.size)]
-        output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout
-        result = json.loads(output.strip().splitlines()[-1])
+        result = json_from_child([__file__, "--upstream-child", str(self.crop), "--size", str(self.size)],
+                                 malloc_tuning=False)
         return result["cpu"], result["wall"]
 
     def __call__(self):  # the warm-up round: each child warms itself up
@@ -146,7 +159,7 @@ def main(argv=None):
 
     image = make_frame(args.size)
     megapixels = image.size / 1e6
-    meta = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
+    meta = FRAME_META
     configurations = []  # (label, callable)
 
     names = args.names or ["att_cosmic_conn"] + (["cosmic_conn", "deepcr", "att_deepcr"] if args.all else [])

@@ -33,14 +33,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_unet_inference import FRAME_META as META  # noqa: E402
 from bench_unet_inference import make_frame  # noqa: E402
 
-from crbench.datasets import SampleMeta  # noqa: E402
 from crbench.detectors import get_detector_class  # noqa: E402
 from crbench.detectors.plugin_checks import set_up_detector  # noqa: E402
 from crbench.inference_backend import set_backend  # noqa: E402
-
-META = SampleMeta(instrument="decam", units="adu", gain=4.0, read_noise=7.0, saturation=4e4, sky_subtracted=True)
 
 
 def best_wall(function, *, repeats):
