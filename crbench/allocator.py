@@ -21,9 +21,9 @@ stamps (heap fragmentation). Only speed changes: the same kernels run on
 the same values (the benchmark and the tests compare the score maps' sha256).
 
 The settings are process-wide and cannot be undone (glibc has no getter
-for them), so crbench applies them only where it runs a torch network on
-the CPU (:func:`crbench.detectors.plugin_checks.set_up_detector`, ``crbench
-bench``), once per process. ``CRBENCH_MALLOC_TUNING=0`` turns them off; on
+for them), so crbench applies them only where it sets up a detector that
+needs torch (:func:`crbench.detectors.plugin_checks.set_up_detector`, which
+``run``, ``detect``, the API and ``crbench bench`` use), once per process. ``CRBENCH_MALLOC_TUNING=0`` turns them off; on
 other C libraries (macOS, musl, Windows) nothing is done.
 """
 
@@ -92,5 +92,8 @@ def retain_freed_memory():
 
 
 def malloc_tuning():
-    """The settings :func:`retain_freed_memory` put in force in this process, or None (for records)."""
+    """The settings :func:`retain_freed_memory` put in force in this process, or None; applies nothing.
+
+    For reports that must not change the process they describe (``benchmarks/bench_allocator.py``).
+    """
     return _applied or None
