@@ -79,8 +79,9 @@ def test_the_committed_records_make_a_site_with_intervals_sections_and_history(c
     # the rebuild that made the committed records: its command and duration are on the about page
     assert escape(history["command"]) in about and f"{history['seconds'] / 60:.1f}" in about
     runtime = (committed_site / "runtime.html").read_text()
-    # the bench records of one rebuild come from one machine: one table
+    # the bench records of one rebuild come from one machine, the rebuild's: one table
     assert runtime.count("crbench bench on ") == 1
+    assert runtime.count(f"crbench bench on {history['hardware'].removeprefix('CPU: ')},") == 1
     assert [problem for page in committed_site.glob("*.html") for problem in check_page(page)] == []
 
 
